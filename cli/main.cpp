@@ -1,0 +1,75 @@
+// spr's entry point: picks the subcommand and hands it the remaining arguments.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const spr::cli::Args&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+#ifdef SPR_HAVE_CMD_RUN
+    {"run", spr::cli::cmdRun, "run the service-provider operator against clusters"},
+#endif
+#ifdef SPR_HAVE_CMD_INIT
+    {"init", spr::cli::cmdInit, "install the provider's CRDs (openmcp-operator init job)"},
+#endif
+#ifdef SPR_HAVE_CMD_DEMO
+    {"demo", spr::cli::cmdDemo, "run the whole product on this machine, with sample requests"},
+#endif
+#ifdef SPR_HAVE_CMD_SIM
+    {"sim", spr::cli::cmdSim, "serve local Kubernetes API clusters (onboarding, platform, ...)"},
+#endif
+#ifdef SPR_HAVE_CMD_VALIDATE
+    {"validate", spr::cli::cmdValidate, "run the service-provider validation flow"},
+#endif
+#ifdef SPR_HAVE_CMD_REPLAY
+    {"replay", spr::cli::cmdReplay, "replay a journal through this build, with no cluster"},
+#endif
+#ifdef SPR_HAVE_CMD_AUDIT
+    {"audit", spr::cli::cmdAudit, "show one tenant's lifecycle history, verified"},
+#endif
+#ifdef SPR_HAVE_CMD_JOURNAL
+    {"journal", spr::cli::cmdJournal, "inspect a journal: verify, stats, export, compact"},
+#endif
+};
+
+void printHelp(std::FILE* out) {
+  std::fprintf(out,
+               "spr %s — an event-sourced service-provider runtime for openMCP\n\n"
+               "usage: spr COMMAND [flags]\n\ncommands:\n",
+               SPR_VERSION);
+  for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nRun 'spr COMMAND --help' for the flags of one command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    printHelp(stderr);
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    printHelp(stdout);
+    return 0;
+  }
+  if (name == "--version" || name == "version") {
+    std::printf("spr %s\n", SPR_VERSION);
+    return 0;
+  }
+  spr::cli::Args args(argv + 2, argv + argc);
+  for (const auto& c : kCommands) {
+    if (name == c.name) return c.run(args);
+  }
+  std::fprintf(stderr, "spr: unknown command '%s'; run 'spr --help' for the list\n", name.c_str());
+  return 2;
+}
