@@ -1,0 +1,22 @@
+// The libcurl Transport: TLS with CA data/file, client certificates, bearer token or token
+// file (re-read when it changes, as projected service-account tokens rotate), proxy-free.
+// Thread-safe: each call uses its own (pooled) easy handle.
+#pragma once
+
+#include <memory>
+
+#include "adapters/k8s/config.h"
+#include "adapters/k8s/transport.h"
+
+namespace spr::k8s {
+
+struct CurlOptions {
+  long connectTimeoutMs = 5000;
+  long requestTimeoutMs = 30000;  // whole request; watches do not use this transport
+};
+
+// Fails (kInvalidArgument) when the config cannot be used: no server, unreadable CA or key file.
+[[nodiscard]] Result<std::unique_ptr<Transport>> makeCurlTransport(const ClusterConfig& config,
+                                                                  CurlOptions options = {});
+
+}  // namespace spr::k8s

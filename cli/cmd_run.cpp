@@ -1,0 +1,162 @@
+// `spr run`: the operator. Resolves cluster access (kubeconfig FILE[#context] flags, or
+// as openmcp-operator deploys it: in-cluster = platform, onboarding via a ClusterRequest
+// + AccessRequest), runs runtime::Operator until SIGTERM/SIGINT (drain, exit 0) or a
+// fatal error (exit 1). Exit 2 for bad flags.
+#include <pthread.h>
+
+#ifdef SPR_HAVE_RUNTIME
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "adapters/k8s/config.h"
+#include "cli/commands.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "runtime/access.h"
+#include "runtime/operator.h"
+
+namespace spr::cli {
+namespace {
+
+int failRun(int code, const std::string& message) {
+  std::fprintf(stderr, "spr run: %s\n", message.c_str());
+  return code;
+}
+
+void defineFlags(Flags& flags) {
+  flags.addString("provider-name", "the provider (and its cluster-scoped ProviderConfig) name, e.g. crossplane");
+  flags.addString("onboarding-kubeconfig",
+                  "FILE or FILE#context for the onboarding cluster (default: via ClusterRequest)");
+  flags.addString("platform-kubeconfig", "FILE or FILE#context for the platform cluster (default: in-cluster)");
+  flags.addString("journal", "journal directory (created if missing)", "");
+  flags.addInt("workers", "objects reconciled in parallel", 8);
+  flags.addString("metrics-bind-address", "Prometheus /metrics listen address, e.g. :8080 (0 = off)", "0");
+  flags.addString("health-probe-bind-address", "/healthz and /readyz listen address, e.g. :8081 (\"\" = off)", "");
+  flags.addBool("leader-elect", "hold a coordination.k8s.io Lease before acting");
+  flags.addString("leader-election-namespace", "namespace of the Lease on the platform cluster", "default");
+  flags.addString("leader-election-id", "name of the Lease (default spr-<provider-name>)", "");
+  flags.addInt("rate-limit-qps", "global provider-effect rate limit", 100);
+  flags.addInt("rate-limit-burst", "global provider-effect burst", 200);
+  flags.addString("delay-scale", "multiply the fold's backoff/requeue delays (testing)", "1");
+  // Appended by openmcp-operator; accepted.
+  flags.addString("environment", "openMCP environment name (accepted)", "");
+  flags.addString("verbosity", "log level: DEBUG, INFO, WARN, ERROR", "INFO");
+  flags.addBool("metrics-secure", "serve metrics over HTTPS (accepted; served as HTTP)");
+}
+
+log::Level levelOf(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (v == "DEBUG") return log::Level::kDebug;
+  if (v == "WARN" || v == "WARNING") return log::Level::kWarn;
+  if (v == "ERROR") return log::Level::kError;
+  return log::Level::kInfo;
+}
+
+// Fills options.platform and options.onboarding from the flags.
+Status resolveClusters(const Flags& flags, runtime::OperatorOptions& options) {
+  const k8s::Env env = k8s::Env::system();
+  // Without the flag: KUBECONFIG, then in-cluster (as openmcp-operator deploys us), then ~/.kube/config.
+  std::string platform = flags.getString("platform-kubeconfig");
+  auto platformCfg = k8s::resolveConfig(platform, env);
+  if (!platformCfg)
+    return Status(platform.empty() ? platformCfg.status().code() : Code::kInvalidArgument,
+                  (platform.empty() ? "platform cluster (in-cluster config): " : "--platform-kubeconfig: ") +
+                      platformCfg.status().message());
+  options.platform = *platformCfg;
+  std::string onboarding = flags.getString("onboarding-kubeconfig");
+  if (!onboarding.empty()) {
+    auto cfg = k8s::resolveConfig(onboarding, env);
+    if (!cfg) return Status(Code::kInvalidArgument, "--onboarding-kubeconfig: " + cfg.status().message());
+    options.onboarding = *cfg;
+    return Status();
+  }
+  auto cfg = runtime::onboardingAccess(options.platform, options.leaderElectionNamespace, options.providerName);
+  if (!cfg) return cfg.status();
+  options.onboarding = *cfg;
+  return Status();
+}
+
+Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
+  options.providerName = flags.getString("provider-name");
+  options.journalDir = flags.getString("journal");
+  if (options.providerName.empty()) return Status(Code::kInvalidArgument, "--provider-name NAME is required");
+  if (options.journalDir.empty()) return Status(Code::kInvalidArgument, "--journal DIR is required");
+  options.workers = static_cast<int>(flags.getInt("workers"));
+  options.metricsBindAddress = flags.getString("metrics-bind-address");
+  options.healthProbeBindAddress = flags.getString("health-probe-bind-address");
+  options.leaderElect = flags.getBool("leader-elect");
+  options.leaderElectionNamespace = flags.getString("leader-election-namespace");
+  options.leaderElectionId = flags.getString("leader-election-id");
+  options.rateLimitQps = static_cast<double>(flags.getInt("rate-limit-qps"));
+  options.rateLimitBurst = static_cast<int>(flags.getInt("rate-limit-burst"));
+  try {
+    options.delayScale = std::stod(flags.getString("delay-scale"));
+  } catch (const std::exception&) {
+    return Status(Code::kInvalidArgument, "--delay-scale must be a number, e.g. 0.1");
+  }
+  return Status();
+}
+
+}  // namespace
+
+int cmdRun(const Args& args) {
+  Flags flags("spr run", "run the service-provider operator");
+  defineFlags(flags);
+  Status parsed = flags.parse(args);
+  if (!parsed.isOk()) return failRun(2, parsed.message());
+  if (flags.helpRequested()) {
+    std::printf("%s\n", flags.usage().c_str());
+    return 0;
+  }
+  log::configure(levelOf(flags.getString("verbosity")), true);
+  runtime::OperatorOptions options;
+  Status filled = fillOptions(flags, options);
+  if (!filled.isOk()) return failRun(2, filled.message());
+  auto provider = providers::makeProvider(options.providerName);
+  if (!provider) return failRun(2, "unknown provider \"" + options.providerName + "\"; built in: crossplane, template");
+  // Block the stop signals in every thread; one thread sigwait()s for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Status clusters = resolveClusters(flags, options);
+  if (!clusters.isOk()) return failRun(clusters.code() == Code::kInvalidArgument ? 2 : 1, clusters.toString());
+  auto op = runtime::Operator::create(std::move(options), std::move(provider));
+  if (!op) return failRun(2, op.status().message());
+  Status started = (*op)->start();
+  if (!started.isOk()) return failRun(1, "cannot start: " + started.toString());
+  runtime::Operator* raw = op->get();
+  std::thread signals([set, raw] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != 0) raw->requestStop();
+  });
+  Status stopped = raw->wait();
+  // Wake the signal thread if it is still waiting.
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  if (!stopped.isOk()) return failRun(1, "stopped: " + stopped.toString());
+  return 0;
+}
+
+}  // namespace spr::cli
+#else  // built without the cluster-facing runtime (adapters/k8s not in, or not matching)
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace spr::cli {
+
+int cmdRun(const Args&) {
+  std::fprintf(stderr,
+               "spr run: this build has no operator runtime (spr_runtime needs the adapters/k8s client; see the "
+               "cmake warning)\n");
+  return 1;
+}
+
+}  // namespace spr::cli
+#endif

@@ -1,0 +1,287 @@
+// Record <-> Cap'n Proto, canonical encoding, and the chain hash.
+#include "core/journal/codec.h"
+
+#include <openssl/evp.h>
+
+#include <capnp/any.h>
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+#include <memory>
+
+#include "schema/journal.capnp.h"
+
+namespace spr::journal {
+namespace {
+
+namespace cs = spr::schema;
+
+// Empty strings are left unset (null pointers), not set to "": canonical bytes then match
+// those of a record written before the field existed (see schema/JOURNAL.md, evolution).
+#define SPR_PUT_TEXT(builder, Field, value)              \
+  do {                                                   \
+    if (!(value).empty()) (builder).set##Field(text(value)); \
+  } while (0)
+#define SPR_PUT_TEXT_DATA(builder, Field, value)         \
+  do {                                                   \
+    if (!(value).empty()) (builder).set##Field(asData(value)); \
+  } while (0)
+
+capnp::Text::Reader text(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+capnp::Data::Reader asData(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
+}
+std::string str(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
+std::string str(capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+void putObjectId(const ObjectId& o, cs::ObjectId::Builder b) {
+  SPR_PUT_TEXT(b, Cluster, o.cluster);
+  SPR_PUT_TEXT(b, Group, o.group);
+  SPR_PUT_TEXT(b, Version, o.version);
+  SPR_PUT_TEXT(b, Kind, o.kind);
+  SPR_PUT_TEXT(b, Namespace, o.ns);
+  SPR_PUT_TEXT(b, Name, o.name);
+  SPR_PUT_TEXT(b, Uid, o.uid);
+}
+
+ObjectId getObjectId(cs::ObjectId::Reader r) {
+  return ObjectId{str(r.getCluster()), str(r.getGroup()),     str(r.getVersion()), str(r.getKind()),
+                  str(r.getNamespace()), str(r.getName()), str(r.getUid())};
+}
+
+void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b) {
+  b.setEffectId(e.effectId);
+  SPR_PUT_TEXT(b, Command, e.command);
+  b.setOutcome(static_cast<cs::Outcome>(e.outcome));
+  SPR_PUT_TEXT(b, ErrorClass, e.errorClass);
+  SPR_PUT_TEXT(b, Message, e.message);
+  SPR_PUT_TEXT(b, ResultJson, e.resultJson);
+  if (e.tape.empty()) return;
+  auto tape = b.initTape(static_cast<unsigned>(e.tape.size()));
+  for (size_t i = 0; i < e.tape.size(); ++i) {
+    const TapeEntry& t = e.tape[i];
+    auto tb = tape[static_cast<unsigned>(i)];
+    SPR_PUT_TEXT(tb, Cluster, t.cluster);
+    SPR_PUT_TEXT(tb, Method, t.method);
+    SPR_PUT_TEXT(tb, Path, t.path);
+    SPR_PUT_TEXT(tb, RequestBody, t.requestBody);
+    tb.setStatus(t.status);
+    SPR_PUT_TEXT(tb, ResponseBody, t.responseBody);
+    SPR_PUT_TEXT(tb, Error, t.error);
+  }
+}
+
+EffectCompleted getEffectCompleted(cs::EffectCompleted::Reader r) {
+  EffectCompleted e;
+  e.effectId = r.getEffectId();
+  e.command = str(r.getCommand());
+  e.outcome = static_cast<Outcome>(r.getOutcome());
+  e.errorClass = str(r.getErrorClass());
+  e.message = str(r.getMessage());
+  e.resultJson = str(r.getResultJson());
+  for (auto t : r.getTape()) {
+    e.tape.push_back(TapeEntry{str(t.getCluster()), str(t.getMethod()), str(t.getPath()),
+                               str(t.getRequestBody()), t.getStatus(), str(t.getResponseBody()),
+                               str(t.getError())});
+  }
+  return e;
+}
+
+// Fills the payload union; one branch per Payload alternative.
+struct PayloadWriter {
+  cs::Record::Payload::Builder b;
+  void operator()(const Observed& o) {
+    auto p = b.initObserved();
+    SPR_PUT_TEXT(p, Cluster, o.cluster);
+    p.setType(static_cast<cs::WatchType>(o.type));
+    SPR_PUT_TEXT(p, ObjectJson, o.objectJson);
+    SPR_PUT_TEXT(p, ResourceVersion, o.resourceVersion);
+    p.setGeneration(o.generation);
+  }
+  void operator()(const TimerFired& t) {
+    auto p = b.initTimerFired();
+    SPR_PUT_TEXT(p, Timer, t.timer);
+    p.setToken(t.token);
+    p.setDueUnixNanos(t.dueUnixNanos);
+  }
+  void operator()(const EffectRequested& e) {
+    auto p = b.initEffectRequested();
+    p.setEffectId(e.effectId);
+    SPR_PUT_TEXT(p, Command, e.command);
+    SPR_PUT_TEXT(p, InputJson, e.inputJson);
+    p.setCauseSeq(e.causeSeq);
+  }
+  void operator()(const EffectCompleted& e) { putEffectCompleted(e, b.initEffectCompleted()); }
+  void operator()(const Transition& t) {
+    auto p = b.initTransition();
+    SPR_PUT_TEXT(p, From, t.from);
+    SPR_PUT_TEXT(p, To, t.to);
+    SPR_PUT_TEXT(p, Event, t.event);
+    p.setInputSeq(t.inputSeq);
+  }
+  void operator()(const Snapshot& s) {
+    auto p = b.initSnapshot();
+    SPR_PUT_TEXT(p, StateJson, s.stateJson);
+    p.setThroughSeq(s.throughSeq);
+  }
+};
+
+Result<Payload> getPayload(cs::Record::Payload::Reader p) {
+  switch (p.which()) {
+    case cs::Record::Payload::OBSERVED: {
+      auto o = p.getObserved();
+      return Payload(Observed{str(o.getCluster()), static_cast<WatchType>(o.getType()),
+                              str(o.getObjectJson()), str(o.getResourceVersion()), o.getGeneration()});
+    }
+    case cs::Record::Payload::TIMER_FIRED: {
+      auto t = p.getTimerFired();
+      return Payload(TimerFired{str(t.getTimer()), t.getToken(), t.getDueUnixNanos()});
+    }
+    case cs::Record::Payload::EFFECT_REQUESTED: {
+      auto e = p.getEffectRequested();
+      return Payload(EffectRequested{e.getEffectId(), str(e.getCommand()), str(e.getInputJson()),
+                                     e.getCauseSeq()});
+    }
+    case cs::Record::Payload::EFFECT_COMPLETED:
+      return Payload(getEffectCompleted(p.getEffectCompleted()));
+    case cs::Record::Payload::TRANSITION: {
+      auto t = p.getTransition();
+      return Payload(Transition{str(t.getFrom()), str(t.getTo()), str(t.getEvent()), t.getInputSeq()});
+    }
+    case cs::Record::Payload::SNAPSHOT: {
+      auto s = p.getSnapshot();
+      return Payload(Snapshot{str(s.getStateJson()), s.getThroughSeq()});
+    }
+  }
+  return Result<Payload>(Code::kCorruption,
+                         "unknown payload kind " + std::to_string(static_cast<int>(p.which())));
+}
+
+void buildRecord(const Record& record, cs::Record::Builder b, bool withHash) {
+  b.setSeq(record.seq);
+  b.setSchemaVersion(record.schemaVersion);
+  b.setWallUnixNanos(record.wallUnixNanos);
+  putObjectId(record.object, b.initObject());
+  SPR_PUT_TEXT(b, Tenant, record.tenant);
+  SPR_PUT_TEXT_DATA(b, PrevHash, record.prevHash);
+  if (withHash) SPR_PUT_TEXT_DATA(b, Hash, record.hash);
+  std::visit(PayloadWriter{b.initPayload()}, record.payload);
+}
+
+std::string canonical(cs::Record::Reader reader) {
+  kj::Array<capnp::word> words = capnp::canonicalize(reader);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+Result<std::string> sha256(const std::string& a, const std::string& b) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 || EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &len) != 1) {
+    return Result<std::string>(Code::kInternal, "SHA-256 failed (OpenSSL EVP)");
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+// The chain hash of `record` (its hash field ignored). Builds the message once; with
+// `sealed`, also returns the canonical bytes with that hash set.
+Result<std::string> hashRecord(const Record& record, std::string* sealed) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<cs::Record>();
+  buildRecord(record, b, false);
+  auto hash = sha256(record.prevHash, canonical(b.asReader()));
+  if (!hash || sealed == nullptr) return hash;
+  SPR_PUT_TEXT_DATA(b, Hash, *hash);
+  *sealed = canonical(b.asReader());
+  return hash;
+}
+
+Result<Record> decodeAligned(kj::ArrayPtr<const capnp::word> words) {
+  kj::ArrayPtr<const capnp::word> segments[1] = {words};
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = 1ull << 30;
+  capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
+  if (message.getRoot<capnp::AnyPointer>().isNull()) {
+    return Result<Record>(Code::kCorruption, "empty record (null root pointer)");
+  }
+  auto r = message.getRoot<cs::Record>();
+  Record rec;
+  rec.seq = r.getSeq();
+  rec.schemaVersion = r.getSchemaVersion();
+  if (rec.schemaVersion > kSchemaVersion) {
+    return Result<Record>(Code::kVersionMismatch,
+                          "record " + std::to_string(rec.seq) + " was written by schema version " +
+                              std::to_string(rec.schemaVersion) + "; this build reads up to version " +
+                              std::to_string(kSchemaVersion) + "; upgrade spr");
+  }
+  rec.wallUnixNanos = r.getWallUnixNanos();
+  rec.object = getObjectId(r.getObject());
+  rec.tenant = str(r.getTenant());
+  rec.prevHash = str(r.getPrevHash());
+  rec.hash = str(r.getHash());
+  auto payload = getPayload(r.getPayload());
+  if (!payload) return payload.status();
+  rec.payload = std::move(payload).value();
+  return rec;
+}
+
+}  // namespace
+
+Result<std::string> encodeRecord(const Record& record) {
+  try {
+    capnp::MallocMessageBuilder message;
+    auto b = message.initRoot<cs::Record>();
+    buildRecord(record, b, true);
+    return canonical(b.asReader());
+  } catch (const kj::Exception& e) {
+    return Result<std::string>(Code::kInternal, "encoding record: " + std::string(e.getDescription().cStr()));
+  }
+}
+
+Result<Record> decodeRecord(const std::string& bytes) { return decodeRecord(bytes.data(), bytes.size()); }
+
+Result<Record> decodeRecord(const char* data, size_t size) {
+  if (size == 0 || size % sizeof(capnp::word) != 0) {
+    return Result<Record>(Code::kCorruption, "record bytes have length " + std::to_string(size) +
+                                                 ", not a positive multiple of 8 (truncated or garbage)");
+  }
+  // RocksDB values are not word-aligned; Cap'n Proto readers need alignment.
+  auto words = kj::heapArray<capnp::word>(size / sizeof(capnp::word));
+  std::memcpy(words.begin(), data, size);
+  try {
+    return decodeAligned(words.asPtr());
+  } catch (const kj::Exception& e) {
+    return Result<Record>(Code::kCorruption, "undecodable record: " + std::string(e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return Result<Record>(Code::kCorruption, std::string("undecodable record: ") + e.what());
+  }
+}
+
+Result<std::string> computeHash(const Record& record) {
+  try {
+    return hashRecord(record, nullptr);
+  } catch (const kj::Exception& e) {
+    return Result<std::string>(Code::kInternal, "hashing record: " + std::string(e.getDescription().cStr()));
+  }
+}
+
+Result<std::string> sealRecord(Record& record) {
+  try {
+    std::string bytes;
+    auto hash = hashRecord(record, &bytes);
+    if (!hash) return hash.status();
+    record.hash = std::move(hash).value();
+    return bytes;
+  } catch (const kj::Exception& e) {
+    return Result<std::string>(Code::kInternal, "sealing record: " + std::string(e.getDescription().cStr()));
+  }
+}
+
+}  // namespace spr::journal

@@ -1,0 +1,121 @@
+// The RocksDB journal: an append-only, hash-chained log of Records with indexes by
+// object and by tenant, the latest folded state per object, and metadata. See
+// schema/JOURNAL.md for the on-disk layout. Thread-safe: appends are serialized by an
+// internal mutex; reads may run concurrently with appends and with each other.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "core/journal/record.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace spr::journal {
+
+enum class Sync { kNone, kSync };  // kSync: the WAL is fsync'ed before append returns
+enum class Order { kOldestFirst, kNewestFirst };
+
+struct Options {
+  bool createIfMissing = true;
+  bool readOnly = false;          // OpenForReadOnly: works beside a running writer
+  rocksdb::Env* env = nullptr;    // for fault injection in tests; must outlive the Journal
+  // Wall clock for records appended with wallUnixNanos==0; empty means the system clock.
+  std::function<int64_t()> nowUnixNanos;
+};
+
+struct AppendBatch {
+  std::vector<Record> records;
+  // (objectKey, folded-state blob): latest state per object, written in the same WriteBatch.
+  std::vector<std::pair<std::string, std::string>> states;
+  // objectKeys whose state is removed (the object is gone), in the same WriteBatch.
+  std::vector<std::string> deleteStates;
+  // (key, value): e.g. watch resourceVersions, written in the same WriteBatch.
+  std::vector<std::pair<std::string, std::string>> meta;
+  Sync sync = Sync::kNone;
+};
+
+struct VerifyReport {
+  bool ok = false;
+  uint64_t recordsChecked = 0;
+  uint64_t firstBadSeq = 0;  // 0 when ok, or when the damage is in metadata, not a record
+  std::string reason;        // e.g. "record 17: hash mismatch (content edited)"
+  std::string headHash;      // hex of the last good record's hash
+};
+
+struct Stats {
+  uint64_t records = 0, objects = 0, tenants = 0;
+  uint64_t bytes = 0;      // encoded record bytes in the log
+  uint64_t diskBytes = 0;  // files in the journal directory (SST, WAL, ...)
+  uint64_t firstSeq = 0, lastSeq = 0;  // 0 when empty
+};
+
+class Journal {
+ public:
+  // Opens (or with createIfMissing creates) the journal in `dir`. Fails with kNotFound
+  // for a missing dir, kInvalidArgument for a dir that is not an spr journal,
+  // kVersionMismatch for a journal written by a newer schema.
+  [[nodiscard]] static Result<std::unique_ptr<Journal>> open(const std::string& dir,
+                                                             const Options& options = {});
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Assigns seq, schemaVersion, prevHash and hash to each record in order;
+  // wallUnixNanos==0 means "now". Returns the assigned sequence numbers. Records,
+  // index entries, states and meta go in one atomic WriteBatch. After any failed
+  // write/sync every later append fails with kIoError (poisoned).
+  [[nodiscard]] Result<std::vector<uint64_t>> append(AppendBatch batch);
+  [[nodiscard]] Result<uint64_t> append(Record record, Sync sync);
+
+  [[nodiscard]] Result<std::vector<Record>> readRange(uint64_t fromSeq, uint64_t toSeqInclusive,
+                                                      size_t limit) const;
+  // Visits records from fromSeq in order; visit returns false to stop.
+  [[nodiscard]] Status scan(uint64_t fromSeq, const std::function<bool(const Record&)>& visit) const;
+  [[nodiscard]] Result<std::vector<Record>> readObject(const std::string& objectKey, Order order,
+                                                       size_t limit) const;
+  // Exact tenant match: "acme" never returns records of "acme-2".
+  [[nodiscard]] Result<std::vector<Record>> readTenant(const std::string& tenant, Order order,
+                                                       size_t limit) const;
+  [[nodiscard]] Result<std::optional<std::string>> latestState(const std::string& objectKey) const;
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> allStates() const;
+  [[nodiscard]] Result<std::optional<std::string>> meta(const std::string& key) const;
+  [[nodiscard]] Result<std::vector<std::string>> tenants() const;
+
+  // Walks the whole chain: sequence continuity, prevHash links, recomputed hashes,
+  // decodability, and the stored chain head / last sequence.
+  VerifyReport verify() const;
+  [[nodiscard]] Result<Stats> stats() const;
+
+  // Drops the records before firstKeptSeq with their index entries (states and meta are
+  // kept), atomically and synced. The chain then starts at firstKeptSeq: its prevHash is
+  // kept in meta, so verify() still checks every remaining link. For `spr journal
+  // compact`, after a Snapshot. REQUIRES: firstKeptSeq <= nextSeq().
+  [[nodiscard]] Status dropBefore(uint64_t firstKeptSeq);
+  // Asks RocksDB to compact every column family now (reclaims space after dropBefore).
+  [[nodiscard]] Status compactStorage();
+  uint64_t firstSeq() const;  // the first record still in the journal (1 unless dropped)
+
+  uint64_t nextSeq() const;
+  std::string chainHeadHex() const;
+  bool poisoned() const;
+
+  // Test hook: the next write fails as if the disk had failed (poisons the journal).
+  void failNextWriteForTesting();
+
+  struct Impl;  // opaque; defined in core/journal/journal_impl.h
+
+ private:
+  explicit Journal(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spr::journal

@@ -1,0 +1,75 @@
+// Internal to core/journal: the state behind Journal (RocksDB handles, chain head,
+// poison flag) and the key encodings shared by journal*.cpp. Not for other folders.
+// Thread-safety: `mu` guards nextSeq, head and poisonReason; the rest is set at open.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/journal/journal.h"
+
+namespace spr::journal {
+
+// Column families (see schema/JOURNAL.md).
+inline constexpr const char* kCfLog = "log";
+inline constexpr const char* kCfByObject = "by_object";
+inline constexpr const char* kCfByTenant = "by_tenant";
+inline constexpr const char* kCfState = "state";
+inline constexpr const char* kCfMeta = "meta";
+
+// Keys in the meta column family.
+inline constexpr const char* kMetaSchemaVersion = "sys/schema_version";  // decimal text
+inline constexpr const char* kMetaLastSeq = "sys/last_seq";              // big-endian u64
+inline constexpr const char* kMetaHead = "sys/head";                     // 32 raw bytes
+inline constexpr const char* kMetaFirstSeq = "sys/first_seq";            // be64, after compaction
+inline constexpr const char* kMetaFirstPrevHash = "sys/first_prev_hash"; // raw, after compaction
+inline constexpr const char* kMetaUserPrefix = "user/";
+
+constexpr size_t kHashSize = 32;
+
+std::string be64(uint64_t v);
+uint64_t fromBe64(const rocksdb::Slice& s);  // REQUIRES: s.size() >= 8 (reads the first 8)
+// "<id>\0<be64 seq>": the by_object / by_tenant index key.
+std::string indexKey(const std::string& id, uint64_t seq);
+// Which indexes a record has entries in: by_object when it names an object (kind or
+// name set), by_tenant when its tenant is not empty.
+bool indexedByObject(const Record& r);
+bool indexedByTenant(const Record& r);
+
+struct Journal::Impl {
+  std::string dir;
+  Options options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before db
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* byObject = nullptr;
+  rocksdb::ColumnFamilyHandle* byTenant = nullptr;
+  rocksdb::ColumnFamilyHandle* state = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  mutable std::mutex mu;        // serializes appends and dropBefore
+  uint64_t firstSeq = 1;        // guarded by mu; where the chain starts (1 unless dropped)
+  std::string firstPrevHash;    // guarded by mu; prevHash of firstSeq (zeros unless dropped)
+  uint64_t nextSeq = 1;         // guarded by mu
+  std::string head;             // guarded by mu; hash of record nextSeq-1
+  std::string poisonReason;     // guarded by mu
+  std::atomic<bool> poisoned{false};
+  std::atomic<bool> failNextWrite{false};
+
+  ~Impl();
+  // Reads see `snapshot` when given, else the latest state.
+  [[nodiscard]] Result<Record> readSeq(uint64_t seq, const rocksdb::Snapshot* snapshot = nullptr) const;
+  [[nodiscard]] Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* cf, const std::string& key,
+                                                       const rocksdb::Snapshot* snapshot = nullptr) const;
+  // Records referenced by an index (by_object/by_tenant) for exact id `id`.
+  [[nodiscard]] Result<std::vector<Record>> readIndex(rocksdb::ColumnFamilyHandle* cf, const std::string& id,
+                                                      Order order, size_t limit) const;
+  // Distinct ids of an index, in key order.
+  [[nodiscard]] Result<std::vector<std::string>> distinctIds(rocksdb::ColumnFamilyHandle* cf) const;
+};
+
+}  // namespace spr::journal

@@ -1,0 +1,107 @@
+// Provider: the interface a service provider implements (the seed's "Functionality"):
+// Observe / Create / Update / Delete of one DomainService deployment, given the end
+// user's API object and a ReconcileScope. Providers reach clusters only through the
+// scope's clients, which the runtime records (replay answers them from the tape).
+// A Provider must be stateless between calls: all it knows comes from its arguments.
+// Calls for different objects may run concurrently on different threads.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "adapters/k8s/client.h"
+#include "common/status.h"
+
+namespace spr::providers {
+
+using nlohmann::json;
+
+// How an operation failed, which decides what the runtime does next.
+enum class ErrorKind {
+  kNone,
+  kTransient,  // retry with backoff (cluster unreachable, 5xx, not ready yet)
+  kUser,       // the end user must change the spec or the operator the config; no retry loop
+};
+
+// The outcome of a provider operation. `reason` is a CamelCase condition reason
+// (e.g. "VersionNotAllowed"); `message` says what is wrong and how to fix it.
+struct OpResult {
+  ErrorKind kind = ErrorKind::kNone;
+  std::string reason;
+  std::string message;
+
+  bool ok() const { return kind == ErrorKind::kNone; }
+  static OpResult success() { return {}; }
+  static OpResult transient(std::string reason, std::string message) {
+    return {ErrorKind::kTransient, std::move(reason), std::move(message)};
+  }
+  static OpResult user(std::string reason, std::string message) {
+    return {ErrorKind::kUser, std::move(reason), std::move(message)};
+  }
+  // Maps a cluster-call Status to an OpResult: 422 Invalid → user error, the rest → transient.
+  static OpResult fromStatus(const Status& status, const std::string& what);
+};
+
+// Observe's answer: does the DomainService exist, does it differ from what the spec
+// asks (drift), and is it ready for use (e.g. its Deployment is Available).
+struct Observation {
+  bool exists = false;
+  bool drift = false;
+  bool ready = true;
+  std::string message;  // what differs, or what is not ready yet
+};
+
+struct ObserveResult {
+  OpResult result;
+  Observation observation;
+};
+
+// The kinds a provider serves: its ServiceProviderAPI (namespaced, onboarding cluster)
+// and its ProviderConfig (cluster-scoped, platform cluster).
+struct ProviderKinds {
+  k8s::GroupVersionResource api;     // e.g. crossplane.services.open-control-plane.io/v1alpha1 crossplanes
+  std::string apiKind;               // "Crossplane"
+  k8s::GroupVersionResource config;  // e.g. .../v1alpha1 providerconfigs (namespaced = false)
+  std::string configKind;            // "ProviderConfig"
+};
+
+// What a provider operation may use. Owned by the runtime for the duration of one call.
+class ReconcileScope {
+ public:
+  virtual ~ReconcileScope() = default;
+  // The resolved ProviderConfig object (cluster-scoped, named after the provider).
+  virtual const json& providerConfig() const = 0;
+  virtual k8s::Client& onboarding() = 0;
+  virtual k8s::Client& platform() = 0;
+  // The end user's MCP cluster, reached through a ClusterRequest/AccessRequest on the
+  // platform cluster. Not yet granted → kUnavailable (the runtime backs off).
+  virtual Result<k8s::Client*> mcp() = 0;
+  // The shared workload cluster, reached the same way (ClusterRequest purpose "workload").
+  virtual Result<k8s::Client*> workload() = 0;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  // Short name, as `--provider-name` passes it (e.g. "crossplane").
+  virtual std::string name() const = 0;
+  virtual ProviderKinds kinds() const = 0;
+  // CustomResourceDefinitions of the API (onboarding cluster) and of the ProviderConfig
+  // (platform cluster), installed by `spr init`.
+  virtual std::vector<json> apiCrds() const = 0;
+  virtual std::vector<json> configCrds() const = 0;
+
+  virtual ObserveResult observe(const json& apiObject, ReconcileScope& scope) = 0;
+  virtual OpResult create(const json& apiObject, ReconcileScope& scope) = 0;
+  virtual OpResult update(const json& apiObject, ReconcileScope& scope) = 0;
+  virtual OpResult remove(const json& apiObject, ReconcileScope& scope) = 0;
+};
+
+// The providers built into this binary, by name ("crossplane", "template").
+// main() and tests create them; there is no global registry.
+std::unique_ptr<Provider> makeProvider(const std::string& name);
+std::vector<std::string> providerNames();
+
+}  // namespace spr::providers

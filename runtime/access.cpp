@@ -1,0 +1,141 @@
+#include "runtime/access.h"
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "adapters/k8s/curl_transport.h"
+#include "adapters/k8s/openmcp.h"
+#include "common/log.h"
+
+namespace spr::runtime {
+
+using nlohmann::json;
+
+namespace {
+
+const k8s::GroupVersionResource kClusterRequests{"clusters.openmcp.cloud", "v1alpha1", "clusterrequests", true};
+const k8s::GroupVersionResource kAccessRequests{"clusters.openmcp.cloud", "v1alpha1", "accessrequests", true};
+const k8s::GroupVersionResource kSecrets{"", "v1", "secrets", true};
+
+std::string ref(const AccessTarget& t, const std::string& name) { return t.ns + "/" + name; }
+
+std::optional<std::string> base64Decode(const std::string& in) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=' || c == '\n' || c == '\r') continue;
+    auto pos = kAlphabet.find(c);
+    if (pos == std::string::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+// GET the AccessRequest, creating it (spec.requestRef -> the ClusterRequest) if missing.
+Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget& t) {
+  auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
+  if (ar || ar.status().code() != Code::kNotFound) return ar;
+  json body = {
+      {"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+      {"kind", "AccessRequest"},
+      {"metadata", {{"name", t.accessRequest}, {"namespace", t.ns}}},
+      {"spec",
+       {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
+        {"permissions",
+         json::array({{{"rules", json::array({{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}}})}}})}}}};
+  auto created = platform.create(kAccessRequests, t.ns, body);
+  if (!created && created.status().code() == Code::kAlreadyExists)
+    return platform.get(kAccessRequests, t.ns, t.accessRequest);
+  return created;
+}
+
+bool granted(const json& ar) {
+  const json status = ar.value("status", json::object());
+  return status.is_object() && status.value("phase", "") == "Granted";
+}
+
+std::string secretName(const json& ar) {
+  const json status = ar.value("status", json::object());
+  if (!status.is_object() || !status.contains("secretRef") || !status["secretRef"].is_object()) return "";
+  return status["secretRef"].value("name", "");
+}
+
+Result<k8s::ClusterConfig> configFromSecret(k8s::Client& platform, const AccessTarget& t, const std::string& name) {
+  auto secret = platform.get(kSecrets, t.ns, name);
+  if (!secret)
+    return Status(secret.status().code(), "reading Secret " + ref(t, name) + " of AccessRequest " +
+                                              ref(t, t.accessRequest) + ": " + secret.status().message());
+  const json data = secret->value("data", json::object());
+  if (!data.is_object() || !data.contains("kubeconfig") || !data["kubeconfig"].is_string())
+    return Status(Code::kUnavailable, "Secret " + ref(t, name) + " has no data.kubeconfig yet");
+  auto yaml = base64Decode(data["kubeconfig"].get<std::string>());
+  if (!yaml) return Status(Code::kUnavailable, "Secret " + ref(t, name) + ": data.kubeconfig is not base64");
+  auto cfg = k8s::parseKubeconfig(*yaml, "", "Secret " + ref(t, name));
+  if (!cfg)
+    return Status(Code::kUnavailable, "Secret " + ref(t, name) + ": kubeconfig unusable: " + cfg.status().message());
+  return cfg;
+}
+
+}  // namespace
+
+Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarget& t) {
+  auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
+  if (!cr) {
+    if (cr.status().code() == Code::kNotFound)
+      return Status(Code::kUnavailable, "waiting for the " + t.what + " cluster: ClusterRequest " +
+                                            ref(t, t.clusterRequest) + " does not exist on the platform cluster yet");
+    return cr.status();
+  }
+  auto ar = getOrCreateAccessRequest(platform, t);
+  if (!ar) return ar.status();
+  std::string secret = secretName(*ar);
+  if (!granted(*ar) || secret.empty())
+    return Status(Code::kUnavailable, "waiting for access to the " + t.what + " cluster (AccessRequest " +
+                                          ref(t, t.accessRequest) + " not granted yet)");
+  return configFromSecret(platform, t, secret);
+}
+
+Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& t,
+                                               const std::string& purpose) {
+  auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
+  if (!cr && cr.status().code() == Code::kNotFound) {
+    json body = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+                 {"kind", "ClusterRequest"},
+                 {"metadata", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
+                 {"spec", {{"purpose", purpose}}}};
+    auto created = platform.create(kClusterRequests, t.ns, body);
+    if (!created && created.status().code() != Code::kAlreadyExists) return created.status();
+  } else if (!cr) {
+    return cr.status();
+  }
+  return requestAccess(platform, t);
+}
+
+Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformConfig, const std::string& ns,
+                                            const std::string& providerName) {
+  auto transport = k8s::makeCurlTransport(platformConfig);
+  if (!transport) return transport.status();
+  k8s::Client platform(**transport);
+  std::string name = "spr-onboarding-" + providerName;
+  AccessTarget target{ns, name, name, "onboarding"};
+  Status last;
+  for (int i = 0; i < 120; ++i) {
+    auto cfg = ensureClusterAccess(platform, target, "onboarding");
+    if (cfg) return cfg;
+    last = cfg.status();
+    if (last.code() != Code::kUnavailable) return last;
+    if (i % 10 == 0) log::info("waiting for onboarding cluster access", {{"reason", last.message()}});
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return Status(Code::kUnavailable, "no onboarding cluster access after 2 minutes: " + last.message());
+}
+
+}  // namespace spr::runtime

@@ -1,0 +1,36 @@
+// Cluster access as openMCP does it: on the platform cluster, a ClusterRequest (the MCP's,
+// or one spr creates for a purpose such as "onboarding" or "workload") and an
+// AccessRequest referencing it; once the AccessRequest is Granted, its Secret holds a
+// kubeconfig. Stateless functions; every call talks to the platform cluster afresh (no
+// hidden cache, so replay sees the same requests). Tokens never reach logs or errors.
+#pragma once
+
+#include <string>
+
+#include "adapters/k8s/client.h"
+#include "adapters/k8s/config.h"
+#include "common/status.h"
+
+namespace spr::runtime {
+
+struct AccessTarget {
+  std::string ns;              // platform namespace of both requests (e.g. mcp--<uuid>)
+  std::string clusterRequest;  // ClusterRequest name
+  std::string accessRequest;   // AccessRequest name
+  std::string what;            // "mcp", "workload", "onboarding": for messages
+};
+
+// The ClusterRequest must exist already (the MCP's). Creates the AccessRequest if missing.
+// Not granted yet → kUnavailable naming the AccessRequest.
+[[nodiscard]] Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarget& target);
+
+// Like requestAccess, but first creates the ClusterRequest (spec.purpose = purpose) if missing.
+[[nodiscard]] Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& target,
+                                                             const std::string& purpose);
+
+// For `spr run` without --onboarding-kubeconfig: ClusterRequest `spr-onboarding-<provider>`
+// (purpose onboarding) in `ns` on the platform cluster, waits (up to ~2 min) until granted.
+[[nodiscard]] Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platform, const std::string& ns,
+                                                          const std::string& providerName);
+
+}  // namespace spr::runtime

@@ -1,0 +1,366 @@
+#include "runtime/effects.h"
+
+#include <map>
+
+#include "adapters/k8s/curl_transport.h"
+#include "adapters/k8s/openmcp.h"
+#include "common/log.h"
+#include "runtime/access.h"
+#include "runtime/object_util.h"
+#include "runtime/status.h"
+
+namespace spr::runtime {
+
+using nlohmann::json;
+namespace lc = lifecycle;
+
+namespace {
+
+constexpr int kConflictRetries = 5;
+
+lc::Outcome outcomeOf(const Status& s) {
+  if (s.isOk()) return lc::Outcome::kSucceeded;
+  return s.code() == Code::kInvalid || s.code() == Code::kInvalidArgument ? lc::Outcome::kUserError
+                                                                          : lc::Outcome::kTransientError;
+}
+
+lc::Outcome outcomeOf(const providers::OpResult& r) {
+  switch (r.kind) {
+    case providers::ErrorKind::kNone:
+      return lc::Outcome::kSucceeded;
+    case providers::ErrorKind::kUser:
+      return lc::Outcome::kUserError;
+    case providers::ErrorKind::kTransient:
+      return lc::Outcome::kTransientError;
+  }
+  return lc::Outcome::kTransientError;
+}
+
+void fail(EffectOutput& out, const Status& s) {
+  out.done.outcome = outcomeOf(s);
+  out.errorClass = codeName(s.code());
+  out.done.message = s.message();
+  out.unauthorized = s.code() == Code::kUnauthorized;
+}
+
+// The scope a provider op sees: clients to the onboarding, platform, MCP and workload
+// clusters, built on demand for this one effect (the access dance runs inside the effect).
+class Scope : public providers::ReconcileScope {
+ public:
+  Scope(const EffectExecutor::Config& cfg, TransportFactory* factory, Tape* tape, const json& object,
+        const json& config)
+      : cfg_(cfg), factory_(factory), tape_(tape), object_(object), config_(config) {}
+
+  [[nodiscard]] Status init() {
+    auto onboarding = client("onboarding", cfg_.onboarding);
+    if (!onboarding) return onboarding.status();
+    onboarding_ = std::move(*onboarding);
+    auto platform = client("platform", cfg_.platform);
+    if (!platform) return platform.status();
+    platform_ = std::move(*platform);
+    return Status();
+  }
+  const json& providerConfig() const override { return config_; }
+  k8s::Client& onboarding() override { return *onboarding_.client; }
+  k8s::Client& platform() override { return *platform_.client; }
+
+  Result<k8s::Client*> mcp() override {
+    if (mcp_.client) return mcp_.client.get();
+    const json& meta = object_["metadata"];
+    std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+    AccessTarget target{k8s::mcpNamespace(ns, name), name, cfg_.providerName + "-" + name, "mcp"};
+    auto access = requestAccess(*platform_.client, target);
+    if (!access) return access.status();
+    auto c = client("mcp", *access);
+    if (!c) return c.status();
+    mcp_ = std::move(*c);
+    return mcp_.client.get();
+  }
+
+  Result<k8s::Client*> workload() override {
+    if (workload_.client) return workload_.client.get();
+    std::string name = "spr-workload-" + cfg_.providerName;
+    AccessTarget target{"default", name, name, "workload"};
+    auto access = ensureClusterAccess(*platform_.client, target, "workload");
+    if (!access) return access.status();
+    auto c = client("workload", *access);
+    if (!c) return c.status();
+    workload_ = std::move(*c);
+    return workload_.client.get();
+  }
+
+ private:
+  // A client and the (recording) transport it talks through; the transport outlives the client.
+  struct Handle {
+    std::unique_ptr<k8s::Transport> transport;
+    std::unique_ptr<k8s::Client> client;
+  };
+  Result<Handle> client(const std::string& cluster, const k8s::ClusterConfig& config) {
+    auto transport = factory_->make(cluster, config, tape_);
+    if (!transport) return transport.status();
+    Handle h;
+    h.transport = std::move(*transport);
+    h.client = std::make_unique<k8s::Client>(*h.transport);
+    return h;
+  }
+
+  const EffectExecutor::Config& cfg_;
+  TransportFactory* factory_;
+  Tape* tape_;
+  const json& object_;
+  const json& config_;
+  Handle onboarding_, platform_, mcp_, workload_;
+};
+
+}  // namespace
+
+EffectExecutor::EffectExecutor(Config config) : config_(std::move(config)) {
+  if (!config_.factory) {
+    ownedFactory_ = realTransportFactory();
+    config_.factory = ownedFactory_.get();
+  }
+}
+
+namespace {
+
+struct Ctx {
+  const EffectExecutor::Config& cfg;
+  const EffectInput& in;
+  Scope& scope;
+  EffectOutput& out;
+  k8s::GroupVersionResource api;
+  std::string apiKind;
+};
+
+std::string nsOf(const json& o) { return o["metadata"].value("namespace", ""); }
+std::string nameOf(const json& o) { return o["metadata"].value("name", ""); }
+
+void providerOp(Ctx& c) {
+  providers::Provider& p = *c.cfg.provider;
+  const json& obj = c.in.object;
+  providers::OpResult r;
+  switch (c.in.command.op) {
+    case lc::Op::kObserve: {
+      providers::ObserveResult o = p.observe(obj, c.scope);
+      r = o.result;
+      c.out.done.exists = o.observation.exists;
+      c.out.done.drift = o.observation.drift;
+      c.out.done.ready = o.observation.ready;
+      c.out.result = {{"exists", o.observation.exists}, {"drift", o.observation.drift}, {"ready", o.observation.ready}};
+      if (r.ok()) c.out.done.message = o.observation.message;
+      break;
+    }
+    case lc::Op::kCreate:
+      r = p.create(obj, c.scope);
+      break;
+    case lc::Op::kUpdate:
+      r = p.update(obj, c.scope);
+      break;
+    default:
+      r = p.remove(obj, c.scope);
+      break;
+  }
+  c.out.done.outcome = outcomeOf(r);
+  if (!r.ok()) {
+    c.out.done.message = r.message;
+    c.out.errorClass = r.kind == providers::ErrorKind::kUser ? "UserError" : "Transient";
+  }
+  c.out.done.reason = r.reason;
+}
+
+// GET the object, apply `mutate` (returns false = nothing to change), PUT; retry on 409.
+void mutateObject(Ctx& c, const std::function<bool(json&)>& mutate) {
+  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
+    auto current = c.scope.onboarding().get(c.api, nsOf(c.in.object), nameOf(c.in.object));
+    if (!current && current.status().code() == Code::kNotFound) {
+      c.out.objectGone = true;
+      c.out.result = {{"objectGone", true}};
+      return;
+    }
+    if (!current) return fail(c.out, current.status());
+    json obj = *current;
+    if (!mutate(obj)) {
+      c.out.updatedObject = obj;
+      return;
+    }
+    auto updated = c.scope.onboarding().update(c.api, nsOf(obj), obj);
+    if (updated) {
+      c.out.updatedObject = *updated;
+      return;
+    }
+    if (updated.status().code() == Code::kNotFound) {
+      c.out.objectGone = true;
+      return;
+    }
+    if (updated.status().code() != Code::kConflict) return fail(c.out, updated.status());
+  }
+  fail(c.out, Status(Code::kConflict,
+                     "object kept changing; gave up after " + std::to_string(kConflictRetries) + " conflicts"));
+}
+
+bool setFinalizer(json& obj, bool present) {
+  json& meta = obj["metadata"];
+  json finalizers = meta.contains("finalizers") && meta["finalizers"].is_array() ? meta["finalizers"] : json::array();
+  json next = json::array();
+  bool had = false;
+  for (const auto& f : finalizers) {
+    if (f.is_string() && f.get<std::string>() == kFinalizer) {
+      had = true;
+      if (!present) continue;
+    }
+    next.push_back(f);
+  }
+  if (had == present) return false;
+  if (present) next.push_back(kFinalizer);
+  meta["finalizers"] = next;
+  return true;
+}
+
+bool clearAnnotation(json& obj) {
+  json& meta = obj["metadata"];
+  if (!meta.contains("annotations") || !meta["annotations"].is_object() ||
+      !meta["annotations"].contains(kOperationAnnotation))
+    return false;
+  meta["annotations"].erase(kOperationAnnotation);
+  return true;
+}
+
+void postEvent(Ctx& c, const json& obj, const lc::StatusView& view) {
+  const json& meta = obj["metadata"];
+  int64_t now = c.cfg.clock->nowUnixNanos();
+  json event = {
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", {{"generateName", nameOf(obj) + "."}, {"namespace", nsOf(obj)}}},
+      {"involvedObject",
+       {{"apiVersion", c.api.group + "/" + c.api.version},
+        {"kind", c.apiKind},
+        {"name", nameOf(obj)},
+        {"namespace", nsOf(obj)},
+        {"uid", meta.value("uid", "")},
+        {"resourceVersion", meta.value("resourceVersion", "")}}},
+      {"reason", view.phase},
+      {"message", view.message.empty() ? view.reason : view.reason + ": " + view.message},
+      {"type",
+       view.ready || view.phase != "Progressing" || view.reason == lc::kReasonProgressing ? "Normal" : "Warning"},
+      {"source", {{"component", "spr-" + c.cfg.providerName}}},
+      {"firstTimestamp", rfc3339(now)},
+      {"lastTimestamp", rfc3339(now)},
+      {"count", 1}};
+  k8s::GroupVersionResource events{"", "v1", "events", true};
+  auto created = c.scope.onboarding().create(events, nsOf(obj), event);
+  if (!created)
+    log::warn("cannot record Event",
+              {{"object", nsOf(obj) + "/" + nameOf(obj)}, {"error", created.status().toString()}});
+}
+
+void writeStatus(Ctx& c) {
+  lc::StatusView view = c.in.command.status;
+  if (view.reason == lc::kReasonConfigNotFound)
+    view.message = configNotFoundMessage(
+        c.cfg.providerName, c.cfg.provider->kinds().config.group + "/" + c.cfg.provider->kinds().config.version);
+  json obj = c.in.object;
+  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
+    json previous = obj.value("status", json::object());
+    std::string oldPhase = previous.is_object() ? previous.value("phase", "") : "";
+    obj["status"] = buildStatus(view, previous, c.cfg.clock->nowUnixNanos());
+    auto updated = c.scope.onboarding().updateStatus(c.api, nsOf(obj), obj);
+    if (updated) {
+      c.out.updatedObject = *updated;
+      if (oldPhase != view.phase) postEvent(c, *updated, view);
+      return;
+    }
+    Code code = updated.status().code();
+    if (code == Code::kNotFound) {
+      c.out.objectGone = true;
+      return;
+    }
+    if (code != Code::kConflict) return fail(c.out, updated.status());
+    auto fresh = c.scope.onboarding().get(c.api, nsOf(obj), nameOf(obj));  // 409: re-read and retry
+    if (!fresh) return fail(c.out, fresh.status());
+    obj = *fresh;
+  }
+  fail(c.out, Status(Code::kConflict,
+                     "status kept conflicting; gave up after " + std::to_string(kConflictRetries) + " tries"));
+}
+
+}  // namespace
+
+EffectOutput EffectExecutor::run(const EffectInput& input) {
+  EffectOutput out;
+  out.done.effectId = input.command.effectId;
+  out.done.op = input.command.op;
+  Tape tape;
+  Scope scope(config_, config_.factory, &tape, input.object, input.config);
+  Status ready = scope.init();
+  if (!ready.isOk()) {
+    fail(out, ready);
+    out.tape = tape.take();
+    return out;
+  }
+  Ctx c{config_, input, scope, out, config_.provider->kinds().api, config_.provider->kinds().apiKind};
+  switch (input.command.op) {
+    case lc::Op::kObserve:
+    case lc::Op::kCreate:
+    case lc::Op::kUpdate:
+    case lc::Op::kDelete:
+      providerOp(c);
+      break;
+    case lc::Op::kAddFinalizer:
+      mutateObject(c, [](json& o) { return setFinalizer(o, true); });
+      break;
+    case lc::Op::kRemoveFinalizer:
+      mutateObject(c, [](json& o) { return setFinalizer(o, false); });
+      break;
+    case lc::Op::kClearOperationAnnotation:
+      mutateObject(c, clearAnnotation);
+      break;
+    case lc::Op::kWriteStatus:
+      writeStatus(c);
+      break;
+  }
+  out.tape = tape.take();
+  return out;
+}
+
+}  // namespace spr::runtime
+
+namespace spr::runtime {
+namespace {
+
+// Pools curl transports by server + credential digest so TLS connections are reused
+// across effects; each effect still gets its own RecordingTransport (and tape), so
+// pooling never changes which requests are made or recorded.
+class RealTransportFactory : public TransportFactory {
+ public:
+  Result<std::unique_ptr<k8s::Transport>> make(const std::string& clusterName, const k8s::ClusterConfig& config,
+                                               Tape* tape) override {
+    std::string key = fnv1aHex(config.server + "\n" + config.caData + "\n" + config.clientCertData + "\n" +
+                               config.clientKeyData + "\n" + config.bearerToken + "\n" + config.tokenFile +
+                               (config.insecureSkipTlsVerify ? "\ninsecure" : ""));
+    std::shared_ptr<k8s::Transport> inner;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = pool_.find(key);
+      if (it != pool_.end()) inner = it->second;
+    }
+    if (!inner) {
+      auto made = k8s::makeCurlTransport(config);  // default timeouts
+      if (!made) return made.status();
+      inner = std::shared_ptr<k8s::Transport>(std::move(*made));
+      std::lock_guard<std::mutex> lock(mu_);
+      pool_.emplace(key, inner);
+    }
+    return std::unique_ptr<k8s::Transport>(std::make_unique<RecordingTransport>(clusterName, inner, tape));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<k8s::Transport>> pool_;  // guarded by mu_
+};
+
+}  // namespace
+
+std::unique_ptr<TransportFactory> realTransportFactory() { return std::make_unique<RealTransportFactory>(); }
+
+}  // namespace spr::runtime

@@ -1,0 +1,52 @@
+// Effect execution: runs one lifecycle command (provider Observe/Create/Update/Delete,
+// finalizer add/remove, status write + Event, annotation clear) against the clusters
+// through recording transports, and returns the outcome and the tape. Reusable by replay:
+// give it a TransportFactory that answers from a tape. Thread-safe: run() may be called
+// concurrently for different objects; each call builds its own clients.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "adapters/k8s/client.h"
+#include "adapters/k8s/config.h"
+#include "adapters/k8s/transport.h"
+#include "common/status.h"
+#include "providers/provider.h"
+#include "runtime/effect_types.h"
+#include "runtime/operator.h"
+#include "runtime/recording_transport.h"
+
+namespace spr::runtime {
+
+// Builds the transport an effect uses to reach one cluster. The real factory pools curl
+// transports by server + credential digest and wraps them in a RecordingTransport.
+class TransportFactory {
+ public:
+  virtual ~TransportFactory() = default;
+  // `clusterName` labels tape entries ("onboarding", "platform", "mcp", "workload").
+  [[nodiscard]] virtual Result<std::unique_ptr<k8s::Transport>> make(const std::string& clusterName,
+                                                                     const k8s::ClusterConfig& config, Tape* tape) = 0;
+};
+std::unique_ptr<TransportFactory> realTransportFactory();
+
+class EffectExecutor : public EffectRunner {
+ public:
+  struct Config {
+    std::string providerName;
+    k8s::ClusterConfig onboarding, platform;
+    providers::Provider* provider = nullptr;  // must outlive the executor
+    Clock* clock = nullptr;                   // must outlive the executor
+    TransportFactory* factory = nullptr;      // null = realTransportFactory(); must outlive
+  };
+  explicit EffectExecutor(Config config);
+  EffectOutput run(const EffectInput& input) override;
+
+ private:
+  Config config_;
+  std::unique_ptr<TransportFactory> ownedFactory_;
+};
+
+}  // namespace spr::runtime

@@ -1,0 +1,279 @@
+#include "runtime/operator.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "adapters/k8s/redact.h"
+#include "common/log.h"
+#include "runtime/effects.h"
+#include "runtime/leader.h"
+#include "runtime/metrics.h"
+#include "runtime/reconciler.h"
+#include "runtime/watch_loop.h"
+#include "runtime/workqueue.h"
+
+namespace spr::runtime {
+namespace {
+
+class OperatorImpl : public Operator {
+ public:
+  OperatorImpl(OperatorOptions options, std::unique_ptr<providers::Provider> provider)
+      : options_(std::move(options)),
+        provider_(std::move(provider)),
+        kinds_(provider_->kinds()),
+        limiter_(options_.rateLimitQps, options_.rateLimitBurst) {
+    if (!options_.clock) options_.clock = std::shared_ptr<Clock>(systemClock());
+    if (options_.leaderElectionId.empty()) options_.leaderElectionId = "spr-" + options_.providerName;
+  }
+  ~OperatorImpl() override {
+    requestStop();
+    (void)wait();
+  }
+
+  Status start() override;
+  void requestStop() override;
+  Status wait() override;
+  std::vector<ObjectView> objects() const override {
+    return reconciler_ ? reconciler_->views() : std::vector<ObjectView>{};
+  }
+  uint64_t effectsRun(lifecycle::Op op) const override { return metrics_.effects(lifecycle::opName(op)); }
+  int metricsPort() const override { return metricsHttp_ ? metricsHttp_->port() : 0; }
+  int healthPort() const override { return healthHttp_ ? healthHttp_->port() : 0; }
+
+ private:
+  [[nodiscard]] Status startEndpoints();
+  [[nodiscard]] Status startActing();
+  ReconcilerDeps reconcilerDeps();
+  void startLeaderElection();
+  void stopWith(const Status& status);
+  void workerLoop();
+  bool ready() const;
+  std::string journaledRv(const std::string& cluster, const k8s::GroupVersionResource& gvr) const {
+    auto rv = journal_->meta(watchRvKey(cluster, gvr.group, gvr.resource));
+    return rv.isOk() && rv->has_value() ? **rv : std::string();
+  }
+
+  OperatorOptions options_;
+  std::unique_ptr<providers::Provider> provider_;
+  providers::ProviderKinds kinds_;
+  Metrics metrics_;
+  WorkQueue queue_;
+  TimerList timers_;
+  RateLimiter limiter_;
+  std::unique_ptr<journal::Journal> journal_;
+  std::unique_ptr<EffectExecutor> executor_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<WatchLoop> configWatch_, apiWatch_;
+  std::unique_ptr<LeaderElector> leader_;
+  std::unique_ptr<HttpEndpoint> metricsHttp_, healthHttp_;
+  std::vector<std::thread> workers_;
+  std::thread starter_;                      // waits for leadership, then starts watches and workers
+  std::atomic<bool> watchesStarted_{false};  // both watch loops exist (set once)
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;  // guarded by mu_
+  bool stopped_ = false;  // guarded by mu_
+  bool joined_ = false;   // guarded by mu_
+  Status stopStatus_;     // guarded by mu_
+};
+
+Status OperatorImpl::start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_) return Status(Code::kInternal, "Operator::start called twice");
+    started_ = true;
+  }
+  journal::Options jopts;
+  Clock* clock = options_.clock.get();
+  jopts.nowUnixNanos = [clock] { return clock->nowUnixNanos(); };
+  auto journal = journal::Journal::open(options_.journalDir, jopts);
+  if (!journal) return journal.status();
+  journal_ = std::move(*journal);
+  metrics_.setGaugeSource([this] {
+    return "# TYPE workqueue_depth gauge\nworkqueue_depth{name=\"" + options_.providerName + "\"} " +
+           std::to_string(queue_.depth()) + "\n# TYPE workqueue_adds_total counter\nworkqueue_adds_total{name=\"" +
+           options_.providerName + "\"} " + std::to_string(queue_.adds()) + "\n";
+  });
+  executor_ = std::make_unique<EffectExecutor>(EffectExecutor::Config{
+      options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get()});
+  reconciler_ = std::make_unique<Reconciler>(reconcilerDeps());
+  SPR_RETURN_IF_ERROR(reconciler_->restore());
+  SPR_RETURN_IF_ERROR(startEndpoints());
+  if (!options_.leaderElect) return startActing();
+  startLeaderElection();
+  return Status();
+}
+
+// Acting starts once this instance holds the Lease; losing it stops acting at once.
+void OperatorImpl::startLeaderElection() {
+  leader_ = std::make_unique<LeaderElector>(LeaderElector::Config{
+      options_.platform, options_.leaderElectionNamespace, options_.leaderElectionId, options_.leaseDurationSec,
+      options_.renewDeadlineSec, options_.retryPeriodSec, options_.clock.get()});
+  starter_ = std::thread([this] {
+    Status won = leader_->acquire();  // blocks until leading or stopped
+    if (!won.isOk()) {
+      stopWith(won);
+      return;
+    }
+    leader_->onLost([this] { stopWith(Status(Code::kUnavailable, "leader election lost: stopped acting")); });
+    Status s = startActing();
+    if (!s.isOk()) stopWith(s);
+  });
+}
+
+ReconcilerDeps OperatorImpl::reconcilerDeps() {
+  ReconcilerDeps deps;
+  deps.journal = journal_.get();
+  deps.runner = executor_.get();
+  deps.metrics = &metrics_;
+  deps.clock = options_.clock.get();
+  deps.queue = &queue_;
+  deps.timers = &timers_;
+  deps.limiter = &limiter_;
+  deps.delayScale = options_.delayScale;
+  deps.providerName = options_.providerName;
+  deps.apiGroup = kinds_.api.group;
+  deps.apiVersion = kinds_.api.version;
+  deps.apiKind = kinds_.apiKind;
+  deps.apiResource = kinds_.api.resource;
+  deps.configGroup = kinds_.config.group;
+  deps.configVersion = kinds_.config.version;
+  deps.configKind = kinds_.configKind;
+  deps.configResource = kinds_.config.resource;
+  deps.onFatal = [this](const Status& s) { stopWith(s); };
+  deps.redact = [](const nlohmann::json& o) { return k8s::redactObject(o).dump(); };
+  return deps;
+}
+
+Status OperatorImpl::startActing() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return Status();
+  }
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { workerLoop(); });
+  WatchLoop::Target config{"platform", options_.platform, kinds_.config, "", ""};
+  config.resumeRv = journaledRv("platform", kinds_.config);
+  configWatch_ = std::make_unique<WatchLoop>(
+      config, WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string& rv) {
+                                     return reconciler_->observeConfig(t, o, rv);
+                                   },
+                                   [this](const std::set<std::string>& keys) {
+                                     return reconciler_->configListSynced(keys.count("/" + options_.providerName) > 0);
+                                   },
+                                   [this](const std::string& rv) {
+                                     reconciler_->bookmark("platform", kinds_.config.group, kinds_.config.resource, rv);
+                                   },
+                                   [this](const Status& s) { stopWith(s); }});
+  SPR_RETURN_IF_ERROR(configWatch_->start());
+  configWatch_->waitSynced([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_;
+  });
+  WatchLoop::Target api{"onboarding", options_.onboarding, kinds_.api, "", ""};
+  api.resumeRv = journaledRv("onboarding", kinds_.api);
+  apiWatch_ = std::make_unique<WatchLoop>(
+      api, WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string& rv) {
+                                  return reconciler_->observeApiObject(t, o, rv);
+                                },
+                                [this](const std::set<std::string>& keys) { return reconciler_->listSynced(keys); },
+                                [this](const std::string& rv) {
+                                  reconciler_->bookmark("onboarding", kinds_.api.group, kinds_.api.resource, rv);
+                                },
+                                [this](const Status& s) { stopWith(s); }});
+  apiWatch_->setKeyFunction(
+      [this](const std::string& ns, const std::string& name) { return reconciler_->apiObjectKey(ns, name); });
+  SPR_RETURN_IF_ERROR(apiWatch_->start());
+  watchesStarted_ = true;
+  log::info("operator running", {{"provider", options_.providerName}, {"workers", options_.workers}});
+  return Status();
+}
+
+bool OperatorImpl::ready() const {
+  if (leader_ && !leader_->leading()) return false;
+  return watchesStarted_ && configWatch_->synced() && apiWatch_->synced();
+}
+
+Status OperatorImpl::startEndpoints() {
+  auto off = [](const std::string& a) { return a.empty() || a == "0"; };
+  if (!off(options_.metricsBindAddress)) {
+    metricsHttp_ = std::make_unique<HttpEndpoint>();
+    metricsHttp_->handle(
+        "/metrics", [this] { return std::make_pair(200, metrics_.render(options_.providerName)); },
+        "text/plain; version=0.0.4");
+    SPR_RETURN_IF_ERROR(metricsHttp_->start(options_.metricsBindAddress));
+  }
+  if (!off(options_.healthProbeBindAddress)) {
+    healthHttp_ = std::make_unique<HttpEndpoint>();
+    healthHttp_->handle("/healthz", [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      return stopped_ ? std::make_pair(500, std::string("stopped\n")) : std::make_pair(200, std::string("ok\n"));
+    });
+    healthHttp_->handle("/readyz", [this] {
+      return ready() ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, std::string("not ready\n"));
+    });
+    SPR_RETURN_IF_ERROR(healthHttp_->start(options_.healthProbeBindAddress));
+  }
+  return Status();
+}
+
+void OperatorImpl::workerLoop() {
+  std::string key;
+  while (queue_.get(&key)) {
+    reconciler_->process(key);
+    queue_.done(key);
+  }
+}
+
+void OperatorImpl::stopWith(const Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopStatus_ = status;
+  }
+  if (reconciler_) reconciler_->stop();
+  limiter_.stop();
+  queue_.shutdown();
+  if (leader_) leader_->stop();
+  if (!status.isOk()) log::error("operator stopping", {{"reason", status.toString()}});
+  cv_.notify_all();
+}
+
+void OperatorImpl::requestStop() { stopWith(Status()); }
+
+Status OperatorImpl::wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return stopped_ || !started_; });
+  if (joined_ || !started_) return stopStatus_;
+  joined_ = true;
+  lock.unlock();
+  if (starter_.joinable()) starter_.join();
+  if (configWatch_) configWatch_->stop();
+  if (apiWatch_) apiWatch_->stop();
+  for (auto& w : workers_) w.join();  // in-flight effects finish and are journaled
+  timers_.stop();
+  if (leader_) leader_->release();
+  if (metricsHttp_) metricsHttp_->stop();
+  if (healthHttp_) healthHttp_->stop();
+  lock.lock();
+  log::info("operator stopped", {{"status", stopStatus_.toString()}});
+  return stopStatus_;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Operator>> Operator::create(OperatorOptions options,
+                                                   std::unique_ptr<providers::Provider> provider) {
+  if (!provider) return Status(Code::kInvalidArgument, "no provider given");
+  if (options.providerName.empty()) options.providerName = provider->name();
+  if (options.journalDir.empty()) return Status(Code::kInvalidArgument, "--journal DIR is required");
+  if (options.workers < 1) return Status(Code::kInvalidArgument, "--workers must be at least 1");
+  if (options.delayScale <= 0) options.delayScale = 1;
+  return std::unique_ptr<Operator>(std::make_unique<OperatorImpl>(std::move(options), std::move(provider)));
+}
+
+}  // namespace spr::runtime

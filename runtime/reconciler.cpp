@@ -1,0 +1,231 @@
+#include "runtime/reconciler.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "runtime/object_util.h"
+#include "runtime/status.h"
+
+namespace spr::runtime {
+
+using nlohmann::json;
+namespace lc = lifecycle;
+
+std::string watchRvKey(const std::string& cluster, const std::string& group, const std::string& resource) {
+  return "watch-rv/" + cluster + "/" + group + "/" + resource;
+}
+
+Reconciler::Reconciler(ReconcilerDeps deps) : deps_(std::move(deps)) {}
+
+std::string Reconciler::apiObjectKey(const std::string& ns, const std::string& name) const {
+  journal::ObjectId id{"onboarding", deps_.apiGroup, deps_.apiVersion, deps_.apiKind, ns, name, ""};
+  return id.key();
+}
+
+bool Reconciler::hasConfig() const {
+  std::lock_guard<std::mutex> lock(configMu_);
+  return configSeen_.present;
+}
+
+Reconciler::Entry* Reconciler::find(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(tableMu_);
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+Reconciler::Entry* Reconciler::findOrCreate(const journal::ObjectId& id, const std::string& tenant, bool* created) {
+  std::lock_guard<std::mutex> lock(tableMu_);
+  auto& slot = entries_[id.key()];
+  *created = !slot;
+  if (!slot) {
+    slot = std::make_unique<Entry>();
+    slot->id = id;
+    slot->tenant = tenant;
+    slot->state.objectKey = id.ns + "/" + id.name;
+  }
+  return slot.get();
+}
+
+void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
+  {
+    std::lock_guard<std::mutex> lock(entry->mu);
+    if (front) {
+      entry->mailbox.push_front(std::move(item));
+    } else {
+      entry->mailbox.push_back(std::move(item));
+    }
+  }
+  deps_.queue->add(entry->id.key());
+}
+
+void Reconciler::fatal(const Status& status) {
+  if (fatal_.exchange(true)) return;
+  stopping_ = true;
+  log::error("operator stops acting", {{"error", status.toString()}});
+  if (deps_.onFatal) deps_.onFatal(status);
+}
+
+Result<uint64_t> Reconciler::appendOne(journal::Record record, journal::Sync sync) {
+  journal::AppendBatch batch;
+  batch.records.push_back(std::move(record));
+  batch.sync = sync;
+  auto seqs = appendBatch(std::move(batch));
+  if (!seqs) return seqs.status();
+  return seqs->front();
+}
+
+Result<std::vector<uint64_t>> Reconciler::appendBatch(journal::AppendBatch batch) {
+  if (fatal_) return Status(Code::kIoError, "journal failed earlier; not appending");
+  uint64_t bytes = 0;
+  for (const auto& [k, v] : batch.states) bytes += k.size() + v.size();
+  size_t n = batch.records.size();
+  bool synced = batch.sync == journal::Sync::kSync;
+  auto t0 = std::chrono::steady_clock::now();
+  auto seqs = deps_.journal->append(std::move(batch));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!seqs) {
+    fatal(seqs.status());
+    return seqs.status();
+  }
+  deps_.metrics->journalAppend(n, bytes, secs, synced);
+  return seqs;
+}
+
+journal::Record Reconciler::newRecord(const Entry& entry) const {
+  journal::Record record;
+  record.wallUnixNanos = deps_.clock->nowUnixNanos();
+  record.object = entry.id;
+  record.tenant = entry.tenant;
+  return record;
+}
+
+void Reconciler::noteUnfolded(uint64_t seq) { unfolded_.insert(seq); }  // REQUIRES: lowMu_ held
+
+void Reconciler::noteFolded(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(lowMu_);
+  auto it = unfolded_.find(seq);
+  if (it != unfolded_.end()) unfolded_.erase(it);
+}
+
+std::string Reconciler::lowWater() const {
+  std::lock_guard<std::mutex> lock(lowMu_);
+  return std::to_string(unfolded_.empty() ? deps_.journal->nextSeq() : *unfolded_.begin());
+}
+
+Status Reconciler::observeApiObject(journal::WatchType type, const json& object, const std::string& resourceVersion) {
+  const json& meta = object["metadata"];
+  journal::ObjectId id{
+      "onboarding",           deps_.apiGroup,       deps_.apiVersion, deps_.apiKind, meta.value("namespace", ""),
+      meta.value("name", ""), meta.value("uid", "")};
+  bool created = false;
+  Entry* entry = findOrCreate(id, id.ns, &created);
+  journal::Record record = newRecord(*entry);
+  record.object.uid = id.uid;
+  journal::Observed observed{"onboarding", type, deps_.redact(object), resourceVersion,
+                             meta.value("generation", int64_t{0})};
+  record.payload = observed;
+  journal::AppendBatch batch;
+  batch.records.push_back(std::move(record));
+  if (!resourceVersion.empty())  // empty for a DELETED synthesized after a re-list
+    batch.meta.emplace_back(watchRvKey("onboarding", deps_.apiGroup, deps_.apiResource), resourceVersion);
+  uint64_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock(lowMu_);
+    auto seqs = appendBatch(std::move(batch));
+    if (!seqs) return seqs.status();
+    seq = seqs->front();
+    noteUnfolded(seq);
+  }
+  if (created) {
+    std::lock_guard<std::mutex> lock(configMu_);
+    enqueue(entry, ConfigItem{configSeq_, configSeen_});
+  }
+  lc::Input input =
+      type == journal::WatchType::kDeleted ? lc::Input(lc::ObjectGone{}) : lc::Input(objectSeenOf(object));
+  enqueue(entry, ObservedItem{seq, input, object});
+  return Status();
+}
+
+lc::ConfigSeen Reconciler::configSeen(const json& object, journal::WatchType type) const {
+  lc::ConfigSeen seen;
+  if (type == journal::WatchType::kDeleted || !object.is_object()) return seen;
+  const json& meta = object["metadata"];
+  seen.present = !(meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null());
+  const json spec = object.value("spec", json::object());
+  seen.pollIntervalMs = parseDurationMs(spec.value("pollInterval", json()), 60000);
+  seen.configHash = fnv1aHex(spec.dump());
+  return seen;
+}
+
+Status Reconciler::observeConfig(journal::WatchType type, const json& object, const std::string& resourceVersion) {
+  const json& meta = object["metadata"];
+  if (meta.value("name", "") != deps_.providerName) return Status();
+  journal::Record record;
+  record.wallUnixNanos = deps_.clock->nowUnixNanos();
+  record.object = journal::ObjectId{"platform", deps_.configGroup,  deps_.configVersion,  deps_.configKind,
+                                    "",         deps_.providerName, meta.value("uid", "")};
+  record.payload =
+      journal::Observed{"platform", type, deps_.redact(object), resourceVersion, meta.value("generation", int64_t{0})};
+  journal::AppendBatch batch;
+  batch.records.push_back(std::move(record));
+  if (!resourceVersion.empty())
+    batch.meta.emplace_back(watchRvKey("platform", deps_.configGroup, deps_.configResource), resourceVersion);
+  std::lock_guard<std::mutex> lock(configMu_);
+  auto seqs = appendBatch(std::move(batch));
+  if (!seqs) return seqs.status();
+  configSeq_ = seqs->front();
+  configSeen_ = configSeen(object, type);
+  config_ = configSeen_.present ? object : json();
+  journal::AppendBatch pointer;
+  pointer.meta.emplace_back(kMetaConfigSeq, std::to_string(configSeq_));
+  auto ok = appendBatch(std::move(pointer));
+  if (!ok) return ok.status();
+  log::info("ProviderConfig observed", {{"name", deps_.providerName},
+                                        {"present", configSeen_.present},
+                                        {"seq", configSeq_},
+                                        {"pollIntervalMs", configSeen_.pollIntervalMs}});
+  std::vector<Entry*> all;
+  {
+    std::lock_guard<std::mutex> tl(tableMu_);
+    for (auto& [key, e] : entries_) all.push_back(e.get());
+  }
+  for (Entry* e : all) enqueue(e, ConfigItem{configSeq_, configSeen_});
+  return Status();
+}
+
+Status Reconciler::listSynced(const std::set<std::string>& presentKeys) {
+  std::vector<Entry*> gone;
+  {
+    std::lock_guard<std::mutex> lock(tableMu_);
+    for (auto& [key, e] : entries_)
+      if (!presentKeys.count(key)) gone.push_back(e.get());
+  }
+  for (Entry* e : gone) {
+    bool deleted = false;
+    {
+      std::lock_guard<std::mutex> lock(viewMu_);
+      auto it = views_.find(e->id.key());
+      deleted = it != views_.end() && it->second.deleted;
+    }
+    if (deleted) continue;
+    json last = json::object();
+    last["metadata"] = {{"namespace", e->id.ns}, {"name", e->id.name}};
+    SPR_RETURN_IF_ERROR(observeApiObject(journal::WatchType::kDeleted, last, ""));
+  }
+  return Status();
+}
+
+Status Reconciler::configListSynced(bool listed) {
+  if (listed || !hasConfig()) return Status();
+  json gone = {{"metadata", {{"name", deps_.providerName}}}};
+  return observeConfig(journal::WatchType::kDeleted, gone, "");
+}
+
+void Reconciler::bookmark(const std::string& cluster, const std::string& group, const std::string& resource,
+                          const std::string& resourceVersion) {
+  journal::AppendBatch batch;
+  batch.meta.emplace_back(watchRvKey(cluster, group, resource), resourceVersion);
+  (void)appendBatch(std::move(batch));
+}
+
+}  // namespace spr::runtime

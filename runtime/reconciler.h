@@ -1,0 +1,166 @@
+// The per-object heart of the operator: the object table, each object's mailbox of
+// journaled inputs, and process(key), which folds inputs, journals Transition +
+// EffectRequested (synced) before running each command, and journals EffectCompleted
+// after. Thread-safe: watch threads call observe*(); workers call process() for keys the
+// WorkQueue hands them, so one object is never processed by two threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "core/journal/journal.h"
+#include "core/statemachine/lifecycle.h"
+#include "runtime/effect_types.h"
+#include "runtime/metrics.h"
+#include "runtime/types.h"
+#include "runtime/workqueue.h"
+
+namespace spr::runtime {
+
+struct ReconcilerDeps {
+  journal::Journal* journal = nullptr;  // all pointers must outlive the Reconciler
+  EffectRunner* runner = nullptr;
+  Metrics* metrics = nullptr;
+  Clock* clock = nullptr;
+  WorkQueue* queue = nullptr;
+  TimerList* timers = nullptr;
+  RateLimiter* limiter = nullptr;
+  double delayScale = 1.0;
+  std::string providerName;
+  std::string apiGroup, apiVersion, apiKind, apiResource;              // the ServiceProviderAPI kind
+  std::string configGroup, configVersion, configKind, configResource;  // the ProviderConfig kind
+  std::function<void(const Status&)> onFatal;
+  // Serializes an object for the journal with Secret data and credentials redacted.
+  std::function<std::string(const nlohmann::json&)> redact;
+};
+
+// Meta keys in the journal (see RECORDS.md).
+std::string watchRvKey(const std::string& cluster, const std::string& group, const std::string& resource);
+inline constexpr const char* kMetaConfigSeq = "runtime/config-seq";
+inline constexpr const char* kMetaLowWater = "runtime/fold-low-water";
+
+class Reconciler {
+ public:
+  explicit Reconciler(ReconcilerDeps deps);
+
+  // Startup: loads every object's state, re-arms timers, resolves in-flight effects as
+  // Unknown, re-queues Observed records journaled but not folded before a crash.
+  [[nodiscard]] Status restore();
+  // A watch event for the API kind (type ADDED/MODIFIED/DELETED). Journals it, then queues it.
+  [[nodiscard]] Status observeApiObject(journal::WatchType type, const nlohmann::json& object,
+                                        const std::string& resourceVersion);
+  // A watch event for a ProviderConfig (only the one named after the provider matters).
+  [[nodiscard]] Status observeConfig(journal::WatchType type, const nlohmann::json& object,
+                                     const std::string& resourceVersion);
+  // After a (re-)list: API objects in the table but not in `present` are gone.
+  [[nodiscard]] Status listSynced(const std::set<std::string>& presentKeys);
+  // After the first list of ProviderConfigs: if ours was not in it but the journal still
+  // has it as present, it was deleted while spr was down.
+  [[nodiscard]] Status configListSynced(bool listed);
+  // Persists a bookmark's resourceVersion.
+  void bookmark(const std::string& cluster, const std::string& group, const std::string& resource,
+                const std::string& resourceVersion);
+  // Worker: drains the object's mailbox and pending commands.
+  void process(const std::string& key);
+  // Stop acting: no further effects are started (an effect already running completes).
+  void stop() { stopping_ = true; }
+
+  std::vector<ObjectView> views() const;
+  std::string apiObjectKey(const std::string& ns, const std::string& name) const;
+  bool hasConfig() const;
+
+ private:
+  struct ObservedItem {
+    uint64_t seq = 0;
+    lifecycle::Input input;
+    nlohmann::json object;
+  };
+  struct ConfigItem {
+    uint64_t seq = 0;
+    lifecycle::ConfigSeen config;
+  };
+  struct TimerItem {
+    uint64_t token = 0;
+    int64_t dueUnixNanos = 0;
+  };
+  struct ResolveItem {  // restart: an in-flight effect with no EffectCompleted
+    uint64_t effectId = 0;
+    lifecycle::Op op = lifecycle::Op::kObserve;
+  };
+  using MailItem = std::variant<ObservedItem, ConfigItem, TimerItem, ResolveItem>;
+
+  struct Entry {
+    journal::ObjectId id;
+    std::string tenant;
+    std::mutex mu;                 // guards mailbox only
+    std::deque<MailItem> mailbox;  // guarded by mu
+    // Owned by the worker processing this key:
+    lifecycle::State state;
+    nlohmann::json object;  // latest API object (unredacted)
+    std::deque<lifecycle::Command> pending;
+    uint64_t lastObservedSeq = 0;
+    uint64_t timerToken = 0;
+    int64_t timerDueUnixNanos = 0;
+  };
+
+  Entry* findOrCreate(const journal::ObjectId& id, const std::string& tenant, bool* created);
+  Entry* find(const std::string& key) const;
+  void enqueue(Entry* entry, MailItem item, bool front = false);
+  bool step(Entry* entry);
+  [[nodiscard]] Status handle(Entry* entry, const ObservedItem& item);
+  [[nodiscard]] Status handle(Entry* entry, const ConfigItem& item);
+  [[nodiscard]] Status handle(Entry* entry, const TimerItem& item);
+  [[nodiscard]] Status handle(Entry* entry, const ResolveItem& item);
+  void addEffectRequests(const Entry& entry, const std::vector<lifecycle::Command>& commands, uint64_t inputSeq,
+                         journal::AppendBatch* batch) const;
+  void logFold(const Entry& entry, const lifecycle::FoldResult& result, const std::string& from, uint64_t inputSeq,
+               const std::string& cause) const;
+  [[nodiscard]] Status foldInput(Entry* entry, const lifecycle::Input& input, uint64_t inputSeq,
+                                 const std::string& cause);
+  [[nodiscard]] Status runCommand(Entry* entry, const lifecycle::Command& command);
+  [[nodiscard]] Result<uint64_t> appendOne(journal::Record record, journal::Sync sync);
+  [[nodiscard]] Result<std::vector<uint64_t>> appendBatch(journal::AppendBatch batch);
+  void armTimer(Entry* entry, const lifecycle::RequeueAfter& requeue);
+  std::string stateBlob(const Entry& entry) const;
+  void publishView(const Entry& entry);
+  void fatal(const Status& status);
+  journal::Record newRecord(const Entry& entry) const;
+  lifecycle::ConfigSeen configSeen(const nlohmann::json& object, journal::WatchType type) const;
+  void noteUnfolded(uint64_t seq);
+  void noteFolded(uint64_t seq);
+  std::string lowWater() const;
+  [[nodiscard]] Status restoreEntry(const std::string& key, const std::string& blob);
+  [[nodiscard]] Status restoreConfig();
+  [[nodiscard]] Status recoverUnfolded();
+
+  ReconcilerDeps deps_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> fatal_{false};
+
+  mutable std::mutex tableMu_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;  // guarded by tableMu_ (map only)
+
+  mutable std::mutex configMu_;
+  nlohmann::json config_;             // guarded by configMu_; null when absent
+  lifecycle::ConfigSeen configSeen_;  // guarded by configMu_
+  uint64_t configSeq_ = 0;            // guarded by configMu_
+
+  mutable std::mutex lowMu_;
+  std::multiset<uint64_t> unfolded_;  // guarded by lowMu_: Observed seqs not yet folded
+
+  mutable std::mutex viewMu_;
+  std::map<std::string, ObjectView> views_;  // guarded by viewMu_
+};
+
+}  // namespace spr::runtime

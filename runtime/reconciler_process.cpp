@@ -1,0 +1,261 @@
+// Reconciler: the worker side (fold -> journal -> effect -> journal -> fold).
+#include <chrono>
+
+#include "common/log.h"
+#include "runtime/object_util.h"
+#include "runtime/reconciler.h"
+
+namespace spr::runtime {
+
+using nlohmann::json;
+namespace lc = lifecycle;
+
+void Reconciler::process(const std::string& key) {
+  Entry* entry = find(key);
+  if (!entry) return;
+  auto t0 = std::chrono::steady_clock::now();
+  bool any = false;
+  while (!stopping_ && step(entry)) any = true;
+  if (any) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bool error = entry->state.phase == lc::Phase::kBackoff;
+    deps_.metrics->reconcile(error ? "error" : (entry->timerToken ? "requeue_after" : "success"), secs);
+  }
+}
+
+// One unit of work: the next pending command, else the next mailbox input.
+// Returns false when there was nothing to do (or the operator stopped).
+bool Reconciler::step(Entry* entry) {
+  if (!entry->pending.empty()) {
+    lc::Command command = entry->pending.front();
+    entry->pending.pop_front();
+    return runCommand(entry, command).isOk();
+  }
+  MailItem item;
+  {
+    std::lock_guard<std::mutex> lock(entry->mu);
+    if (entry->mailbox.empty()) return false;
+    item = std::move(entry->mailbox.front());
+    entry->mailbox.pop_front();
+  }
+  Status status;
+  if (auto* observed = std::get_if<ObservedItem>(&item)) status = handle(entry, *observed);
+  if (auto* config = std::get_if<ConfigItem>(&item)) status = handle(entry, *config);
+  if (auto* timer = std::get_if<TimerItem>(&item)) status = handle(entry, *timer);
+  if (auto* resolve = std::get_if<ResolveItem>(&item)) status = handle(entry, *resolve);
+  return status.isOk();
+}
+
+Status Reconciler::handle(Entry* entry, const ObservedItem& observed) {
+  if (std::holds_alternative<lc::ObjectSeen>(observed.input)) entry->object = observed.object;
+  entry->lastObservedSeq = observed.seq;
+  const json meta = observed.object.value("metadata", json::object());
+  std::string cause = "Observed seq " + std::to_string(observed.seq) + " " + lc::describe(observed.input) + " rv " +
+                      meta.value("resourceVersion", "");
+  Status status = foldInput(entry, observed.input, observed.seq, cause);
+  noteFolded(observed.seq);
+  return status;
+}
+
+Status Reconciler::handle(Entry* entry, const ConfigItem& config) {
+  const lc::State& s = entry->state;
+  if (s.configPresent == config.config.present && s.configHash == config.config.configHash &&
+      s.pollIntervalMs == config.config.pollIntervalMs && entry->lastObservedSeq != 0)
+    return Status();  // nothing changed for this object
+  return foldInput(entry, config.config, config.seq,
+                   "ConfigSeen seq " + std::to_string(config.seq) + " " + lc::describe(lc::Input(config.config)));
+}
+
+Status Reconciler::handle(Entry* entry, const TimerItem& timer) {
+  if (timer.token != entry->timerToken) return Status();  // superseded by a newer timer
+  entry->timerToken = 0;
+  journal::Record record = newRecord(*entry);
+  record.payload = journal::TimerFired{"requeue", timer.token, timer.dueUnixNanos};
+  auto seq = appendOne(std::move(record), journal::Sync::kNone);
+  if (!seq) return seq.status();
+  return foldInput(entry, lc::TimerFired{timer.token}, *seq, "TimerFired seq " + std::to_string(*seq));
+}
+
+// Restart: the effect's request is journaled but its completion is not. Record it as
+// Unknown; the fold resolves it by Observe (never a blind repeat).
+Status Reconciler::handle(Entry* entry, const ResolveItem& resolve) {
+  journal::Record record = newRecord(*entry);
+  journal::EffectCompleted completed;
+  completed.effectId = resolve.effectId;
+  completed.command = lc::opName(resolve.op);
+  completed.outcome = journal::Outcome::kUnknown;
+  completed.errorClass = "Unknown";
+  completed.message = "spr restarted before the effect completed";
+  record.payload = completed;
+  auto seq = appendOne(std::move(record), journal::Sync::kNone);
+  if (!seq) return seq.status();
+  lc::EffectDone done;
+  done.effectId = resolve.effectId;
+  done.op = resolve.op;
+  done.outcome = lc::Outcome::kUnknown;
+  done.message = completed.message;
+  return foldInput(entry, done, *seq, "EffectCompleted seq " + std::to_string(*seq) + " (restart)");
+}
+
+Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inputSeq, const std::string& cause) {
+  lc::FoldResult result = lc::fold(entry->state, input);
+  std::string from = lc::phaseName(entry->state.phase);
+  std::vector<lc::Command> commands;
+  const lc::RequeueAfter* requeue = nullptr;
+  for (const auto& any : result.commands) {
+    if (auto* c = std::get_if<lc::Command>(&any)) commands.push_back(*c);
+    if (auto* r = std::get_if<lc::RequeueAfter>(&any)) requeue = r;
+  }
+  Entry& e = *entry;
+  if (!result.rejected) e.state = result.state;
+  if (requeue) armTimer(entry, *requeue);
+
+  journal::AppendBatch batch;
+  journal::Record transition = newRecord(e);
+  transition.payload =
+      journal::Transition{from, lc::phaseName(e.state.phase),
+                          result.rejected ? "rejected: " + result.reason : lc::describe(input), inputSeq};
+  batch.records.push_back(std::move(transition));
+  batch.states.emplace_back(e.id.key(), stateBlob(e));
+  batch.meta.emplace_back(kMetaLowWater, lowWater());
+  addEffectRequests(e, commands, inputSeq, &batch);
+  // No effect runs before its request is durable.
+  batch.sync = commands.empty() ? journal::Sync::kNone : journal::Sync::kSync;
+  auto seqs = appendBatch(std::move(batch));
+  if (!seqs) return seqs.status();
+  for (const auto& c : commands) e.pending.push_back(c);
+  logFold(e, result, from, inputSeq, cause);
+  publishView(e);
+  return Status();
+}
+
+void Reconciler::addEffectRequests(const Entry& e, const std::vector<lc::Command>& commands, uint64_t inputSeq,
+                                   journal::AppendBatch* batch) const {
+  uint64_t configSeq = 0;
+  {
+    std::lock_guard<std::mutex> lock(configMu_);
+    configSeq = configSeq_;
+  }
+  const json meta = e.object.is_object() ? e.object.value("metadata", json::object()) : json::object();
+  for (const auto& c : commands) {
+    journal::Record request = newRecord(e);
+    json in = {{"objectResourceVersion", meta.value("resourceVersion", "")},
+               {"generation", e.state.generation},
+               {"configSeq", configSeq}};
+    if (c.op == lc::Op::kWriteStatus)
+      in["status"] = {{"phase", c.status.phase},
+                      {"ready", c.status.ready},
+                      {"reason", c.status.reason},
+                      {"message", c.status.message},
+                      {"observedGeneration", c.status.observedGeneration}};
+    request.payload = journal::EffectRequested{c.effectId, lc::opName(c.op), in.dump(), inputSeq};
+    batch->records.push_back(std::move(request));
+  }
+}
+
+void Reconciler::logFold(const Entry& e, const lc::FoldResult& result, const std::string& from, uint64_t inputSeq,
+                         const std::string& cause) const {
+  json fields = {{"object", e.state.objectKey},
+                 {"tenant", e.tenant},
+                 {"reconcileID", inputSeq},
+                 {"cause", cause},
+                 {"from", from},
+                 {"to", lc::phaseName(e.state.phase)}};
+  if (result.rejected) {
+    fields["rejected"] = result.reason;
+    log::debug("fold", fields);
+    return;
+  }
+  std::string cmds;
+  for (const auto& any : result.commands) cmds += (cmds.empty() ? "" : ", ") + lc::describe(any);
+  fields["commands"] = cmds;
+  log::info("reconcile", fields);
+}
+
+void Reconciler::armTimer(Entry* entry, const lc::RequeueAfter& requeue) {
+  // delayScale shortens backoff and not-ready requeues (tests); the ProviderConfig's
+  // pollInterval, which arms the timer in Ready, is taken as configured.
+  double scale = entry->state.phase == lc::Phase::kReady ? 1.0 : deps_.delayScale;
+  int64_t delayMs = static_cast<int64_t>(static_cast<double>(requeue.delayMs) * scale);
+  if (delayMs < 1) delayMs = 1;
+  entry->timerToken = requeue.token;
+  entry->timerDueUnixNanos = deps_.clock->nowUnixNanos() + delayMs * 1000000;
+  std::string key = entry->id.key();
+  TimerItem item{requeue.token, entry->timerDueUnixNanos};
+  deps_.timers->schedule(std::chrono::milliseconds(delayMs), [this, key, item] {
+    if (Entry* e = find(key)) enqueue(e, item);
+  });
+}
+
+Status Reconciler::runCommand(Entry* entry, const lc::Command& command) {
+  bool providerOp = command.op == lc::Op::kObserve || command.op == lc::Op::kCreate || command.op == lc::Op::kUpdate ||
+                    command.op == lc::Op::kDelete;
+  if (providerOp && !deps_.limiter->acquire()) return Status(Code::kUnavailable, "stopping");
+  if (fatal_) return Status(Code::kIoError, "journal failed");
+  EffectInput input;
+  input.command = command;
+  input.object = entry->object;
+  input.phase = entry->state.phase;
+  {
+    std::lock_guard<std::mutex> lock(configMu_);
+    input.config = config_;
+    input.configSeq = configSeq_;
+  }
+  EffectOutput out = deps_.runner->run(input);
+  out.done.effectId = command.effectId;
+  out.done.op = command.op;
+  deps_.metrics->effect(lc::opName(command.op), lc::outcomeName(out.done.outcome));
+  if (out.updatedObject.is_object()) entry->object = out.updatedObject;
+
+  journal::Record record = newRecord(*entry);
+  journal::EffectCompleted completed;
+  completed.effectId = command.effectId;
+  completed.command = lc::opName(command.op);
+  completed.outcome = static_cast<journal::Outcome>(static_cast<int>(out.done.outcome));
+  completed.errorClass = out.errorClass;
+  completed.message = out.done.message;
+  completed.resultJson = out.result.dump();
+  completed.tape = std::move(out.tape);
+  record.payload = std::move(completed);
+  auto seq = appendOne(std::move(record), journal::Sync::kNone);
+  if (!seq) return seq.status();
+  if (out.unauthorized) fatal(Status(Code::kUnauthorized, out.done.message));
+  std::string cause = "EffectCompleted seq " + std::to_string(*seq) + " " + lc::opName(command.op) + " " +
+                      lc::outcomeName(out.done.outcome);
+  return foldInput(entry, out.done, *seq, cause);
+}
+
+std::string Reconciler::stateBlob(const Entry& e) const {
+  json blob = {{"lifecycle", json::parse(lc::toJson(e.state))},
+               {"object", json::parse(deps_.redact(e.object.is_object() ? e.object : json::object()))},
+               {"tenant", e.tenant},
+               {"uid", e.id.uid},
+               {"lastObservedSeq", e.lastObservedSeq},
+               {"timer", {{"token", e.timerToken}, {"dueUnixNanos", e.timerDueUnixNanos}}}};
+  return blob.dump();
+}
+
+void Reconciler::publishView(const Entry& e) {
+  ObjectView v;
+  v.key = e.state.objectKey;
+  v.ns = e.id.ns;
+  v.name = e.id.name;
+  v.tenant = e.tenant;
+  v.phase = lc::phaseName(e.state.phase);
+  v.statusPhase = e.state.status.phase;
+  v.reason = e.state.status.reason;
+  v.message = e.state.status.message;
+  v.ready = e.state.status.ready;
+  v.deleted = e.state.phase == lc::Phase::kDeleted;
+  std::lock_guard<std::mutex> lock(viewMu_);
+  views_[e.id.key()] = v;
+}
+
+std::vector<ObjectView> Reconciler::views() const {
+  std::lock_guard<std::mutex> lock(viewMu_);
+  std::vector<ObjectView> out;
+  for (const auto& [k, v] : views_) out.push_back(v);
+  return out;
+}
+
+}  // namespace spr::runtime

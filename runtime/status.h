@@ -1,0 +1,29 @@
+// Builds the `status` stanza of a ServiceProviderAPI object from the fold's StatusView,
+// per Kubernetes API conventions and openMCP's runtime: observedGeneration, phase
+// (Progressing | Ready | Terminating) and a `Ready` condition whose lastTransitionTime
+// changes only when its status flips. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/statemachine/lifecycle.h"
+
+namespace spr::runtime {
+
+// The finalizer spr puts on every API object it manages.
+inline constexpr const char* kFinalizer = "services.openmcp.cloud/spr";
+inline constexpr const char* kOperationAnnotation = "openmcp.cloud/operation";
+
+// RFC 3339 UTC with seconds ("2026-11-24T11:45:00Z").
+std::string rfc3339(int64_t unixNanos);
+
+// `previous` is the object's current status (may be null/empty); `nowUnixNanos` stamps a
+// flipped condition.
+nlohmann::json buildStatus(const lifecycle::StatusView& view, const nlohmann::json& previous, int64_t nowUnixNanos);
+
+// The message for a missing ProviderConfig, naming the expected object.
+std::string configNotFoundMessage(const std::string& providerName, const std::string& configGroupVersion);
+
+}  // namespace spr::runtime

@@ -1,0 +1,101 @@
+# spr journal records. See JOURNAL.md beside this file for the record kinds, the
+# RocksDB key layout, hashing and the evolution rules. Evolution: add fields and union
+# members with NEW ordinals only; never renumber, retype or reuse an ordinal.
+@0xacad4d7bf9156ec1;
+
+$import "/capnp/c++.capnp".namespace("spr::schema");
+
+struct ObjectId {
+  cluster @0 :Text;
+  group @1 :Text;
+  version @2 :Text;
+  kind @3 :Text;
+  namespace @4 :Text;
+  name @5 :Text;
+  uid @6 :Text;
+}
+
+enum WatchType {
+  added @0;
+  modified @1;
+  deleted @2;
+  bookmark @3;
+}
+
+struct Observed {
+  cluster @0 :Text;
+  type @1 :WatchType;
+  objectJson @2 :Text;        # Secret data and credentials redacted (digest kept)
+  resourceVersion @3 :Text;
+  generation @4 :Int64;
+}
+
+struct TimerFired {
+  timer @0 :Text;
+  token @1 :UInt64;
+  dueUnixNanos @2 :Int64;
+}
+
+struct EffectRequested {
+  effectId @0 :UInt64;
+  command @1 :Text;
+  inputJson @2 :Text;
+  causeSeq @3 :UInt64;
+}
+
+enum Outcome {
+  succeeded @0;
+  transientError @1;
+  userError @2;
+  unknown @3;
+}
+
+struct TapeEntry {
+  cluster @0 :Text;
+  method @1 :Text;
+  path @2 :Text;
+  requestBody @3 :Text;       # redacted
+  status @4 :Int32;
+  responseBody @5 :Text;      # redacted
+  error @6 :Text;
+}
+
+struct EffectCompleted {
+  effectId @0 :UInt64;
+  command @1 :Text;
+  outcome @2 :Outcome;
+  errorClass @3 :Text;
+  message @4 :Text;
+  resultJson @5 :Text;
+  tape @6 :List(TapeEntry);
+}
+
+struct Transition {
+  from @0 :Text;
+  to @1 :Text;
+  event @2 :Text;
+  inputSeq @3 :UInt64;
+}
+
+struct Snapshot {
+  stateJson @0 :Text;
+  throughSeq @1 :UInt64;
+}
+
+struct Record {
+  seq @0 :UInt64;
+  schemaVersion @1 :UInt32;
+  wallUnixNanos @2 :Int64;
+  object @3 :ObjectId;
+  tenant @4 :Text;
+  prevHash @5 :Data;          # SHA-256 of the previous record (32 bytes; zeros for seq 1)
+  hash @6 :Data;              # SHA-256(prevHash || canonical Record with hash empty)
+  payload :union {
+    observed @7 :Observed;
+    timerFired @8 :TimerFired;
+    effectRequested @9 :EffectRequested;
+    effectCompleted @10 :EffectCompleted;
+    transition @11 :Transition;
+    snapshot @12 :Snapshot;
+  }
+}

@@ -1,0 +1,62 @@
+// journal_crash_writer DIR SEED: appends synced batches of 1-4 records to the journal in
+// DIR forever, printing "open <nextSeq>" once and then "ok <first> <last>" after each
+// append returns. crash_test kills it with SIGKILL at random moments.
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "core/journal/journal.h"
+
+namespace {
+
+void say(const std::string& line) {
+  std::string l = line + "\n";  // one write() per line: whole lines on the pipe
+  if (::write(1, l.data(), l.size()) < 0) _exit(4);
+}
+
+spr::journal::AppendBatch makeBatch(std::mt19937_64& rng) {
+  spr::journal::AppendBatch batch;
+  const int k = 1 + static_cast<int>(rng() % 4);
+  for (int i = 0; i < k; ++i) {
+    spr::journal::Record r;
+    std::string name = "obj" + std::to_string(rng() % 5);
+    r.object = {"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1", "Crossplane", "ns", name, ""};
+    r.tenant = "tenant-" + std::to_string(rng() % 3);
+    std::string pad(50 + rng() % 2000, static_cast<char>('a' + rng() % 26));
+    r.payload = spr::journal::Observed{"onboarding", spr::journal::WatchType::kModified,
+                                       R"({"pad":")" + pad + R"("})", std::to_string(i) + "/" + std::to_string(k), 1};
+    batch.records.push_back(std::move(r));
+  }
+  batch.sync = spr::journal::Sync::kSync;
+  return batch;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: journal_crash_writer DIR SEED\n");
+    return 2;
+  }
+  auto journal = spr::journal::Journal::open(argv[1]);
+  if (!journal) {
+    std::fprintf(stderr, "open: %s\n", journal.status().toString().c_str());
+    return 3;
+  }
+  say("open " + std::to_string((*journal)->nextSeq()));
+  std::mt19937_64 rng(std::stoull(argv[2]));
+  for (int n = 0; n < 1000000; ++n) {
+    spr::journal::AppendBatch batch = makeBatch(rng);
+    const uint64_t first = (*journal)->nextSeq();
+    batch.states = {{"writer/last", std::to_string(first + batch.records.size() - 1)}};
+    auto seqs = (*journal)->append(std::move(batch));
+    if (!seqs) {
+      std::fprintf(stderr, "append: %s\n", seqs.status().toString().c_str());
+      return 3;
+    }
+    say("ok " + std::to_string(seqs->front()) + " " + std::to_string(seqs->back()));
+  }
+  return 0;
+}

@@ -1,0 +1,151 @@
+// Test fixture for end-to-end runtime tests: an in-process local API server (SimServer)
+// with the crossplane provider's CRDs installed, helpers to create ProviderConfigs and
+// requests (with the MCP's ClusterRequest on the platform cluster), and waits. One
+// instance per test; not thread-safe.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "adapters/k8s/client.h"
+#include "adapters/k8s/config.h"
+#include "adapters/k8s/curl_transport.h"
+#include "adapters/k8s/openmcp.h"
+#include "providers/provider.h"
+#include "sim/server.h"
+
+namespace spr::runtime::testing {
+
+using nlohmann::json;
+
+const k8s::GroupVersionResource kCrds{"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
+const k8s::GroupVersionResource kNamespaces{"", "v1", "namespaces", false};
+const k8s::GroupVersionResource kClusterRequests{"clusters.openmcp.cloud", "v1alpha1", "clusterrequests", true};
+const k8s::GroupVersionResource kEvents{"", "v1", "events", true};
+
+inline bool eventually(const std::function<bool()>& done, int seconds = 60) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+class E2E {
+ public:
+  explicit E2E(const std::string& testName) {
+    dir = (std::filesystem::temp_directory_path() / ("spr-rt-" + std::to_string(::getpid()) + "-" + testName)).string();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    sim::SimOptions options;
+    options.deploymentReadyDelayMs = 50;
+    auto server = sim::SimServer::start(options);
+    EXPECT_TRUE(server.isOk()) << server.status().toString();
+    simServer = std::move(*server);
+    kubeconfig = dir + "/kubeconfig";
+    std::ofstream(kubeconfig) << simServer->kubeconfigYaml();
+    onboardingConfig = load("onboarding");
+    platformConfig = load("platform");
+    onboarding = client(onboardingConfig, &onboardingTransport);
+    platform = client(platformConfig, &platformTransport);
+    provider = providers::makeProvider("crossplane");
+    for (const auto& crd : provider->apiCrds()) EXPECT_TRUE(createOk(*onboarding, kCrds, "", crd));
+    for (const auto& crd : provider->configCrds()) EXPECT_TRUE(createOk(*platform, kCrds, "", crd));
+    api = provider->kinds().api;
+    config = provider->kinds().config;
+  }
+  ~E2E() {
+    if (simServer) simServer->stop();
+    std::filesystem::remove_all(dir);
+  }
+
+  k8s::ClusterConfig load(const std::string& context) {
+    auto cfg = k8s::loadKubeconfig(kubeconfig, context);
+    EXPECT_TRUE(cfg.isOk()) << cfg.status().toString();
+    return cfg.isOk() ? *cfg : k8s::ClusterConfig{};
+  }
+  std::unique_ptr<k8s::Client> client(const k8s::ClusterConfig& cfg, std::unique_ptr<k8s::Transport>* holder) {
+    auto t = k8s::makeCurlTransport(cfg);
+    EXPECT_TRUE(t.isOk()) << t.status().toString();
+    *holder = std::move(*t);
+    return std::make_unique<k8s::Client>(**holder);
+  }
+  static bool createOk(k8s::Client& c, const k8s::GroupVersionResource& gvr, const std::string& ns, const json& obj) {
+    auto r = c.create(gvr, ns, obj);
+    return r.isOk() || r.status().code() == Code::kAlreadyExists;
+  }
+
+  json providerConfig(const std::string& pollInterval = "10s") const {
+    return {
+        {"apiVersion", config.group + "/" + config.version},
+        {"kind", provider->kinds().configKind},
+        {"metadata", {{"name", "crossplane"}}},
+        {"spec",
+         {{"pollInterval", pollInterval},
+          {"versions",
+           json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}},
+                        {{"version", "1.19.1"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.19.1"}}})},
+          {"providers",
+           {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
+                                                 {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
+                                                 {"versions", json::array({"v0.15.0"})}}})}}}}}};
+  }
+  void createConfig() { ASSERT_TRUE(createOk(*platform, config, "", providerConfig())); }
+
+  // The MCP as openMCP sets it up: onboarding namespace, platform namespace mcp--<uuid>
+  // with the MCP's ClusterRequest, then the end user's request.
+  void createRequest(const std::string& ns, const std::string& name, const std::string& version = "1.20.0") {
+    ASSERT_TRUE(createOk(*onboarding, kNamespaces, "",
+                         {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}}));
+    std::string mcpNs = k8s::mcpNamespace(ns, name);
+    ASSERT_TRUE(createOk(*platform, kNamespaces, "",
+                         {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", mcpNs}}}}));
+    ASSERT_TRUE(createOk(*platform, kClusterRequests, mcpNs,
+                         {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+                          {"kind", "ClusterRequest"},
+                          {"metadata", {{"name", name}, {"namespace", mcpNs}}},
+                          {"spec", {{"purpose", "mcp"}}}}));
+    json request = {{"apiVersion", api.group + "/" + api.version},
+                    {"kind", provider->kinds().apiKind},
+                    {"metadata", {{"name", name}, {"namespace", ns}}},
+                    {"spec", {{"version", version}}}};
+    auto created = onboarding->create(api, ns, request);
+    ASSERT_TRUE(created.isOk()) << created.status().toString();
+  }
+
+  json get(const std::string& ns, const std::string& name) {
+    auto r = onboarding->get(api, ns, name);
+    return r.isOk() ? *r : json();
+  }
+  static json readyCondition(const json& obj) {
+    if (!obj.is_object() || !obj.contains("status")) return json();
+    for (const auto& c : obj["status"].value("conditions", json::array()))
+      if (c.value("type", "") == "Ready") return c;
+    return json();
+  }
+  bool isReady(const std::string& ns, const std::string& name) {
+    json obj = get(ns, name);
+    json c = readyCondition(obj);
+    return c.is_object() && c.value("status", "") == "True" && obj["status"].value("phase", "") == "Ready" &&
+           obj["status"].value("observedGeneration", 0) == obj["metadata"].value("generation", -1);
+  }
+
+  std::string dir, kubeconfig;
+  std::unique_ptr<sim::SimServer> simServer;
+  k8s::ClusterConfig onboardingConfig, platformConfig;
+  std::unique_ptr<k8s::Transport> onboardingTransport, platformTransport;
+  std::unique_ptr<k8s::Client> onboarding, platform;
+  std::unique_ptr<providers::Provider> provider;
+  k8s::GroupVersionResource api, config;
+};
+
+}  // namespace spr::runtime::testing

@@ -1,0 +1,425 @@
+// The reconcile loop with a real journal and the real fold; only the clusters are faked
+// (an EffectRunner over an in-memory "MCP"). End-to-end tests against the local API
+// server are in operator_test.cpp.
+#include "runtime/reconciler.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "core/journal/journal.h"
+#include "runtime/status.h"
+
+namespace spr::runtime {
+namespace {
+
+using nlohmann::json;
+namespace lc = lifecycle;
+
+// The fake clusters: which services exist; counts Creates.
+class FakeRunner : public EffectRunner {
+ public:
+  EffectOutput run(const EffectInput& in) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++runs;
+    EffectOutput out;
+    std::string key = in.object["metadata"].value("namespace", "") + "/" + in.object["metadata"].value("name", "");
+    switch (in.command.op) {
+      case lc::Op::kObserve:
+        if (failObserves > 0) {
+          --failObserves;
+          out.done.outcome = lc::Outcome::kTransientError;
+          out.errorClass = "Unavailable";
+          out.done.message = "the MCP cluster is not reachable yet";
+          break;
+        }
+        out.done.exists = services.count(key) > 0;
+        out.done.ready = true;
+        out.done.drift = out.done.exists && drifted.count(key) > 0;
+        out.result = {{"exists", out.done.exists}, {"drift", out.done.drift}, {"ready", true}};
+        break;
+      case lc::Op::kCreate:
+        ++creates[key];
+        services.insert(key);
+        if (onCreate) onCreate();
+        break;
+      case lc::Op::kDelete:
+        services.erase(key);
+        break;
+      case lc::Op::kUpdate:
+        ++updates[key];
+        drifted.erase(key);
+        break;
+      case lc::Op::kWriteStatus:
+        statuses[key] = in.command.status;
+        break;
+      case lc::Op::kAddFinalizer: {
+        json o = in.object;
+        o["metadata"]["finalizers"] = json::array({kFinalizer});
+        out.updatedObject = o;
+        break;
+      }
+      default:
+        break;
+    }
+    return out;
+  }
+  std::mutex mu_;
+  std::set<std::string> services;
+  std::map<std::string, int> creates, updates;
+  std::set<std::string> drifted;
+  std::map<std::string, lc::StatusView> statuses;
+  std::function<void()> onCreate;
+  int failObserves = 0;
+  int runs = 0;
+};
+
+class TestClock : public Clock {
+ public:
+  int64_t nowUnixNanos() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+json apiObject(const std::string& ns, const std::string& name, int64_t generation = 1) {
+  return {{"apiVersion", "test.services.open-control-plane.io/v1alpha1"},
+          {"kind", "Thing"},
+          {"metadata",
+           {{"namespace", ns},
+            {"name", name},
+            {"uid", "uid-" + name},
+            {"generation", generation},
+            {"resourceVersion", std::to_string(generation)}}},
+          {"spec", {{"version", "1.0"}}}};
+}
+
+json configObject() {
+  return {{"apiVersion", "test.services.open-control-plane.io/v1alpha1"},
+          {"kind", "ProviderConfig"},
+          {"metadata", {{"name", "test"}, {"uid", "cfg"}, {"generation", 1}, {"resourceVersion", "5"}}},
+          {"spec", {{"pollInterval", "1h"}}}};
+}
+
+// One Reconciler with its queue, timers and worker threads on a journal directory.
+struct Loop {
+  Loop(const std::string& dir, FakeRunner* runner) : limiter(1000, 1000) {
+    auto j = journal::Journal::open(dir);
+    EXPECT_TRUE(j.isOk()) << j.status().toString();
+    journal = std::move(*j);
+    ReconcilerDeps deps;
+    deps.journal = journal.get();
+    deps.runner = runner;
+    deps.metrics = &metrics;
+    deps.clock = &clock;
+    deps.queue = &queue;
+    deps.timers = &timers;
+    deps.limiter = &limiter;
+    deps.delayScale = 0.001;
+    deps.providerName = "test";
+    deps.apiGroup = deps.configGroup = "test.services.open-control-plane.io";
+    deps.apiVersion = deps.configVersion = "v1alpha1";
+    deps.apiKind = "Thing";
+    deps.apiResource = "things";
+    deps.configKind = "ProviderConfig";
+    deps.configResource = "providerconfigs";
+    deps.onFatal = [this](const Status& s) { fatal = s; };
+    deps.redact = [](const json& o) { return o.dump(); };
+    reconciler = std::make_unique<Reconciler>(std::move(deps));
+    for (int i = 0; i < 2; ++i)
+      workers.emplace_back([this] {
+        std::string key;
+        while (queue.get(&key)) {
+          reconciler->process(key);
+          queue.done(key);
+        }
+      });
+  }
+  ~Loop() {
+    reconciler->stop();
+    queue.shutdown();
+    for (auto& w : workers) w.join();
+    timers.stop();
+  }
+  bool waitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 2000; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  ObjectView view(const std::string& name) {
+    for (const auto& v : reconciler->views())
+      if (v.name == name) return v;
+    return {};
+  }
+  TestClock clock;
+  Metrics metrics;
+  WorkQueue queue;
+  TimerList timers;
+  RateLimiter limiter;
+  std::unique_ptr<journal::Journal> journal;
+  std::unique_ptr<Reconciler> reconciler;
+  std::vector<std::thread> workers;
+  Status fatal;
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = (std::filesystem::temp_directory_path() / ("spr-reconciler-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+              .string();
+    std::filesystem::remove_all(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::string dir;
+};
+
+TEST_F(ReconcilerTest, ObjectReachesReadyWithOneCreateAndJournaledEffects) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "a"), "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("a").ready; })) << loop.view("a").phase;
+  EXPECT_EQ(runner.creates["t1/a"], 1);
+  EXPECT_EQ(loop.view("a").statusPhase, "Ready");
+  // Every effect was requested (synced) before it completed, and each fold names its input.
+  std::map<uint64_t, std::string> requested, completed;
+  auto records = loop.journal->readObject(loop.reconciler->apiObjectKey("t1", "a"), journal::Order::kOldestFirst, 1000);
+  ASSERT_TRUE(records.isOk());
+  for (const auto& r : *records) {
+    if (auto* q = std::get_if<journal::EffectRequested>(&r.payload)) {
+      EXPECT_FALSE(completed.count(q->effectId));
+      requested[q->effectId] = q->command;
+    }
+    if (auto* c = std::get_if<journal::EffectCompleted>(&r.payload)) {
+      EXPECT_TRUE(requested.count(c->effectId)) << "effect " << c->effectId << " completed without a request";
+      completed[c->effectId] = c->command;
+    }
+    if (auto* t = std::get_if<journal::Transition>(&r.payload)) {
+      EXPECT_GT(t->inputSeq, 0u);
+    }
+  }
+  int createRequests = 0;
+  for (const auto& [id, cmd] : requested) createRequests += cmd == "Create";
+  EXPECT_EQ(createRequests, 1);
+  auto rv = loop.journal->meta(watchRvKey("onboarding", "test.services.open-control-plane.io", "things"));
+  ASSERT_TRUE(rv.isOk());
+  EXPECT_EQ(rv->value_or(""), "7");
+}
+
+TEST_F(ReconcilerTest, MissingConfigReportsItAndResumesWhenConfigAppears) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "b"), "8").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("b").reason == lc::kReasonConfigNotFound; }))
+      << loop.view("b").reason;
+  EXPECT_FALSE(loop.view("b").ready);
+  EXPECT_TRUE(runner.creates.empty());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "9").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("b").ready; })) << loop.view("b").phase;
+  EXPECT_EQ(runner.creates["t1/b"], 1);
+}
+
+TEST_F(ReconcilerTest, CrashDuringCreateIsResolvedByObserveNotByASecondCreate) {
+  FakeRunner runner;
+  {
+    Loop loop(dir, &runner);
+    ASSERT_TRUE(loop.reconciler->restore().isOk());
+    // The Create reaches the cluster, then the journal fails before EffectCompleted.
+    runner.onCreate = [&] { loop.journal->failNextWriteForTesting(); };
+    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "c"), "7").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return !loop.fatal.isOk(); }));
+    EXPECT_EQ(loop.fatal.code(), Code::kIoError);
+    EXPECT_FALSE(loop.view("c").ready);
+  }
+  runner.onCreate = nullptr;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("c").ready; })) << loop.view("c").phase;
+  EXPECT_EQ(runner.creates["t1/c"], 1);
+  bool unknownJournaled = false;
+  auto records = loop.journal->readObject(loop.reconciler->apiObjectKey("t1", "c"), journal::Order::kOldestFirst, 1000);
+  ASSERT_TRUE(records.isOk());
+  for (const auto& r : *records)
+    if (auto* c = std::get_if<journal::EffectCompleted>(&r.payload))
+      unknownJournaled |= c->outcome == journal::Outcome::kUnknown && c->command == "Create";
+  EXPECT_TRUE(unknownJournaled);
+}
+
+TEST_F(ReconcilerTest, ObservedButUnfoldedInputsAreFoldedAfterRestart) {
+  FakeRunner runner;
+  {
+    Loop loop(dir, &runner);
+    ASSERT_TRUE(loop.reconciler->restore().isOk());
+    loop.reconciler->stop();  // journal inputs, act on nothing (as if killed right after)
+    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t2", "d"), "7").isOk());
+  }
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("d").ready; })) << loop.view("d").phase;
+  EXPECT_EQ(runner.creates["t2/d"], 1);
+}
+
+TEST_F(ReconcilerTest, DeletionRunsDeleteThenFinishes) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  json obj = apiObject("t1", "e");
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, obj, "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").ready; }));
+  obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  obj["metadata"]["finalizers"] = json::array({kFinalizer});
+  obj["metadata"]["resourceVersion"] = "9";
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, obj, "9").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").deleted; })) << loop.view("e").phase;
+  std::lock_guard<std::mutex> lock(runner.mu_);
+  EXPECT_EQ(runner.services.count("t1/e"), 0u);
+}
+
+TEST_F(ReconcilerTest, TransientErrorsBackOffViaJournaledTimersAndRecover) {
+  FakeRunner runner;
+  runner.failObserves = 2;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "k"), "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("k").ready; })) << loop.view("k").phase;
+  int timers = 0, transient = 0;
+  auto records = loop.journal->readObject(loop.reconciler->apiObjectKey("t1", "k"), journal::Order::kOldestFirst, 1000);
+  ASSERT_TRUE(records.isOk());
+  for (const auto& r : *records) {
+    timers += std::holds_alternative<journal::TimerFired>(r.payload);
+    if (auto* c = std::get_if<journal::EffectCompleted>(&r.payload))
+      transient += c->outcome == journal::Outcome::kTransientError;
+  }
+  EXPECT_EQ(transient, 2);
+  EXPECT_GE(timers, 2);
+  EXPECT_EQ(runner.creates["t1/k"], 1);
+}
+
+TEST_F(ReconcilerTest, JournalFailureStopsAllFurtherEffects) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  loop.journal->failNextWriteForTesting();
+  EXPECT_FALSE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "l"), "7").isOk());
+  EXPECT_EQ(loop.fatal.code(), Code::kIoError);
+  EXPECT_FALSE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "m"), "8").isOk());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard<std::mutex> lock(runner.mu_);
+  EXPECT_EQ(runner.runs, 0);
+}
+
+TEST_F(ReconcilerTest, TwoHundredObjectsAllReadyWithOneCreateEach) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  const int n = 200;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded,
+                                                  apiObject("tenant-" + std::to_string(i % 10), "o" + std::to_string(i)),
+                                                  std::to_string(10 + i))
+                    .isOk());
+  ASSERT_TRUE(loop.waitFor([&] {
+    int ready = 0;
+    for (const auto& v : loop.reconciler->views()) ready += v.ready;
+    return ready == n;
+  }));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::lock_guard<std::mutex> lock(runner.mu_);
+  EXPECT_EQ(runner.creates.size(), static_cast<size_t>(n));
+  for (const auto& [key, count] : runner.creates) EXPECT_EQ(count, 1) << key;
+  auto stats = loop.journal->stats();
+  ASSERT_TRUE(stats.isOk());
+  std::printf("[ measure  ] %d objects Ready in %.2f s with 2 workers (fake clusters, synced journal): %llu records\n",
+              n, secs, static_cast<unsigned long long>(stats->records));
+}
+
+TEST_F(ReconcilerTest, SpecChangeWithDriftRunsUpdate) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "f"), "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("f").ready; }));
+  {
+    std::lock_guard<std::mutex> lock(runner.mu_);
+    runner.drifted.insert("t1/f");
+  }
+  json obj = apiObject("t1", "f", 2);
+  obj["metadata"]["finalizers"] = json::array({kFinalizer});
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, obj, "11").isOk());
+  ASSERT_TRUE(loop.waitFor([&] {
+    std::lock_guard<std::mutex> lock(runner.mu_);
+    return runner.updates["t1/f"] == 1 && runner.statuses["t1/f"].observedGeneration == 2 &&
+           runner.statuses["t1/f"].ready;
+  }));
+  EXPECT_EQ(runner.creates["t1/f"], 1);
+}
+
+TEST_F(ReconcilerTest, IgnoreAnnotationSkipsTheObject) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  json obj = apiObject("t1", "g");
+  obj["metadata"]["annotations"] = {{kOperationAnnotation, "ignore"}};
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, obj, "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("g").phase == "Ignored"; })) << loop.view("g").phase;
+  EXPECT_EQ(runner.creates.count("t1/g"), 0u);
+}
+
+TEST_F(ReconcilerTest, ObjectMissingFromARelistIsTreatedAsGone) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "h"), "7").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "i"), "8").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("h").ready && loop.view("i").ready; }));
+  ASSERT_TRUE(loop.reconciler->listSynced({loop.reconciler->apiObjectKey("t1", "i")}).isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("h").deleted; })) << loop.view("h").phase;
+  EXPECT_FALSE(loop.view("i").deleted);
+}
+
+TEST_F(ReconcilerTest, MetricsCountReconcilesEffectsAndJournalRecords) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "j"), "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("j").ready; }));
+  EXPECT_EQ(loop.metrics.effects("Create"), 1u);
+  HttpEndpoint http;
+  http.handle("/metrics", [&] { return std::make_pair(200, loop.metrics.render("test")); });
+  ASSERT_TRUE(http.start("127.0.0.1:0").isOk());
+  ASSERT_GT(http.port(), 0);
+  httplib::Client client("127.0.0.1", http.port());
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  std::string text = res->body;
+  for (const char* name :
+       {"controller_runtime_reconcile_total{controller=\"test\",result=\"success\"}",
+        "controller_runtime_reconcile_time_seconds_bucket", "spr_journal_records_total",
+        "spr_journal_fsync_seconds_count", "spr_effects_total{op=\"Create\",outcome=\"Succeeded\"} 1"})
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+  http.stop();
+}
+
+}  // namespace
+}  // namespace spr::runtime

@@ -1,0 +1,68 @@
+// Small units of the runtime: work queue semantics, status building, durations.
+#include <gtest/gtest.h>
+
+#include "runtime/object_util.h"
+#include "runtime/status.h"
+#include "runtime/workqueue.h"
+
+namespace spr::runtime {
+namespace {
+
+TEST(WorkQueue, KeyReaddedWhileProcessingIsHandedOutAgainAfterDone) {
+  WorkQueue q;
+  q.add("a");
+  q.add("a");  // deduplicated while queued
+  EXPECT_EQ(q.depth(), 1u);
+  std::string key;
+  ASSERT_TRUE(q.get(&key));
+  q.add("a");  // while processing: not handed to a second worker
+  EXPECT_EQ(q.depth(), 0u);
+  q.done("a");
+  EXPECT_EQ(q.depth(), 1u);
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "a");
+  q.done("a");
+  q.shutdown();
+  EXPECT_FALSE(q.get(&key));
+}
+
+TEST(Status, ReadyConditionKeepsTransitionTimeUntilItFlips) {
+  lifecycle::StatusView progressing{"Progressing", false, "Progressing", "creating", 1};
+  nlohmann::json s1 = buildStatus(progressing, nlohmann::json(), 1000000000LL * 1700000000);
+  EXPECT_EQ(s1["phase"], "Progressing");
+  EXPECT_EQ(s1["observedGeneration"], 1);
+  ASSERT_EQ(s1["conditions"].size(), 1u);
+  EXPECT_EQ(s1["conditions"][0]["status"], "False");
+  std::string t1 = s1["conditions"][0]["lastTransitionTime"];
+  nlohmann::json s2 = buildStatus(progressing, s1, 1000000000LL * 1700000100);
+  EXPECT_EQ(s2["conditions"][0]["lastTransitionTime"], t1);
+  lifecycle::StatusView ready{"Ready", true, "Ready", "", 1};
+  nlohmann::json s3 = buildStatus(ready, s2, 1000000000LL * 1700000200);
+  EXPECT_EQ(s3["conditions"][0]["status"], "True");
+  EXPECT_NE(s3["conditions"][0]["lastTransitionTime"], t1);
+}
+
+TEST(Status, ConfigNotFoundMessageNamesTheObject) {
+  std::string m = configNotFoundMessage("crossplane", "crossplane.services.open-control-plane.io/v1alpha1");
+  EXPECT_NE(m.find("ProviderConfig \"crossplane\""), std::string::npos);
+  EXPECT_NE(m.find("cluster-scoped"), std::string::npos);
+}
+
+TEST(ObjectUtil, DurationsAndOperationAnnotation) {
+  EXPECT_EQ(parseDurationMs("30s", 1), 30000);
+  EXPECT_EQ(parseDurationMs("1m30s", 1), 90000);
+  EXPECT_EQ(parseDurationMs("250ms", 1), 250);
+  EXPECT_EQ(parseDurationMs("bogus", 7), 7);
+  EXPECT_EQ(parseDurationMs(nlohmann::json(), 7), 7);
+  nlohmann::json o = {
+      {"metadata",
+       {{"generation", 3}, {"annotations", {{kOperationAnnotation, "ignore"}}}, {"finalizers", {kFinalizer}}}}};
+  auto seen = objectSeenOf(o);
+  EXPECT_EQ(seen.generation, 3);
+  EXPECT_EQ(seen.operation, "ignore");
+  EXPECT_TRUE(seen.hasFinalizer);
+  EXPECT_FALSE(seen.deleting);
+}
+
+}  // namespace
+}  // namespace spr::runtime
