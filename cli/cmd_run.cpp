@@ -6,6 +6,7 @@
 
 #ifdef SPR_HAVE_RUNTIME
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -14,7 +15,7 @@
 #include "cli/commands.h"
 #include "common/flags.h"
 #include "common/log.h"
-#include "runtime/access.h"
+#include "cli/scenario.h"
 #include "runtime/operator.h"
 
 namespace spr::cli {
@@ -30,7 +31,7 @@ void defineFlags(Flags& flags) {
   flags.addString("onboarding-kubeconfig",
                   "FILE or FILE#context for the onboarding cluster (default: via ClusterRequest)");
   flags.addString("platform-kubeconfig", "FILE or FILE#context for the platform cluster (default: in-cluster)");
-  flags.addString("journal", "journal directory (created if missing)", "");
+  flags.addString("journal", "journal directory, created if missing (default $SPR_JOURNAL, else /var/lib/spr/journal)", "");
   flags.addInt("workers", "objects reconciled in parallel", 8);
   flags.addString("metrics-bind-address", "Prometheus /metrics listen address, e.g. :8080 (0 = off)", "0");
   flags.addString("health-probe-bind-address", "/healthz and /readyz listen address, e.g. :8081 (\"\" = off)", "");
@@ -46,43 +47,15 @@ void defineFlags(Flags& flags) {
   flags.addBool("metrics-secure", "serve metrics over HTTPS (accepted; served as HTTP)");
 }
 
-log::Level levelOf(std::string v) {
-  for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (v == "DEBUG") return log::Level::kDebug;
-  if (v == "WARN" || v == "WARNING") return log::Level::kWarn;
-  if (v == "ERROR") return log::Level::kError;
-  return log::Level::kInfo;
-}
-
-// Fills options.platform and options.onboarding from the flags.
-Status resolveClusters(const Flags& flags, runtime::OperatorOptions& options) {
-  const k8s::Env env = k8s::Env::system();
-  // Without the flag: KUBECONFIG, then in-cluster (as openmcp-operator deploys us), then ~/.kube/config.
-  std::string platform = flags.getString("platform-kubeconfig");
-  auto platformCfg = k8s::resolveConfig(platform, env);
-  if (!platformCfg)
-    return Status(platform.empty() ? platformCfg.status().code() : Code::kInvalidArgument,
-                  (platform.empty() ? "platform cluster (in-cluster config): " : "--platform-kubeconfig: ") +
-                      platformCfg.status().message());
-  options.platform = *platformCfg;
-  std::string onboarding = flags.getString("onboarding-kubeconfig");
-  if (!onboarding.empty()) {
-    auto cfg = k8s::resolveConfig(onboarding, env);
-    if (!cfg) return Status(Code::kInvalidArgument, "--onboarding-kubeconfig: " + cfg.status().message());
-    options.onboarding = *cfg;
-    return Status();
-  }
-  auto cfg = runtime::onboardingAccess(options.platform, options.leaderElectionNamespace, options.providerName);
-  if (!cfg) return cfg.status();
-  options.onboarding = *cfg;
-  return Status();
-}
-
 Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.providerName = flags.getString("provider-name");
   options.journalDir = flags.getString("journal");
   if (options.providerName.empty()) return Status(Code::kInvalidArgument, "--provider-name NAME is required");
-  if (options.journalDir.empty()) return Status(Code::kInvalidArgument, "--journal DIR is required");
+  if (options.journalDir.empty()) {
+    // openmcp-operator passes no --journal: the Deployment mounts a volume there (deploy/).
+    const char* env = std::getenv("SPR_JOURNAL");
+    options.journalDir = env && *env ? env : "/var/lib/spr/journal";
+  }
   options.workers = static_cast<int>(flags.getInt("workers"));
   options.metricsBindAddress = flags.getString("metrics-bind-address");
   options.healthProbeBindAddress = flags.getString("health-probe-bind-address");
@@ -110,7 +83,7 @@ int cmdRun(const Args& args) {
     std::printf("%s\n", flags.usage().c_str());
     return 0;
   }
-  log::configure(levelOf(flags.getString("verbosity")), true);
+  log::configure(log::parseLevel(flags.getString("verbosity")), true);
   runtime::OperatorOptions options;
   Status filled = fillOptions(flags, options);
   if (!filled.isOk()) return failRun(2, filled.message());
@@ -122,7 +95,9 @@ int cmdRun(const Args& args) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  Status clusters = resolveClusters(flags, options);
+  ClusterFlags clusterFlags{flags.getString("onboarding-kubeconfig"), flags.getString("platform-kubeconfig"),
+                            options.leaderElectionNamespace, options.providerName};
+  Status clusters = resolveClusters(clusterFlags, options.onboarding, options.platform);
   if (!clusters.isOk()) return failRun(clusters.code() == Code::kInvalidArgument ? 2 : 1, clusters.toString());
   auto op = runtime::Operator::create(std::move(options), std::move(provider));
   if (!op) return failRun(2, op.status().message());

@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -11,7 +12,8 @@ namespace {
 
 std::atomic<int> gMinLevel{static_cast<int>(Level::kInfo)};
 std::atomic<bool> gJson{true};
-std::mutex gMutex;  // guards stderr writes so lines never interleave
+std::mutex gMutex;          // guards writes so lines never interleave
+std::FILE* gOut = nullptr;  // guarded by gMutex; null = stderr
 
 const char* levelName(Level level) {
   switch (level) {
@@ -43,6 +45,23 @@ void configure(Level minLevel, bool json) {
   gJson = json;
 }
 
+Level parseLevel(std::string value) {
+  for (auto& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (value == "DEBUG" || value == "TRACE") return Level::kDebug;
+  if (value == "WARN" || value == "WARNING") return Level::kWarn;
+  if (value == "ERROR") return Level::kError;
+  return Level::kInfo;
+}
+
+bool logToFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return false;
+  std::lock_guard<std::mutex> lock(gMutex);
+  if (gOut) std::fclose(gOut);
+  gOut = f;
+  return true;
+}
+
 bool enabled(Level level) { return static_cast<int>(level) >= gMinLevel.load(); }
 
 void write(Level level, std::string_view message, const nlohmann::json& fields) {
@@ -61,8 +80,10 @@ void write(Level level, std::string_view message, const nlohmann::json& fields) 
     }
   }
   std::lock_guard<std::mutex> lock(gMutex);
-  std::fputs(line.c_str(), stderr);
-  std::fputc('\n', stderr);
+  std::FILE* out = gOut ? gOut : stderr;
+  std::fputs(line.c_str(), out);
+  std::fputc('\n', out);
+  if (gOut) std::fflush(gOut);
 }
 
 }  // namespace spr::log

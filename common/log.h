@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 namespace spr::log {
@@ -12,6 +13,12 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 // Process-wide sink settings, set once by main() before threads start.
 void configure(Level minLevel, bool json);
+// "DEBUG", "INFO", "WARN"/"WARNING", "ERROR" in any case, or openmcp-operator's numeric
+// verbosity; anything else is kInfo.
+Level parseLevel(std::string value);
+// Appends log lines to `path` instead of stderr (e.g. `spr demo`, whose terminal shows a
+// progress view). False if the file cannot be opened; logging then stays on stderr.
+bool logToFile(const std::string& path);
 bool enabled(Level level);
 void write(Level level, std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
 
