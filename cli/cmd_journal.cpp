@@ -1,5 +1,5 @@
-// `spr journal`: inspect a journal without changing it (verify, stats). Opens the
-// journal read-only and never creates anything, so it is safe beside a running operator.
+// `spr journal`: inspect a journal (verify, stats, export) read-only, never creating
+// anything, so safe beside a running operator; `compact` needs the journal to itself.
 // Exit codes: 0 ok, 1 the chain failed verification, 2 bad flags or not a journal.
 #include <cstdio>
 #include <string>
@@ -11,6 +11,11 @@
 #include "core/journal/journal.h"
 
 namespace spr::cli {
+
+// In journal_export.cpp (built with spr_replay).
+int journalExport(const Args& args);
+int journalCompact(const Args& args);
+
 namespace {
 
 using journal::Journal;
@@ -125,6 +130,8 @@ int runStats(const Args& args) {
 const Subcommand kSubcommands[] = {
     {"verify", runVerify, "walk the hash chain; exit 1 naming the first bad sequence"},
     {"stats", runStats, "records, objects, tenants and bytes"},
+    {"export", journalExport, "write a repro bundle of one object or tenant"},
+    {"compact", journalCompact, "move old history into an archive, keep snapshots"},
 };
 
 void printHelp(std::FILE* out) {

@@ -166,6 +166,8 @@ void providerOp(Ctx& c) {
     c.out.errorClass = r.kind == providers::ErrorKind::kUser ? "UserError" : "Transient";
   }
   c.out.done.reason = r.reason;
+  // Journaled so replay need not take the reason from the Transition's text.
+  if (!r.reason.empty()) c.out.result["reason"] = r.reason;
 }
 
 // GET the object, apply `mutate` (returns false = nothing to change), PUT; retry on 409.

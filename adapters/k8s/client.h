@@ -6,6 +6,7 @@
 // (RetryPolicy). Thread-safe if the Transport is; the Transport must outlive the Client.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ struct RetryPolicy {
   int maxAttempts = 4;        // 1 = no retry
   long initialBackoffMs = 200;
   long maxBackoffMs = 5000;
+  // How the Client waits between attempts; null = std::this_thread::sleep_for. Tests pass
+  // their own to observe the delays (Retry-After) without waiting.
+  std::function<void(long ms)> sleepMs;
 };
 
 class Client {
@@ -72,10 +76,19 @@ class Client {
   [[nodiscard]] Status remove(const GroupVersionResource& gvr, const std::string& ns, const std::string& name,
                               const DeleteOptions& options = {});
 
+  // Any other path (discovery "/apis", "/version", deletecollection, strategic merge patch):
+  // one request with the same retries and error mapping; the body parsed as JSON.
+  [[nodiscard]] Result<nlohmann::json> request(const HttpRequest& request) { return call(request); }
+
   Transport& transport() { return transport_; }
 
  private:
   Result<nlohmann::json> call(const HttpRequest& request);
+  Result<nlohmann::json> listPages(const GroupVersionResource& gvr, const std::string& ns,
+                                   const ListOptions& options);
+  Result<nlohmann::json> patch(const GroupVersionResource& gvr, const std::string& ns, const std::string& name,
+                               const nlohmann::json& patch, const char* contentType);
+  void sleepFor(long ms) const;
 
   Transport& transport_;
   RetryPolicy retry_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,6 +32,9 @@ struct WatchOptions {
   double resetAfterHealthySec = 120;
   long timeoutSeconds = 300;  // server-side watch timeout per connection; reconnects after
   std::string labelSelector;
+  double jitter = 0.25;      // each backoff delay is stretched by up to this fraction at random
+  long listPageSize = 500;   // `limit` of the (re-)list pages
+  long connectTimeoutMs = 5000;
 };
 
 using WatchCallback = std::function<void(const WatchEvent&)>;
@@ -46,6 +50,12 @@ class Watcher {
   // resumeResourceVersion "" = list first.
   void add(const ClusterConfig& cluster, const GroupVersionResource& gvr, const std::string& ns,
            const std::string& resumeResourceVersion, WatchCallback callback);
+  // As add(), for a resumed watch whose caller already knows objects (objectKey "ns/name",
+  // "/name" when cluster-scoped -> resourceVersion, e.g. from its journal): a 410 re-list then
+  // also emits DELETED for those that vanished while the caller was down.
+  void add(const ClusterConfig& cluster, const GroupVersionResource& gvr, const std::string& ns,
+           const std::string& resumeResourceVersion, std::map<std::string, std::string> knownObjects,
+           WatchCallback callback);
   void start();
   // Closes every connection and joins the thread; no callback runs after stop() returns.
   void stop();

@@ -9,6 +9,7 @@
 
 #include "core/journal/journal.h"
 #include "tests/runtime/e2e_env.h"
+#include "tests/support/paths.h"
 
 namespace spr::runtime {
 namespace {
@@ -18,8 +19,7 @@ using testing::E2E;
 using testing::eventually;
 
 pid_t spawnRun(const E2E& env, const std::string& journalDir, const std::string& logFile) {
-  const char* binary = std::getenv("SPR_BINARY");
-  std::vector<std::string> args = {binary ? binary : "spr",
+  std::vector<std::string> args = {spr::testing::sprBinary(),
                                    "run",
                                    "--provider-name",
                                    "crossplane",
@@ -71,7 +71,7 @@ std::map<std::string, Creates> createsPerObject(const std::string& journalDir) {
 }
 
 TEST(CrashE2E, KillDashNineDuringCreatesThenRestartConvergesWithOneCreateEach) {
-  if (!std::getenv("SPR_BINARY")) GTEST_SKIP() << "SPR_BINARY not set";
+  ASSERT_FALSE(spr::testing::sprBinary().empty()) << "no spr binary: set SPR_BINARY";
   E2E env("crash");
   env.createConfig();
   const int n = 30;

@@ -126,11 +126,12 @@ class E2E {
     auto r = onboarding->get(api, ns, name);
     return r.isOk() ? *r : json();
   }
+  // The Ready condition, or an empty object when there is none (yet).
   static json readyCondition(const json& obj) {
-    if (!obj.is_object() || !obj.contains("status")) return json();
+    if (!obj.is_object() || !obj.contains("status")) return json::object();
     for (const auto& c : obj["status"].value("conditions", json::array()))
       if (c.value("type", "") == "Ready") return c;
-    return json();
+    return json::object();
   }
   bool isReady(const std::string& ns, const std::string& name) {
     json obj = get(ns, name);

@@ -198,9 +198,11 @@ TEST(OperatorE2E, JournalHoldsNoTokensFromAccessSecrets) {
   std::vector<std::string> secrets;
   auto list = env.platform->list({"", "v1", "secrets", true}, k8s::mcpNamespace("project-i--ws-1", "mcp-1"));
   ASSERT_TRUE(list.isOk()) << list.status().toString();
-  for (const auto& s : (*list)["items"])
-    for (const auto& [k, v] : s.value("data", json::object()).items())
+  for (const auto& s : (*list)["items"]) {
+    const json data = s.value("data", json::object());  // items() must not outlive it
+    for (const auto& [k, v] : data.items())
       if (v.is_string() && v.get<std::string>().size() > 16) secrets.push_back(v.get<std::string>());
+  }
   ASSERT_FALSE(secrets.empty());
   journal::Options ro;
   ro.readOnly = true;

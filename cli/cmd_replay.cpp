@@ -1,0 +1,262 @@
+// `spr replay`: feed a journal (or a repro bundle / archive) through this build's fold,
+// with no cluster, and report the first divergence; or travel in time over one object
+// (--show-state, --timeline). Exit codes: 0 no divergence, 1 divergence, 2 bad input.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "common/flags.h"
+#include "core/journal/journal.h"
+#include "replay/bundle.h"
+#include "replay/record_json.h"
+#include "replay/replay_run.h"
+#include "replay/timeline.h"
+#ifdef SPR_HAVE_TAPE_REPLAY
+#include "replay/tape_checker.h"
+#endif
+
+namespace spr::cli {
+namespace {
+
+using nlohmann::json;
+using replay::Replayer;
+using replay::ReplayOptions;
+
+std::string oneLine(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "spr replay: %s\n", oneLine(message).c_str());
+  return 2;
+}
+
+json divergenceJson(const replay::Divergence& d) {
+  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},          {"what", d.what},
+          {"recorded", d.recorded}, {"produced", d.produced}, {"recordsBefore", d.before}};
+}
+
+// What replay did with the effects' tapes: re-ran them, or why not.
+struct TapeReport {
+  bool enabled = false;
+  std::string why;  // when not enabled
+};
+
+int report(const Replayer& r, double seconds, bool asJson, const TapeReport& tapes) {
+  const auto& d = r.divergence();
+  if (asJson) {
+    json out = {{"records", r.records()},
+                {"folds", r.folds()},
+                {"objects", r.objects().size()},
+                {"seconds", seconds},
+                {"effectsRerun", r.effectsChecked()},
+                {"tapeRequests", r.tapeRequests()},
+                {"tapes", tapes.enabled ? "re-run" : tapes.why},
+                {"divergence", d ? divergenceJson(*d) : json()}};
+    std::printf("%s\n", replay::dumpLine(out).c_str());
+    return d ? 1 : 0;
+  }
+  std::printf("replayed %llu records (%llu folds) of %zu objects in %.3f s: %s\n",
+              static_cast<unsigned long long>(r.records()), static_cast<unsigned long long>(r.folds()),
+              r.objects().size(), seconds, d ? "DIVERGENCE" : "no divergence");
+  if (tapes.enabled)
+    std::printf("%llu effects re-run against their tapes (%llu recorded cluster requests matched)\n",
+                static_cast<unsigned long long>(r.effectsChecked()), static_cast<unsigned long long>(r.tapeRequests()));
+  else
+    std::printf("effects not re-run against their tapes: %s\n", tapes.why.c_str());
+  if (!d) return 0;
+  std::printf("first divergence: object %s, record seq %llu (%s)\n", d->object.c_str(),
+              static_cast<unsigned long long>(d->seq), d->what.c_str());
+  std::printf("  recorded: %s\n  produced: %s\n", oneLine(d->recorded).c_str(), oneLine(d->produced).c_str());
+  std::printf("  records before it:\n");
+  for (const auto& b : d->before) std::printf("    %s\n", oneLine(b).c_str());
+  return 1;
+}
+
+Result<std::unique_ptr<journal::Journal>> openJournal(const std::string& dir) {
+  journal::Options options;
+  options.createIfMissing = false;
+  options.readOnly = true;
+  return journal::Journal::open(dir, options);
+}
+
+void defineFlags(Flags& flags) {
+  flags.addString("journal", "the journal directory");
+  flags.addString("bundle", "a repro bundle or archive file (instead of --journal)");
+  flags.addString("object", "replay only this object, NAMESPACE/NAME");
+  flags.addString("tenant", "replay only this tenant's objects");
+  flags.addInt("until", "stop after this record sequence (0 = the end)", 0);
+  flags.addBool("show-state", "with --object: print its folded state, API object and pending commands");
+  flags.addBool("timeline", "with --object: print every record of the object");
+  flags.addBool("json", "machine-readable output");
+  flags.addBool("no-tapes", "check folds and commands only; do not re-run provider operations against their tapes");
+  flags.addString("provider-name", "the live --provider-name (default: the ProviderConfig's name in the journal)");
+  flags.addBool("progress", "print progress to stderr (default: when stderr is a terminal)");
+}
+
+int timeline(const std::vector<journal::Record>& records, const std::string& key, bool asJson) {
+  std::vector<journal::Record> mine;
+  for (const auto& r : records)
+    if (r.object.key() == key) mine.push_back(r);
+  auto rows = replay::timelineRows(mine);
+  if (asJson) {
+    std::printf("%s\n", replay::dumpLine(json(rows)).c_str());
+  } else {
+    std::printf("%s", replay::timelineTable(rows).c_str());
+  }
+  return 0;
+}
+
+int showState(const Replayer& r, const std::string& key, uint64_t until, bool asJson) {
+  auto it = r.objects().find(key);
+  if (it == r.objects().end()) return fail("object " + key + " has no records up to seq " + std::to_string(until));
+  json view = replay::stateView(it->second, until != 0 ? until : it->second.lastSeq);
+  if (asJson) {
+    std::printf("%s\n", replay::dumpLine(view).c_str());
+  } else {
+    std::printf("%s", replay::stateViewText(view).c_str());
+  }
+  if (r.divergence())
+    std::fprintf(stderr, "warning: replay diverged at seq %llu; the state shown is this build's\n",
+                 static_cast<unsigned long long>(r.divergence()->seq));
+  return 0;
+}
+
+// The first API object (onboarding cluster) among the records, to pick the provider.
+std::optional<journal::ObjectId> firstApiObject(const journal::Journal* j, const std::vector<journal::Record>& records) {
+  std::optional<journal::ObjectId> found;
+  auto visit = [&](const journal::Record& r) {
+    if (r.object.cluster == "onboarding" && !r.object.kind.empty()) found = r.object;
+    return !found;
+  };
+  if (j) {
+    Status s = j->scan(j->firstSeq(), visit);
+    (void)s;  // a read error shows up again in the replay itself
+  } else {
+    for (const auto& r : records)
+      if (!visit(r)) break;
+  }
+  return found;
+}
+
+// Sets up the tape-backed checker when this build has it and a provider serves the kind.
+TapeReport setUpTapes(const Flags& flags, const journal::Journal* j, const std::vector<journal::Record>& records,
+                      std::unique_ptr<replay::EffectChecker>* checker) {
+  TapeReport t;
+  if (flags.getBool("no-tapes")) {
+    t.why = "--no-tapes";
+    return t;
+  }
+#ifdef SPR_HAVE_TAPE_REPLAY
+  auto id = firstApiObject(j, records);
+  if (!id) {
+    t.why = "no API object in the input";
+    return t;
+  }
+  auto provider = replay::providerServing(*id);
+  if (!provider) {
+    t.why = provider.status().message();
+    return t;
+  }
+  *checker = std::make_unique<replay::TapeEffectChecker>(std::move(*provider), flags.getString("provider-name"));
+  t.enabled = true;
+#else
+  (void)j;
+  (void)records;
+  (void)checker;
+  t.why = "this build has no runtime (spr_runtime) to re-run them";
+#endif
+  return t;
+}
+
+int run(const Flags& flags) {
+  const std::string dir = flags.getString("journal"), bundlePath = flags.getString("bundle");
+  if (dir.empty() == bundlePath.empty()) return fail("give exactly one of --journal DIR or --bundle FILE");
+  if (flags.getInt("until") < 0) return fail("--until must be a record sequence >= 0");
+  ReplayOptions options;
+  options.untilSeq = static_cast<uint64_t>(flags.getInt("until"));
+  const bool asJson = flags.getBool("json");
+  const bool wantsObject = flags.getBool("show-state") || flags.getBool("timeline");
+  if (wantsObject && flags.getString("object").empty()) return fail("--show-state and --timeline need --object NS/NAME");
+  auto t0 = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  std::unique_ptr<journal::Journal> j;
+  std::vector<journal::Record> records;
+  if (!dir.empty()) {
+    auto opened = openJournal(dir);
+    if (!opened) return fail(opened.status().message());
+    j = std::move(*opened);
+  } else {
+    auto b = replay::readBundle(bundlePath);
+    if (!b) return fail(b.status().message());
+    records = std::move(b->records);
+  }
+  if (!flags.getString("object").empty()) {
+    const std::string nsName = flags.getString("object");
+    if (nsName.find('/') == std::string::npos)
+      return fail("--object '" + nsName + "' must be NAMESPACE/NAME (e.g. tenant-a/my-crossplane)");
+    if (j) {
+      auto key = replay::resolveObject(*j, nsName);
+      if (!key) return fail(key.status().message());
+      options.objectKey = *key;
+    } else {
+      for (const auto& r : records)
+        if (r.object.cluster != "platform" && replay::nsName(r.object) == nsName) options.objectKey = r.object.key();
+      if (options.objectKey.empty()) return fail("no object " + nsName + " in bundle " + bundlePath);
+    }
+  }
+  if (flags.getBool("timeline")) {
+    if (!j) return timeline(records, options.objectKey, asJson);
+    auto bundle = replay::exportObject(*j, options.objectKey);
+    if (!bundle) return fail(bundle.status().message());
+    return timeline(bundle->records, options.objectKey, asJson);
+  }
+  std::unique_ptr<replay::EffectChecker> checker;
+  TapeReport tapes = setUpTapes(flags, j.get(), records, &checker);
+  options.effects = checker.get();
+  Replayer replayer(options);
+  Status s;
+  if (j && !flags.getString("tenant").empty()) {
+    auto b = replay::exportTenant(*j, flags.getString("tenant"));
+    if (!b) return fail(b.status().message());
+    s = replay::replayRecords(std::move(b->records), replayer, options);
+  } else if (j) {
+    bool progress = flags.getBool("progress") || ::isatty(2);
+    s = replay::replayJournal(*j, replayer, options, [&](uint64_t n) {
+      if (progress) std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
+    });
+  } else {
+    s = replay::replayRecords(std::move(records), replayer, options);
+  }
+  if (!s.isOk()) return fail(s.message());
+  if (flags.getBool("show-state")) return showState(replayer, options.objectKey, options.untilSeq, asJson);
+  return report(replayer, seconds(), asJson, tapes);
+}
+
+}  // namespace
+
+int cmdReplay(const Args& args) {
+  Flags flags("spr replay", "Replay a journal through this build's fold, with no cluster; report the first divergence.");
+  defineFlags(flags);
+  Status s = flags.parse(args);
+  if (!s.isOk()) return fail(s.message());
+  if (flags.helpRequested()) {
+    std::printf("%s\n", flags.usage().c_str());
+    return 0;
+  }
+  if (!flags.positional().empty()) return fail("unexpected argument '" + flags.positional().front() + "'");
+  try {
+    return run(flags);
+  } catch (const std::exception& e) {  // the edge: a library exception never escapes as a crash
+    return fail(std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace spr::cli

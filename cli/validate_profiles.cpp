@@ -1,0 +1,69 @@
+// Built-in validation profiles: what `spr validate` offers, requests and checks for the
+// providers compiled into spr. A provider without one is validated with --config and
+// --request-spec files.
+#include "cli/validate_flow.h"
+
+namespace spr::cli {
+namespace {
+
+using nlohmann::json;
+
+ValidationProfile crossplaneProfile() {
+  ValidationProfile p;
+  p.providerConfig = {
+      {"apiVersion", "crossplane.services.open-control-plane.io/v1alpha1"},
+      {"kind", "ProviderConfig"},
+      {"metadata", {{"name", "crossplane"}}},
+      {"spec",
+       {{"pollInterval", "5s"},
+        {"versions", json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}}})},
+        {"providers",
+         {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
+                                               {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
+                                               {"versions", json::array({"v0.15.0"})}}})}}}}}};
+  p.requestSpec = {{"version", "1.20.0"},
+                   {"providers", json::array({{{"name", "provider-kubernetes"}, {"version", "v0.15.0"}}})}};
+  p.deployments = {{"crossplane-system", "crossplane"}};
+  // The seed's example DomainServiceAPI: provider-kubernetes' Object.
+  p.apiCrds = {"providers.pkg.crossplane.io", "objects.kubernetes.crossplane.io"};
+  p.apiObjectResource = {"kubernetes.crossplane.io", "v1alpha2", "objects", false};
+  p.apiObject = {{"apiVersion", "kubernetes.crossplane.io/v1alpha2"},
+                 {"kind", "Object"},
+                 {"metadata", {{"name", "spr-validate-configmap"}}},
+                 {"spec",
+                  {{"forProvider",
+                    {{"manifest",
+                      {{"apiVersion", "v1"},
+                       {"kind", "ConfigMap"},
+                       {"metadata", {{"name", "spr-validate"}, {"namespace", "default"}}},
+                       {"data", {{"hello", "world"}}}}}}}}}};
+  return p;
+}
+
+ValidationProfile templateProfile() {
+  ValidationProfile p;
+  p.providerConfig = {{"apiVersion", "template.services.open-control-plane.io/v1alpha1"},
+                      {"kind", "ProviderConfig"},
+                      {"metadata", {{"name", "template"}}},
+                      {"spec", {{"pollInterval", "5s"}, {"image", "nginx:1.27"}, {"maxReplicas", 3}}}};
+  p.requestSpec = {{"message", "hello from spr validate"}, {"replicas", 1}};
+  p.deployments = {{"template-system", "template"}};
+  // The template service's API is the Kubernetes API of its namespace: a ConfigMap there.
+  p.apiObjectResource = {"", "v1", "configmaps", true};
+  p.apiObject = {{"apiVersion", "v1"},
+                 {"kind", "ConfigMap"},
+                 {"metadata", {{"name", "spr-validate"}, {"namespace", "template-system"}}},
+                 {"data", {{"hello", "world"}}}};
+  return p;
+}
+
+}  // namespace
+
+Result<ValidationProfile> builtinProfile(const std::string& provider) {
+  if (provider == "crossplane") return crossplaneProfile();
+  if (provider == "template") return templateProfile();
+  return Status(Code::kNotFound, "no built-in validation profile for provider \"" + provider +
+                                     "\"; built in: crossplane, template");
+}
+
+}  // namespace spr::cli

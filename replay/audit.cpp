@@ -1,0 +1,192 @@
+#include "replay/audit.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/journal/codec.h"
+#include "replay/inputs.h"
+#include "replay/record_json.h"
+#include "replay/rfc3339.h"
+
+namespace spr::replay {
+
+using nlohmann::json;
+
+namespace {
+
+// Who last wrote the object, per its managedFields (latest entry by time).
+void addManager(const json& object, json* row) {
+  const json meta = object.is_object() ? object.value("metadata", json::object()) : json::object();
+  if (!meta.contains("managedFields") || !meta["managedFields"].is_array()) return;
+  std::string bestTime;
+  for (const auto& f : meta["managedFields"]) {
+    if (!f.is_object()) continue;
+    std::string time = f.value("time", "");
+    if (!(*row).contains("manager") || time >= bestTime) {
+      bestTime = time;
+      (*row)["manager"] = f.value("manager", "");
+      (*row)["managerOperation"] = f.value("operation", "");
+    }
+  }
+}
+
+struct RowOf {
+  json& row;
+  bool operator()(const journal::Observed& o) const {
+    row["kind"] = "observed";
+    row["event"] = journal::watchTypeName(o.type);
+    row["generation"] = o.generation;
+    row["resourceVersion"] = o.resourceVersion;
+    json object = json::parse(o.objectJson, nullptr, false);
+    if (!object.is_discarded()) addManager(object, &row);
+    return true;
+  }
+  bool operator()(const journal::TimerFired& t) const {
+    row["kind"] = "timer";
+    row["timer"] = t.timer;
+    row["token"] = t.token;
+    return true;
+  }
+  bool operator()(const journal::EffectRequested& q) const {
+    if (q.command != "WriteStatus") return false;  // the transition row lists what ran
+    auto c = commandOf(q);
+    if (!c) return false;
+    row["kind"] = "condition";
+    row["effectId"] = q.effectId;
+    row["phase"] = c->status.phase;
+    row["ready"] = c->status.ready;
+    row["reason"] = c->status.reason;
+    row["message"] = c->status.message;
+    row["observedGeneration"] = c->status.observedGeneration;
+    return true;
+  }
+  bool operator()(const journal::EffectCompleted& c) const {
+    row["kind"] = "effect";
+    row["effectId"] = c.effectId;
+    row["command"] = c.command;
+    row["outcome"] = journal::outcomeName(c.outcome);
+    row["errorClass"] = c.errorClass;
+    row["message"] = c.message;
+    row["clusterRequests"] = c.tape.size();
+    return true;
+  }
+  bool operator()(const journal::Transition& t) const {
+    row["kind"] = "transition";
+    row["from"] = t.from;
+    row["to"] = t.to;
+    row["cause"] = t.event;
+    row["inputSeq"] = t.inputSeq;
+    return true;
+  }
+  bool operator()(const journal::Snapshot& s) const {
+    row["kind"] = "snapshot";
+    row["throughSeq"] = s.throughSeq;
+    return true;
+  }
+};
+
+bool objectMatches(const journal::Record& r, const std::string& wanted) {
+  if (wanted.empty()) return true;
+  return wanted.find('/') == std::string::npos ? r.object.name == wanted : nsName(r.object) == wanted;
+}
+
+// Checks the record's own hash and its links to both neighbours in the log.
+void verifyAround(const journal::Journal& j, const journal::Record& r, AuditChain* chain) {
+  ++chain->recordsChecked;
+  auto fail = [&](const std::string& why) {
+    if (!chain->ok) return;
+    chain->ok = false;
+    chain->firstBadSeq = r.seq;
+    chain->reason = "record " + std::to_string(r.seq) + ": " + why;
+  };
+  auto hash = journal::computeHash(r);
+  if (!hash || *hash != r.hash) return fail("hash mismatch (content edited)");
+  uint64_t from = r.seq > j.firstSeq() ? r.seq - 1 : r.seq;
+  auto near = j.readRange(from, r.seq + 1, 3);
+  if (!near) return fail("neighbours unreadable: " + near.status().message());
+  bool sawSelf = false;
+  for (const auto& n : *near) {
+    if (n.seq + 1 == r.seq && n.hash != r.prevHash) return fail("prevHash does not match record " + std::to_string(n.seq));
+    if (n.seq == r.seq) {
+      sawSelf = true;
+      if (n.hash != r.hash) return fail("the log and the tenant index disagree");
+    }
+    if (n.seq == r.seq + 1 && n.prevHash != r.hash) return fail("record " + std::to_string(n.seq) + " does not link to it (rewritten)");
+  }
+  if (!sawSelf) return fail("listed in the tenant index but missing from the log");
+  if (r.seq + 1 == j.nextSeq() && journal::toHex(r.hash) != j.chainHeadHex()) fail("not the stored chain head");
+}
+
+}  // namespace
+
+Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
+  AuditResult out;
+  auto tenants = j.tenants();
+  if (!tenants) return tenants.status();
+  out.tenantKnown = std::find(tenants->begin(), tenants->end(), q.tenant) != tenants->end();
+  if (!out.tenantKnown) return out;
+  auto records = j.readTenant(q.tenant, journal::Order::kOldestFirst, SIZE_MAX);
+  if (!records) return records.status();
+  for (const auto& r : *records) {
+    if (r.tenant != q.tenant) {  // the index pointed at another tenant's record
+      out.chain.ok = false;
+      out.chain.firstBadSeq = r.seq;
+      out.chain.reason = "record " + std::to_string(r.seq) + " is in the index of tenant " + q.tenant +
+                         " but belongs to '" + r.tenant + "'";
+      continue;
+    }
+    if (!objectMatches(r, q.object) || r.wallUnixNanos < q.sinceUnixNanos || r.wallUnixNanos > q.untilUnixNanos)
+      continue;
+    json row = {{"seq", r.seq}, {"time", formatRfc3339(r.wallUnixNanos)}, {"tenant", r.tenant},
+                {"object", nsName(r.object)}, {"objectKind", r.object.kind}, {"uid", r.object.uid}};
+    if (!std::visit(RowOf{row}, r.payload)) continue;
+    verifyAround(j, r, &out.chain);
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+namespace {
+
+std::string detailOf(const json& row) {
+  const std::string kind = row.value("kind", "");
+  if (kind == "observed") {
+    std::string s = row.value("event", "") + " generation " + std::to_string(row.value("generation", int64_t{0}));
+    if (row.contains("manager")) s += " by " + row.value("manager", "") + " (" + row.value("managerOperation", "") + ")";
+    return s;
+  }
+  if (kind == "transition")
+    return row.value("from", "") + " -> " + row.value("to", "") + "  cause: " + row.value("cause", "");
+  if (kind == "effect") {
+    std::string s = row.value("command", "") + " #" + std::to_string(row.value("effectId", uint64_t{0})) + " " +
+                    row.value("outcome", "");
+    if (!row.value("message", "").empty()) s += ": " + row.value("message", "");
+    return s;
+  }
+  if (kind == "condition")
+    return "status " + row.value("phase", "") + " ready=" + (row.value("ready", false) ? "true" : "false") +
+           " reason=" + row.value("reason", "") + ": " + row.value("message", "");
+  if (kind == "timer") return "timer " + row.value("timer", "") + " fired";
+  return kind;
+}
+
+}  // namespace
+
+std::string auditTable(const AuditResult& result) {
+  size_t objW = 6;
+  for (const auto& r : result.rows) objW = std::max(objW, r.value("object", "").size());
+  std::string out;
+  char buf[800];
+  std::snprintf(buf, sizeof buf, "%-8s %-30s %-*s %-10s %s\n", "SEQ", "TIME", static_cast<int>(objW), "OBJECT",
+                "EVENT", "DETAIL");
+  out += buf;
+  for (const auto& r : result.rows) {
+    std::snprintf(buf, sizeof buf, "%-8llu %-30s %-*s %-10s ", static_cast<unsigned long long>(r.value("seq", uint64_t{0})),
+                  r.value("time", "").c_str(), static_cast<int>(objW), r.value("object", "").c_str(),
+                  r.value("kind", "").c_str());
+    out += buf + detailOf(r) + "\n";
+  }
+  return out;
+}
+
+}  // namespace spr::replay

@@ -1,0 +1,141 @@
+// Cluster: one simulated Kubernetes API server (the part behind /clusters/<name>):
+// discovery, OpenAPI v3, built-in and CRD-registered resources, CRUD with
+// resourceVersion/uid/generation, status subresource, finalizers, patches, selectors,
+// pagination and watches. Transport-free: the HTTP layer hands it ApiRequests.
+// Thread-safe: every public method takes mu_, which guards the store and the registry.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sim/api_status.h"
+#include "sim/openapi.h"
+#include "sim/resources.h"
+#include "sim/selector.h"
+#include "sim/store.h"
+
+namespace spr::sim {
+
+struct ApiRequest {
+  std::string method;  // GET POST PUT PATCH DELETE
+  std::string path;    // below the cluster prefix: "/api/v1/namespaces/default/configmaps"
+  std::map<std::string, std::string> query;
+  std::string contentType;  // media type without parameters
+  std::string body;
+  std::string param(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? "" : it->second;
+  }
+};
+
+// One open watch: what it selects and how far it has read.
+struct WatchCursor {
+  std::string key;  // collection
+  std::string ns;
+  std::string kind, apiVersion;
+  std::optional<LabelSelector> labels;
+  std::optional<FieldSelector> fields;
+  uint64_t rv = 0;
+  bool bookmarks = false;
+  bool custom = false;
+  bool finished = false;  // nothing more after initialLines (410 ERROR sent)
+  std::vector<std::string> initialLines;  // ADDED events (and the initial-events-end bookmark)
+};
+
+class Cluster {
+ public:
+  // `onChange` runs after every successful write, without mu_ held (wakes controllers).
+  Cluster(std::string name, std::string token, size_t watchWindow, std::function<void()> onChange);
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& token() const { return token_; }
+  // Another bearer token accepted by this cluster (AccessRequest grants).
+  void addToken(const std::string& token);
+  bool authorized(const std::string& token) const;
+  std::string prefix() const { return "/clusters/" + name_; }
+
+  // Any non-watch request.
+  ApiResponse handle(const ApiRequest& request);
+  static bool isWatch(const ApiRequest& request);
+  // Opens a watch; on an error returns the response to send instead. A too-old
+  // resourceVersion is not an error here: the cursor then streams one 410 ERROR event.
+  std::optional<ApiResponse> openWatch(const ApiRequest& request, WatchCursor& cursor);
+  // Waits up to `maxWait` for events after cursor.rv and returns them as JSON lines.
+  // Sets `ended` when the watched resource no longer exists (CRD deleted) or expired.
+  std::vector<std::string> pollWatch(WatchCursor& cursor, std::chrono::milliseconds maxWait, bool& ended);
+  // A BOOKMARK line at the newest resourceVersion the cursor has fully seen (advances it).
+  std::string bookmarkLine(WatchCursor& cursor);
+  // Wakes every pollWatch (used by stop()).
+  void wakeWatchers();
+
+  void setExpireResourceVersions(bool on) { expireRvs_ = on; }
+  // Removes namespaces marked for deletion whose contents are gone (the namespace controller).
+  void finalizeNamespaces();
+
+ private:
+  struct Target {
+    const ResourceType* type = nullptr;
+    std::string ns;
+    std::string name;
+    bool status = false;
+  };
+  // Routing and reads (cluster.cpp).
+  std::optional<ApiResponse> discovery(const ApiRequest& r);
+  std::optional<ApiResponse> openapi(const ApiRequest& r);
+  std::optional<ApiResponse> parseTarget(const std::string& path, Target& t) const;  // REQUIRES mu_
+  const ResourceType* findType(const std::string& group, const std::string& version,
+                               const std::string& resource) const;  // REQUIRES mu_
+  ApiResponse get(const Target& t);
+  ApiResponse list(const Target& t, const ApiRequest& r);
+  // Writes (cluster_write.cpp). All REQUIRE mu_.
+  ApiResponse create(const Target& t, const ApiRequest& r);
+  std::optional<ApiResponse> identifyNew(const Target& t, nlohmann::json& obj);
+  std::optional<ApiResponse> checkCreateTarget(const Target& t, const std::string& name) const;
+  std::optional<ApiResponse> prepareKindOnCreate(const ResourceType& type, nlohmann::json& obj);
+  ApiResponse update(const Target& t, const ApiRequest& r);
+  ApiResponse patch(const Target& t, const ApiRequest& r);
+  ApiResponse remove(const Target& t, const ApiRequest& r);
+  ApiResponse removeCollection(const Target& t, const ApiRequest& r);
+  ApiResponse writeUpdate(const Target& t, nlohmann::json updated, const nlohmann::json& existing,
+                          const ApiRequest& r);
+  ApiResponse deleteNow(const Target& t, const nlohmann::json& existing);
+  std::optional<ApiResponse> validateCustom(const ResourceType& type, nlohmann::json& object,
+                                            const ApiRequest& r, std::map<std::string, std::string>& headers);
+  std::optional<ApiResponse> checkNamespace(const Target& t) const;
+  void onCrdWritten(const nlohmann::json& crd);
+  void onCrdDeleted(const nlohmann::json& crd);
+  void deleteNamespaceContents(const std::string& ns);
+  std::string newUid();
+  std::vector<ResourceType> typesSnapshot() const { return {types_.begin(), types_.end()}; }
+  void prepareCrd(nlohmann::json& crd);
+  nlohmann::json outputObject(const ResourceType& type, const nlohmann::json& stored) const;
+
+  const std::string name_;
+  const std::string token_;
+  const std::function<void()> onChange_;
+  std::atomic<bool> expireRvs_{false};
+  mutable std::mutex mu_;
+  std::condition_variable changed_;  // signalled on every write and by wakeWatchers()
+  ObjectStore store_;                // guarded by mu_
+  std::list<ResourceType> types_;    // guarded by mu_; built-ins first, then CRD-registered (list: stable addresses)
+  std::mt19937_64 rng_;              // guarded by mu_
+  std::vector<std::string> extraTokens_;  // guarded by mu_
+};
+
+// "2026-06-15T04:15:57Z" for now.
+std::string nowTimestamp();
+// Hex-free random lower-case alphanumerics, for generateName.
+std::string randomSuffix(std::mt19937_64& rng, size_t n);
+
+}  // namespace spr::sim
