@@ -108,8 +108,20 @@ int cmdSim(const Args& args) {
   for (const auto& c : (*server)->clusterNames()) std::printf(" %s", c.c_str());
   std::printf("); kubeconfig written to %s\n", out.c_str());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
+  // Until a signal: keep the kubeconfig current as the cluster provider adds MCP clusters,
+  // so `kubectl --context <cluster>` reaches them too.
+  int sig = -1;
+  size_t known = (*server)->clusterNames().size();
+  const timespec tick{1, 0};
+  while ((sig = sigtimedwait(&signals, nullptr, &tick)) < 0) {
+    auto names = (*server)->clusterNames();
+    if (names.size() == known) continue;
+    known = names.size();
+    if (!(s = writeFile(out, (*server)->kubeconfigYaml())).isOk()) std::fprintf(stderr, "spr sim: %s\n", s.message().c_str());
+    std::printf("spr sim: %zu clusters now (newest: %s); kubeconfig %s updated\n", names.size(), names.back().c_str(),
+                out.c_str());
+    std::fflush(stdout);
+  }
   std::printf("spr sim: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   (*server)->stop();

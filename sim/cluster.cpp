@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "sim/patch.h"
+#include "sim/protobuf.h"
 
 namespace spr::sim {
 
@@ -97,8 +98,20 @@ bool Cluster::isWatch(const ApiRequest& r) {
   return w == "true" || w == "1";
 }
 
-ApiResponse Cluster::handle(const ApiRequest& r) {
-  if (r.body.size() > kMaxBody) return tooLarge();
+ApiResponse Cluster::handle(const ApiRequest& request) {
+  if (request.body.size() > kMaxBody) return tooLarge();
+  // Typed clients (kubectl create namespace/configmap/secret/serviceaccount) send protobuf:
+  // decode it once here, so everything below sees JSON.
+  ApiRequest decoded;
+  bool protobuf = request.contentType == kProtobufMediaType && !request.body.empty() && request.method != "PATCH";
+  if (protobuf) {
+    json obj;
+    if (auto err = decodeProtobufBody(request.body, obj)) return *err;
+    decoded = request;
+    decoded.body = obj.dump();
+    decoded.contentType = "application/json";
+  }
+  const ApiRequest& r = protobuf ? decoded : request;
   ApiResponse response;
   bool wrote = false;
   {

@@ -4,6 +4,7 @@
 #include "sim/cluster.h"
 #include "sim/patch.h"
 #include "sim/schema.h"
+#include "sim/tls.h"
 
 namespace spr::sim {
 
@@ -43,6 +44,15 @@ std::optional<ApiResponse> parseBody(const ApiRequest& r, json& out) {
   return std::nullopt;
 }
 
+// Secret stringData is write-only: kube-apiserver merges it into data (base64) and drops it.
+void mergeStringData(const ResourceType& type, json& obj) {
+  if (type.custom || type.resource != "secrets" || !obj.contains("stringData")) return;
+  if (obj["stringData"].is_object())
+    for (const auto& [k, v] : obj["stringData"].items())
+      if (v.is_string()) obj["data"][k] = base64Encode(v.get<std::string>());
+  obj.erase("stringData");
+}
+
 bool validName(const std::string& n) {
   static const std::regex kDns("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   return n.size() <= 253 && std::regex_match(n, kDns);
@@ -69,11 +79,11 @@ std::optional<ApiResponse> Cluster::validateCustom(const ResourceType& type, jso
   std::string name = metaString(object, "name");
   if (!v.causes.empty()) return ApiResponse{422, invalidStatus(type.group, type.kind, name, v.causes), {}};
   if (v.unknownFields.empty()) return std::nullopt;
-  std::string list;
-  for (const auto& f : v.unknownFields) list += (list.empty() ? "" : ", ") + std::string("unknown field \"") + f + "\"";
   std::string mode = r.param("fieldValidation");
-  if (mode == "Strict") return badRequest("strict decoding error: " + list);
-  if (mode != "Ignore") headers["Warning"] = "299 - \"" + list + "\"";
+  if (mode == "Strict")
+    return badRequest(type.kind + " in version \"" + type.version + "\" cannot be handled as a " + type.kind + ": " +
+                      strictDecodingMessage(v.unknownFields));
+  if (mode != "Ignore") headers["Warning"] = unknownFieldWarnings(v.unknownFields);
   return std::nullopt;
 }
 
@@ -154,6 +164,7 @@ ApiResponse Cluster::create(const Target& t, const ApiRequest& r) {
   std::map<std::string, std::string> headers;
   if (auto e = validateCustom(type, obj, r, headers)) return *e;
   if (auto e = prepareKindOnCreate(type, obj)) return *e;
+  mergeStringData(type, obj);
   meta["uid"] = newUid();
   meta["creationTimestamp"] = nowTimestamp();
   if (type.hasGeneration) meta["generation"] = 1;
@@ -205,6 +216,7 @@ ApiResponse Cluster::writeUpdate(const Target& t, json updated, const json& exis
     else meta.erase(f);
   }
   if (type.resource == "customresourcedefinitions") prepareCrd(updated);
+  mergeStringData(type, updated);
   std::map<std::string, std::string> headers;
   if (auto e = validateCustom(type, updated, r, headers)) return *e;
   if (type.hasGeneration && specPart(updated) != specPart(existing))

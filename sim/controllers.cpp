@@ -11,7 +11,9 @@ namespace {
 
 const char* kProviderGroup = "clusters.openmcp.cloud";
 
-ApiResponse call(Cluster& c, const std::string& method, const std::string& path, const json& body = nullptr) {
+}  // namespace
+
+ApiResponse callCluster(Cluster& c, const std::string& method, const std::string& path, const json& body) {
   ApiRequest r;
   r.method = method;
   r.path = path;
@@ -22,19 +24,24 @@ ApiResponse call(Cluster& c, const std::string& method, const std::string& path,
   return c.handle(r);
 }
 
-json permissiveCrd(const std::string& kind, const std::string& plural) {
+json permissiveCrd(const std::string& group, const std::string& version, const std::string& kind,
+                   const std::string& plural, const std::vector<std::string>& shortNames) {
   json schema = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
+  json names = {{"kind", kind}, {"plural", plural}, {"singular", plural.substr(0, plural.size() - 1)}};
+  if (!shortNames.empty()) names["shortNames"] = shortNames;
   return {{"apiVersion", "apiextensions.k8s.io/v1"},
           {"kind", "CustomResourceDefinition"},
-          {"metadata", {{"name", plural + "." + kProviderGroup}}},
+          {"metadata", {{"name", plural + "." + group}}},
           {"spec",
-           {{"group", kProviderGroup},
-            {"names", {{"kind", kind}, {"plural", plural}, {"singular", json(plural).get<std::string>().substr(0, plural.size() - 1)}}},
+           {{"group", group},
+            {"names", names},
             {"scope", "Namespaced"},
-            {"versions", json::array({{{"name", "v1alpha1"}, {"served", true}, {"storage", true},
+            {"versions", json::array({{{"name", version}, {"served", true}, {"storage", true},
                                        {"schema", {{"openAPIV3Schema", schema}}},
                                        {"subresources", {{"status", json::object()}}}}})}}}};
 }
+
+namespace {
 
 std::string objectPath(const std::string& plural, const json& obj) {
   return std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" + obj["metadata"].value("namespace", "") +
@@ -72,7 +79,7 @@ void Controllers::installProviderCrds(const std::string& platform) {
   Cluster* c = host_.findCluster(platform);
   if (!c) return;
   for (auto [kind, plural] : {std::pair{"ClusterRequest", "clusterrequests"}, std::pair{"AccessRequest", "accessrequests"}}) {
-    ApiResponse r = call(*c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", permissiveCrd(kind, plural));
+    ApiResponse r = callCluster(*c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", permissiveCrd(kProviderGroup, "v1alpha1", kind, plural));
     if (r.code != 201) log::warn("sim: could not install the cluster provider CRD", {{"kind", kind}, {"code", r.code}});
   }
 }
@@ -117,14 +124,16 @@ void Controllers::reconcileAll() {
     c->finalizeNamespaces();
     reconcileDeployments(*c);
   }
+  Cluster* onboarding = host_.findCluster(onboarding_);
   if (Cluster* p = host_.findCluster(platform_)) {
+    if (onboarding) reconcileMcps(*onboarding, *p);
     reconcileClusterRequests(*p);
     reconcileAccessRequests(*p);
   }
 }
 
 void Controllers::reconcileDeployments(Cluster& cluster) {
-  ApiResponse list = call(cluster, "GET", "/apis/apps/v1/deployments");
+  ApiResponse list = callCluster(cluster, "GET", "/apis/apps/v1/deployments");
   if (list.code != 200) return;
   auto now = std::chrono::steady_clock::now();
   for (const auto& d : list.body["items"]) {
@@ -141,7 +150,7 @@ void Controllers::reconcileDeployments(Cluster& cluster) {
     }
     std::string path = "/apis/apps/v1/namespaces/" + meta.value("namespace", "") + "/deployments/" + meta.value("name", "") + "/status";
     json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}}, {"status", deploymentStatus(d)}};
-    ApiResponse r = call(cluster, "PUT", path, body);
+    ApiResponse r = callCluster(cluster, "PUT", path, body);
     if (r.code == 200) seen_.erase(it);
     else pending_ = true;  // conflict: retry on the next pass
   }
@@ -160,7 +169,7 @@ std::string Controllers::clusterFor(const json& cr) {
 }
 
 void Controllers::reconcileClusterRequests(Cluster& platform) {
-  ApiResponse list = call(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/clusterrequests");
+  ApiResponse list = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/clusterrequests");
   if (list.code != 200) return;
   for (const auto& cr : list.body["items"]) {
     if (deleting(cr) || statusString(cr, "phase") == "Ready") continue;
@@ -171,13 +180,13 @@ void Controllers::reconcileClusterRequests(Cluster& platform) {
                    {"observedGeneration", cr["metadata"].value("generation", 1)}};
     json body = {{"metadata", {{"name", cr["metadata"]["name"]}, {"resourceVersion", cr["metadata"]["resourceVersion"]}}},
                  {"status", status}};
-    ApiResponse r = call(platform, "PUT", objectPath("clusterrequests", cr) + "/status", body);
+    ApiResponse r = callCluster(platform, "PUT", objectPath("clusterrequests", cr) + "/status", body);
     if (r.code == 200) log::info("sim: ClusterRequest ready", {{"namespace", cr["metadata"].value("namespace", "")}, {"name", cr["metadata"].value("name", "")}, {"cluster", name}});
   }
 }
 
 void Controllers::reconcileAccessRequests(Cluster& platform) {
-  ApiResponse list = call(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/accessrequests");
+  ApiResponse list = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/accessrequests");
   if (list.code != 200) return;
   for (const auto& ar : list.body["items"]) {
     if (deleting(ar) || statusString(ar, "phase") == "Granted") continue;
@@ -187,7 +196,7 @@ void Controllers::reconcileAccessRequests(Cluster& platform) {
     std::string cluster;
     if (spec.contains("requestRef") && spec["requestRef"].is_object()) {
       const json& ref = spec["requestRef"];
-      ApiResponse cr = call(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" +
+      ApiResponse cr = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" +
                                                  ref.value("namespace", ns) + "/clusterrequests/" + ref.value("name", ""));
       if (cr.code != 200 || statusString(cr.body, "phase") != "Ready") continue;
       cluster = cr.body["status"]["cluster"].value("name", "");
@@ -202,13 +211,13 @@ void Controllers::reconcileAccessRequests(Cluster& platform) {
                    {"type", "Opaque"},
                    {"data", {{"kubeconfig", base64Encode(host_.grantAccess(cluster))}}}};
     std::string secretsPath = "/api/v1/namespaces/" + ns + "/secrets";
-    ApiResponse created = call(platform, "POST", secretsPath, secret);
-    if (created.code == 409) created = call(platform, "PUT", secretsPath + "/" + secretName, secret);
+    ApiResponse created = callCluster(platform, "POST", secretsPath, secret);
+    if (created.code == 409) created = callCluster(platform, "PUT", secretsPath + "/" + secretName, secret);
     if (created.code != 200 && created.code != 201) continue;
     json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}},
                  {"status", {{"phase", "Granted"}, {"secretRef", {{"name", secretName}, {"namespace", ns}}},
                              {"observedGeneration", meta.value("generation", 1)}}}};
-    call(platform, "PUT", objectPath("accessrequests", ar) + "/status", body);
+    callCluster(platform, "PUT", objectPath("accessrequests", ar) + "/status", body);
   }
 }
 

@@ -1,8 +1,10 @@
-// In-process controllers of the sim, reacting to store changes: the openMCP cluster
-// provider on the platform cluster (ClusterRequest -> a new virtual cluster, Ready;
-// AccessRequest -> a kubeconfig Secret with a fresh token, Granted), Deployment
-// availability after a delay, and namespace finalization. One background thread;
-// notify() is thread-safe; start()/stop() are called by the owning server only.
+// In-process controllers of the sim, reacting to store changes: openMCP's MCP controller
+// (ManagedControlPlane on onboarding -> namespace mcp--<uuid> and a ClusterRequest on
+// platform; Ready once that is), the openMCP cluster provider on the platform cluster
+// (ClusterRequest -> a new virtual cluster, Ready; AccessRequest -> a kubeconfig Secret with
+// a fresh token, Granted), Deployment availability after a delay, and namespace
+// finalization. One background thread; notify() is thread-safe; start()/stop() are called
+// by the owning server only.
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,13 @@ class ClusterHost {
   virtual std::string grantAccess(const std::string& cluster) = 0;
 };
 
+// One request to `c` as the controllers make them (JSON body unless null).
+ApiResponse callCluster(Cluster& c, const std::string& method, const std::string& path,
+                        const nlohmann::json& body = nullptr);
+// A namespaced CRD with one served version, a schema that keeps any field, and /status.
+nlohmann::json permissiveCrd(const std::string& group, const std::string& version, const std::string& kind,
+                             const std::string& plural, const std::vector<std::string>& shortNames = {});
+
 class Controllers {
  public:
   Controllers(ClusterHost& host, long deploymentReadyDelayMs) : host_(host), readyDelayMs_(deploymentReadyDelayMs) {}
@@ -38,6 +47,8 @@ class Controllers {
 
   // Installs the ClusterRequest/AccessRequest CRDs on `platform` (if that cluster exists).
   void installProviderCrds(const std::string& platform);
+  // Installs the ManagedControlPlane CRD (core.openmcp.cloud/v2alpha1) on `onboarding`.
+  void installMcpCrd(const std::string& onboarding);
   void start();
   void stop();
   void notify();
@@ -48,11 +59,16 @@ class Controllers {
   void reconcileDeployments(Cluster& cluster);
   void reconcileClusterRequests(Cluster& platform);
   void reconcileAccessRequests(Cluster& platform);
+  // controllers_mcp.cpp
+  void reconcileMcps(Cluster& onboarding, Cluster& platform);
+  void reconcileMcp(Cluster& onboarding, Cluster& platform, const nlohmann::json& mcp);
+  void sweepOrphanClusterRequests(Cluster& platform, const std::vector<std::string>& liveMcps);
   std::string clusterFor(const nlohmann::json& clusterRequest);
 
   ClusterHost& host_;
   const long readyDelayMs_;
-  std::string platform_;
+  std::string platform_;    // set before start(); "" = no cluster provider
+  std::string onboarding_;  // set before start(); "" = no MCP controller
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -136,6 +136,10 @@ Status SimServerImpl::init() {
   http_->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   http_->set_payload_max_length(64 * 1024 * 1024);
   http_->set_keep_alive_timeout(5);
+  // Without TCP_NODELAY every response waits ~40 ms (Nagle against the client's delayed ACK);
+  // and httplib closes a keep-alive connection after 5 requests by default.
+  http_->set_tcp_nodelay(true);
+  http_->set_keep_alive_max_count(100000);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { route(req, res); };
   http_->Get(".*", handler).Post(".*", handler).Put(".*", handler).Patch(".*", handler).Delete(".*", handler);
   port_ = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host.c_str(), port) ? port : -1);
@@ -143,8 +147,10 @@ Status SimServerImpl::init() {
   listener_ = std::thread([this] { http_->listen_after_bind(); });
   for (int i = 0; i < 500 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   setFaults(options_.faults);
-  for (const auto& name : options_.clusters)
+  for (const auto& name : options_.clusters) {
     if (name == "platform") controllers_->installProviderCrds(name);
+    if (name == "onboarding") controllers_->installMcpCrd(name);
+  }
   controllers_->start();
   return Status();
 }

@@ -3,6 +3,9 @@
 // without injected API faults), and `spr demo` run as a process. A test-only provider that
 // differs in one decision (replicas 2 instead of 1) must be caught at the exact record.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -130,6 +133,56 @@ TEST(TapeReplay, JournalRecordedUnderApiFaultsReplaysWithNoDivergence) {
                                << "\n produced: " << out.divergence->produced;
   EXPECT_GT(out.effects, 10u);
   std::printf("[tape] faults: %llu effects, %llu tape requests re-run in %.3f s\n",
+              static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
+              out.seconds);
+}
+
+
+// `spr run` as a real process, as the operator's crash test runs it.
+pid_t spawnRun(const E2E& env, const std::string& journalDir) {
+  std::vector<std::string> args = {spr::testing::sprBinary(), "run", "--provider-name", "crossplane",
+                                   "--onboarding-kubeconfig", env.kubeconfig + "#onboarding",
+                                   "--platform-kubeconfig", env.kubeconfig + "#platform", "--journal", journalDir,
+                                   "--workers", "4", "--delay-scale", "0.05"};
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* log = std::fopen((journalDir + ".log").c_str(), "a");
+    if (log) dup2(fileno(log), 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
+  E2E env(testName());
+  env.createConfig();
+  const int n = 10;
+  auto ns = [](int i) { return "crash-" + std::to_string(i) + "--ws"; };
+  for (int i = 0; i < n; ++i) env.createRequest(ns(i), "mcp");
+  const std::string journalDir = env.dir + "/journal";
+  pid_t pid = spawnRun(env, journalDir);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(eventually([&] {
+    uint64_t first = 0;
+    return std::filesystem::exists(journalDir) && completedByOp(journalDir, &first)["Create"] >= 2;
+  }, 60));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  pid = spawnRun(env, journalDir);
+  for (int i = 0; i < n; ++i) EXPECT_TRUE(eventually([&] { return env.isReady(ns(i), "mcp"); }, 90)) << i;
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  Outcome out = replayWith(journalDir, providers::makeProvider("crossplane"));
+  ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
+                               << "\n recorded: " << out.divergence->recorded
+                               << "\n produced: " << out.divergence->produced;
+  EXPECT_GE(out.effects, static_cast<uint64_t>(4 * n));
+  std::printf("[tape] kill -9: %llu effects, %llu tape requests re-run in %.3f s\n",
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
               out.seconds);
 }

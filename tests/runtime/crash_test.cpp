@@ -74,7 +74,7 @@ TEST(CrashE2E, KillDashNineDuringCreatesThenRestartConvergesWithOneCreateEach) {
   ASSERT_FALSE(spr::testing::sprBinary().empty()) << "no spr binary: set SPR_BINARY";
   E2E env("crash");
   env.createConfig();
-  const int n = 30;
+  const int n = 200;  // the check: kill -9 in the middle of 200 requests
   for (int i = 0; i < n; ++i) env.createRequest("project-k--ws-" + std::to_string(i), "mcp-" + std::to_string(i));
   std::string journalDir = env.dir + "/journal", log = env.dir + "/run.log";
   pid_t pid = spawnRun(env, journalDir, log);

@@ -82,7 +82,13 @@ TEST(SimCrud, CrdRegistersAValidatedResourceWithGenerationAndStatus) {
   auto strict = sim.call("onboarding", "POST", std::string(kWidgets) + "?fieldValidation=Strict",
                          widget("w0", {{"size", 1}, {"bogus", 1}}).dump());
   EXPECT_EQ(strict.code, 400);
-  EXPECT_EQ(strict.body["message"], "strict decoding error: unknown field \"spec.bogus\"");
+  EXPECT_EQ(strict.body["message"],
+            "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.bogus\"");
+  // Warn (the default): created, the fields pruned, one escaped 299 warning per field.
+  auto warned = sim.post("onboarding", kWidgets, widget("w-warn", {{"size", 1}, {"bogus", 1}, {"extra", "x"}}));
+  ASSERT_EQ(warned.code, 201);
+  EXPECT_FALSE(warned.body["spec"].contains("bogus"));
+  EXPECT_EQ(warned.warning, R"(299 - "unknown field \"spec.bogus\"", 299 - "unknown field \"spec.extra\"")");
   json w = widget("w1", {{"size", 1}});
   w["status"] = {{"phase", "ignored on create"}};
   auto created = sim.post("onboarding", kWidgets, w);

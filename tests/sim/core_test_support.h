@@ -21,6 +21,7 @@ struct Reply {
   int code = 0;
   json body;
   std::string retryAfter;
+  std::string warning;  // the Warning header
 };
 
 // The token of `cluster` in a kubeconfig written by the sim ("- name: X\n  user:\n    token: T").
@@ -69,6 +70,7 @@ class SimFixture {
     reply.code = r->status;
     reply.body = json::parse(r->body, nullptr, false);
     reply.retryAfter = r->get_header_value("Retry-After");
+    reply.warning = r->get_header_value("Warning");
     return reply;
   }
   Reply post(const std::string& cluster, const std::string& path, const json& body) const {
