@@ -100,7 +100,7 @@ class Scope : public providers::ReconcileScope {
     if (!transport) return transport.status();
     Handle h;
     h.transport = std::move(*transport);
-    h.client = std::make_unique<k8s::Client>(*h.transport);
+    h.client = std::make_unique<k8s::Client>(*h.transport, cfg_.retry);
     return h;
   }
 

@@ -40,6 +40,9 @@ class EffectExecutor : public EffectRunner {
     providers::Provider* provider = nullptr;  // must outlive the executor
     Clock* clock = nullptr;                   // must outlive the executor
     TransportFactory* factory = nullptr;      // null = realTransportFactory(); must outlive
+    // Retries of the clients effects use (429/5xx). Replay keeps the attempts (the tape holds
+    // them) but skips the sleeps.
+    k8s::RetryPolicy retry;
   };
   explicit EffectExecutor(Config config);
   EffectOutput run(const EffectInput& input) override;

@@ -99,7 +99,8 @@ Status OperatorImpl::start() {
            options_.providerName + "\"} " + std::to_string(queue_.adds()) + "\n";
   });
   executor_ = std::make_unique<EffectExecutor>(EffectExecutor::Config{
-      options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get()});
+      options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get(),
+      /*factory=*/nullptr, k8s::RetryPolicy{}});
   reconciler_ = std::make_unique<Reconciler>(reconcilerDeps());
   SPR_RETURN_IF_ERROR(reconciler_->restore());
   SPR_RETURN_IF_ERROR(startEndpoints());

@@ -40,7 +40,7 @@ trap cleanup EXIT
 echo "e2e-kind: context $ctx"
 k apply -f scripts/e2e/openmcp-clusters-crds.yaml >/dev/null
 "$spr" init --provider-name crossplane --onboarding-kubeconfig "$kubeconfig#$ctx" --platform-kubeconfig "$kubeconfig#$ctx"
-k apply -f deploy/samples/providerconfig.yaml >/dev/null
+k apply -f deploy/providerconfig-crossplane.yaml >/dev/null
 mcpns="$(mcp_namespace "$tenant" "$name")"
 k create namespace "$tenant" --dry-run=client -o yaml | k apply -f - >/dev/null
 k create namespace "$mcpns" --dry-run=client -o yaml | k apply -f - >/dev/null

@@ -98,6 +98,22 @@ bool Cluster::isWatch(const ApiRequest& r) {
   return w == "true" || w == "1";
 }
 
+namespace {
+
+// dryRun=All in the query, or (DELETE) "dryRun": ["All"] in the DeleteOptions body.
+bool isDryRun(const ApiRequest& r) {
+  if (r.method == "GET") return false;
+  if (r.param("dryRun") == "All") return true;
+  if (r.method != "DELETE" || r.body.empty()) return false;
+  json options = json::parse(r.body, nullptr, false);
+  if (!options.is_object() || !options.contains("dryRun") || !options["dryRun"].is_array()) return false;
+  for (const auto& v : options["dryRun"])
+    if (v == "All") return true;
+  return false;
+}
+
+}  // namespace
+
 ApiResponse Cluster::handle(const ApiRequest& request) {
   if (request.body.size() > kMaxBody) return tooLarge();
   // Typed clients (kubectl create namespace/configmap/secret/serviceaccount) send protobuf:
@@ -114,9 +130,14 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
   const ApiRequest& r = protobuf ? decoded : request;
   ApiResponse response;
   bool wrote = false;
+  // dryRun=All (kubectl --dry-run=server): run the write, answer, then put everything back.
+  bool dryRun = isDryRun(r);
   {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t before = store_.currentRv();
+    std::optional<ObjectStore> savedStore;
+    std::list<ResourceType> savedTypes;
+    if (dryRun) savedStore = store_, savedTypes = types_;
     response = [&]() -> ApiResponse {
       if (auto d = discovery(r)) return *d;
       if (auto o = openapi(r)) return *o;
@@ -133,6 +154,7 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
       if (r.method == "PATCH") return patch(t, r);
       return methodNotAllowed("the server does not allow this method on the requested resource");
     }();
+    if (dryRun) store_ = std::move(*savedStore), types_ = std::move(savedTypes);
     wrote = store_.currentRv() != before;
   }
   if (wrote) {

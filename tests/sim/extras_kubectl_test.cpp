@@ -317,5 +317,18 @@ TEST_F(KubectlTest, ProtobufOfOtherKindsIsRefusedWithTheFix) {
   EXPECT_NE(kubectl("get deployment pb-deploy").exitCode, 0);
 }
 
+// --dry-run=server answers as a write would, and changes nothing.
+TEST_F(KubectlTest, ServerDryRunChangesNothing) {
+  KubectlRun r = kubectl("create namespace dry-ns --dry-run=server");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("namespace/dry-ns created (server dry run)"), std::string::npos) << r.output;
+  EXPECT_NE(kubectl("get namespace dry-ns").exitCode, 0);
+  ASSERT_EQ(kubectl("create configmap dry-cm --from-literal=a=b").exitCode, 0);
+  r = kubectl("delete configmap dry-cm --dry-run=server");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("(server dry run)"), std::string::npos) << r.output;
+  EXPECT_EQ(kubectl("get configmap dry-cm -o jsonpath={.data.a}").output, "b");
+}
+
 }  // namespace
 }  // namespace spr::sim
