@@ -98,13 +98,7 @@ int cmdAudit(const Args& args) {
   flags.addString("since", "only records at or after this RFC 3339 time, e.g. 2024-05-01T00:00:00Z");
   flags.addString("until", "only records at or before this RFC 3339 time");
   flags.addString("format", "table, json or jsonl", "table");
-  Status s = flags.parse(args);
-  if (!s.isOk()) return fail(s.message());
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
-  if (!flags.positional().empty()) return fail("unexpected argument '" + flags.positional().front() + "'");
+  if (auto done = parseCommandLine(flags, args)) return *done;
   try {
     return run(flags);
   } catch (const std::exception& e) {

@@ -61,15 +61,7 @@ int cmdDemo(const Args& args) {
   Flags flags("spr demo", "run the local API server, the crossplane provider and sample requests");
   flags.addString("journal", "journal directory (default: a new directory under $TMPDIR)", "");
   flags.addInt("workers", "objects reconciled in parallel", 4);
-  Status parsed = flags.parse(args);
-  if (!parsed.isOk()) {
-    std::fprintf(stderr, "spr demo: %s\n", parsed.message().c_str());
-    return 2;
-  }
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
+  if (auto done = parseCommandLine(flags, args)) return *done;
   std::string journal = flags.getString("journal");
   if (journal.empty()) journal = defaultJournalDir();
   journal = fs::absolute(journal).lexically_normal().string();

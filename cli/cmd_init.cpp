@@ -22,15 +22,7 @@ int cmdInit(const Args& args) {
   // Appended by openmcp-operator; accepted.
   flags.addString("environment", "openMCP environment name (accepted)", "");
   flags.addString("verbosity", "log level: DEBUG, INFO, WARN, ERROR", "INFO");
-  Status parsed = flags.parse(args);
-  if (!parsed.isOk()) {
-    std::fprintf(stderr, "spr init: %s\n", parsed.message().c_str());
-    return 2;
-  }
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
+  if (auto done = parseCommandLine(flags, args)) return *done;
   log::configure(log::parseLevel(flags.getString("verbosity")), true);
   std::string name = flags.getString("provider-name");
   auto provider = providers::makeProvider(name);

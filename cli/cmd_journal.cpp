@@ -48,16 +48,8 @@ int fail(const std::string& message) {
 int parseFlags(Flags& flags, const Args& args) {
   flags.addString("journal", "the journal directory (required)");
   flags.addBool("json", "print the result as one JSON object");
-  Status s = flags.parse(args);
-  if (!s.isOk()) return fail(s.message());
-  if (flags.helpRequested()) {
-    std::string usage = flags.usage();
-    if (usage.empty() || usage.back() != '\n') usage += '\n';
-    std::printf("%s", usage.c_str());
-    return 0;
-  }
+  if (auto done = parseCommandLine(flags, args)) return *done;
   if (flags.getString("journal").empty()) return fail("--journal DIR is required");
-  if (!flags.positional().empty()) return fail("unexpected argument '" + flags.positional().front() + "'");
   return -1;
 }
 

@@ -245,13 +245,7 @@ int run(const Flags& flags) {
 int cmdReplay(const Args& args) {
   Flags flags("spr replay", "Replay a journal through this build's fold, with no cluster; report the first divergence.");
   defineFlags(flags);
-  Status s = flags.parse(args);
-  if (!s.isOk()) return fail(s.message());
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
-  if (!flags.positional().empty()) return fail("unexpected argument '" + flags.positional().front() + "'");
+  if (auto done = parseCommandLine(flags, args)) return *done;
   try {
     return run(flags);
   } catch (const std::exception& e) {  // the edge: a library exception never escapes as a crash

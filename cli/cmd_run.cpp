@@ -77,12 +77,7 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
 int cmdRun(const Args& args) {
   Flags flags("spr run", "run the service-provider operator");
   defineFlags(flags);
-  Status parsed = flags.parse(args);
-  if (!parsed.isOk()) return failRun(2, parsed.message());
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
+  if (auto done = parseCommandLine(flags, args)) return *done;
   log::configure(log::parseLevel(flags.getString("verbosity")), true);
   runtime::OperatorOptions options;
   Status filled = fillOptions(flags, options);

@@ -74,13 +74,8 @@ void defineFlags(Flags& flags) {
 int cmdSim(const Args& args) {
   Flags flags("spr sim", "serve local Kubernetes API clusters; admin: POST /admin/faults with the first cluster's token");
   defineFlags(flags);
-  Status s = flags.parse(args);
-  if (!s.isOk()) return fail(s.message());
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
-  if (!flags.positional().empty()) return fail("unexpected argument '" + flags.positional().front() + "'");
+  if (auto done = parseCommandLine(flags, args)) return *done;
+  Status s;
   std::string out = flags.getString("kubeconfig-out");
   if (out.empty()) return fail("--kubeconfig-out FILE is required (where to write the kubeconfig)");
   sim::SimOptions options;

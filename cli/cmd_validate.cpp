@@ -40,15 +40,7 @@ int cmdValidate(const Args& args) {
   flags.addInt("step-timeout-seconds", "how long each step may take", 60);
   flags.addString("config", "JSON file: the ProviderConfig to create (default: the provider's built-in one)");
   flags.addString("request-spec", "JSON file: spec of the request (default: built in)");
-  Status parsed = flags.parse(args);
-  if (!parsed.isOk()) {
-    std::fprintf(stderr, "spr validate: %s\n", parsed.message().c_str());
-    return 2;
-  }
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
+  if (auto done = parseCommandLine(flags, args)) return *done;
   log::configure(log::Level::kWarn, true);
   ValidateOptions options;
   options.provider = flags.getString("provider-name");

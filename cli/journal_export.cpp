@@ -25,14 +25,8 @@ int fail(const std::string& message) {
 
 // Parses; returns -1 to go on, else the exit code.
 int parse(Flags& flags, const Args& args) {
-  Status s = flags.parse(args);
-  if (!s.isOk()) return fail(s.message());
-  if (flags.helpRequested()) {
-    std::printf("%s\n", flags.usage().c_str());
-    return 0;
-  }
+  if (auto done = parseCommandLine(flags, args)) return *done;
   if (flags.getString("journal").empty()) return fail("--journal DIR is required");
-  if (!flags.positional().empty()) return fail("unexpected argument '" + flags.positional().front() + "'");
   return -1;
 }
 

@@ -1,6 +1,7 @@
 #include "common/flags.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -122,6 +123,24 @@ std::string Flags::usage() const {
     out << "\n";
   }
   return out.str();
+}
+
+std::optional<int> parseCommandLine(Flags& flags, const std::vector<std::string>& args, bool positionalAllowed) {
+  Status parsed = flags.parse(args);
+  if (!parsed.isOk()) {
+    std::fprintf(stderr, "%s: %s\n", flags.command().c_str(), parsed.message().c_str());
+    return 2;
+  }
+  if (flags.helpRequested()) {
+    std::printf("%s\n", flags.usage().c_str());
+    return 0;
+  }
+  if (!positionalAllowed && !flags.positional().empty()) {
+    std::fprintf(stderr, "%s: unexpected argument '%s'; flags start with --, see --help\n", flags.command().c_str(),
+                 flags.positional().front().c_str());
+    return 2;
+  }
+  return std::nullopt;
 }
 
 }  // namespace spr

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ class Flags {
   bool getBool(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
   std::string usage() const;
+  const std::string& command() const { return command_; }
 
  private:
   enum class Kind { kString, kInt, kBool };
@@ -49,5 +51,11 @@ class Flags {
   std::vector<std::string> positional_;
   bool help_ = false;
 };
+
+// How every subcommand starts: parses `args`. A flag error or an unexpected positional
+// argument prints "<command>: <what is wrong>" to stderr and yields 2; --help prints the
+// usage and yields 0; nullopt means go on.
+std::optional<int> parseCommandLine(Flags& flags, const std::vector<std::string>& args,
+                                    bool positionalAllowed = false);
 
 }  // namespace spr

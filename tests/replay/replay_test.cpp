@@ -254,14 +254,5 @@ TEST_F(ReplayTest, CompactArchivesOldHistoryAndBothPartsReplayAndVerify) {
   std::filesystem::remove(archive);
 }
 
-// Regenerates the scenario journal the checked-in bundles (tests/replay/bundles/) were
-// exported from: SPR_REPLAY_OUT=/tmp/j replay_test --gtest_also_run_disabled_tests
-// --gtest_filter='*WriteScenarioJournal', then `spr journal export --object ...`.
-TEST(ReplayFixtures, DISABLED_WriteScenarioJournal) {
-  const char* out = std::getenv("SPR_REPLAY_OUT");
-  ASSERT_NE(out, nullptr) << "set SPR_REPLAY_OUT to the journal directory to write";
-  testing::writeScenarioJournal(out);
-}
-
 }  // namespace
 }  // namespace spr::replay
