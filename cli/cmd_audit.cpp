@@ -78,6 +78,15 @@ int run(const Flags& flags) {
   auto j = journal::Journal::open(dir, options);
   if (!j) return fail(j.status().message());
   auto result = replay::audit(**j, q);
+  if (!result && result.status().code() == Code::kCorruption) {
+    // The tenant index names a record the log no longer has (deleted or unreadable): that is
+    // tamper evidence too, not a usage error.
+    std::fprintf(stderr,
+                 "WARNING: JOURNAL VERIFICATION FAILED: %s. The tenant's history cannot be shown complete and may "
+                 "have been tampered with; run 'spr journal verify --journal %s'.\n",
+                 result.status().message().c_str(), dir.c_str());
+    return 3;
+  }
   if (!result) return fail(result.status().message());
   print(*result, tenant, format);
   if (result->chain.ok) return 0;

@@ -1,6 +1,9 @@
 // The real `spr` binary on real journals: replay, time travel, export, audit (formats,
 // tenant isolation, tamper evidence), compaction, and bad input.
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -193,6 +196,28 @@ TEST_F(ReplayCliTest, TamperedRecordMakesAuditWarnAndExitThree) {
   // The other tenant's records are untouched and still verify.
   r = spr("audit --journal " + dir_ + " --tenant acme --format json");
   EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(ReplayCliTest, RecordDeletedWithLdbMakesAuditAndVerifyWarnAndExitNonZero) {
+  uint64_t victim = 0;
+  {
+    auto j = journal::Journal::open(dir_);
+    ASSERT_TRUE(j.isOk());
+    auto rows = (*j)->readTenant("acme", journal::Order::kOldestFirst, 3);
+    ASSERT_TRUE(rows.isOk());
+    victim = rows->back().seq;
+  }
+  char key[19];
+  std::snprintf(key, sizeof key, "0x%016llx", static_cast<unsigned long long>(victim));
+  std::string ldb = "/usr/bin/ldb --db=" + dir_ + " --column_family=log --key_hex delete " + key;
+  ASSERT_EQ(std::system(ldb.c_str()), 0) << ldb;
+  SprRun r = spr("audit --journal " + dir_ + " --tenant acme");
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("VERIFICATION FAILED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("record " + std::to_string(victim)), std::string::npos) << r.err;
+  r = spr("journal verify --journal " + dir_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAILED at sequence " + std::to_string(victim)), std::string::npos) << r.out;
 }
 
 TEST_F(ReplayCliTest, CompactThenReplayAndVerify) {
