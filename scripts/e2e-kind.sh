@@ -57,7 +57,9 @@ pid=$!
 
 # The cluster provider's part: grant every AccessRequest with this cluster's kubeconfig.
 grant() {
-  for ar in $(k get accessrequests -A -o jsonpath='{range .items[?(@.status.phase!="Granted")]}{.metadata.namespace}/{.metadata.name}{" "}{end}'); do
+  # (a jsonpath filter on status.phase skips objects that have no status yet)
+  for ar in $(k get accessrequests -A --no-headers \
+      -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase | awk '$3 != "Granted" {print $1 "/" $2}'); do
     ns="${ar%/*}"; n="${ar#*/}"
     k create secret generic "$n-kubeconfig" -n "$ns" --from-file=kubeconfig="$kubeconfig" --dry-run=client -o yaml | k apply -f - >/dev/null
     k patch accessrequest "$n" -n "$ns" --subresource=status --type=merge \
