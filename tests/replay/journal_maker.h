@@ -21,6 +21,7 @@
 #include "core/journal/journal.h"
 #include "runtime/reconciler.h"
 #include "runtime/status.h"
+#include "tests/runtime/reconciler_loop.h"
 
 namespace spr::replay::testing {
 
@@ -76,101 +77,27 @@ class FakeClusters : public runtime::EffectRunner {
   int failObserves = 0;
 };
 
-class WallClock : public runtime::Clock {
- public:
-  int64_t nowUnixNanos() const override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
-
+// Like the runtime tests' Thing, plus what audit shows: who changed it (managedFields) and a
+// spec that changes with the generation.
 inline json apiObject(const std::string& ns, const std::string& name, int64_t generation = 1) {
-  return {{"apiVersion", "test.services.open-control-plane.io/v1alpha1"},
-          {"kind", "Thing"},
-          {"metadata",
-           {{"namespace", ns},
-            {"name", name},
-            {"uid", "uid-" + ns + "-" + name},
-            {"generation", generation},
-            {"resourceVersion", std::to_string(generation * 10)},
-            {"managedFields", json::array({{{"manager", "kubectl-client-side-apply"},
-                                            {"operation", "Update"},
-                                            {"time", "2024-05-01T12:00:00Z"}}})}}},
-          {"spec", {{"version", "1." + std::to_string(generation)}}}};
+  json o = runtime::testing::thingObject(ns, name, generation);
+  o["metadata"]["uid"] = "uid-" + ns + "-" + name;
+  o["metadata"]["resourceVersion"] = std::to_string(generation * 10);
+  o["metadata"]["managedFields"] = json::array(
+      {{{"manager", "kubectl-client-side-apply"}, {"operation", "Update"}, {"time", "2024-05-01T12:00:00Z"}}});
+  o["spec"]["version"] = "1." + std::to_string(generation);
+  return o;
 }
 
-inline json configObject() {
-  return {{"apiVersion", "test.services.open-control-plane.io/v1alpha1"},
-          {"kind", "ProviderConfig"},
-          {"metadata", {{"name", "test"}, {"uid", "cfg"}, {"generation", 1}, {"resourceVersion", "5"}}},
-          {"spec", {{"pollInterval", "1h"}}}};
-}
+inline json configObject() { return runtime::testing::thingConfig(); }
 
-// One Reconciler with its queue, timers and workers on a journal directory.
-struct Loop {
-  Loop(const std::string& dir, FakeClusters* clusters) : limiter(1000, 1000) {
-    auto j = journal::Journal::open(dir);
-    EXPECT_TRUE(j.isOk()) << j.status().toString();
-    journal = std::move(*j);
-    runtime::ReconcilerDeps deps;
-    deps.journal = journal.get();
-    deps.runner = clusters;
-    deps.metrics = &metrics;
-    deps.clock = &clock;
-    deps.queue = &queue;
-    deps.timers = &timers;
-    deps.limiter = &limiter;
-    deps.delayScale = 0.001;
-    deps.providerName = "test";
-    deps.apiGroup = deps.configGroup = "test.services.open-control-plane.io";
-    deps.apiVersion = deps.configVersion = "v1alpha1";
-    deps.apiKind = "Thing";
-    deps.apiResource = "things";
-    deps.configKind = "ProviderConfig";
-    deps.configResource = "providerconfigs";
-    deps.onFatal = [this](const Status& s) { fatal = s; };
-    deps.redact = [](const json& o) { return o.dump(); };
-    reconciler = std::make_unique<runtime::Reconciler>(std::move(deps));
-    for (int i = 0; i < 2; ++i)
-      workers.emplace_back([this] {
-        std::string key;
-        while (queue.get(&key)) {
-          reconciler->process(key);
-          queue.done(key);
-        }
-      });
-  }
-  ~Loop() {
-    reconciler->stop();
-    queue.shutdown();
-    for (auto& w : workers) w.join();
-    timers.stop();
-  }
-  bool waitFor(const std::function<bool()>& done) {
-    for (int i = 0; i < 2000; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-  runtime::ObjectView view(const std::string& ns, const std::string& name) {
-    for (const auto& v : reconciler->views())
-      if (v.name == name && v.ns == ns) return v;
-    return {};
-  }
+// The runtime tests' reconciler loop, addressed by namespace and name.
+struct Loop : runtime::testing::ReconcilerLoop {
+  Loop(const std::string& dir, FakeClusters* clusters) : ReconcilerLoop(dir, clusters) {}
   bool ready(const std::string& ns, const std::string& name) { return view(ns, name).ready; }
   void add(const json& o, journal::WatchType type = journal::WatchType::kAdded) {
     ASSERT_TRUE(reconciler->observeApiObject(type, o, o["metadata"].value("resourceVersion", "1")).isOk());
   }
-  WallClock clock;
-  runtime::Metrics metrics;
-  runtime::WorkQueue queue;
-  runtime::TimerList timers;
-  runtime::RateLimiter limiter;
-  std::unique_ptr<journal::Journal> journal;
-  std::unique_ptr<runtime::Reconciler> reconciler;
-  std::vector<std::thread> workers;
-  Status fatal;
 };
 
 // The full scenario: tenants acme and acme-2, Ready, Update on drift, backoff, deletion,

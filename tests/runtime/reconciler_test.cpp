@@ -13,6 +13,7 @@
 
 #include "core/journal/journal.h"
 #include "runtime/status.h"
+#include "tests/runtime/reconciler_loop.h"
 
 namespace spr::runtime {
 namespace {
@@ -78,94 +79,17 @@ class FakeRunner : public EffectRunner {
   int runs = 0;
 };
 
-class TestClock : public Clock {
- public:
-  int64_t nowUnixNanos() const override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
+using testing::thingConfig;
+using testing::thingObject;
 
 json apiObject(const std::string& ns, const std::string& name, int64_t generation = 1) {
-  return {{"apiVersion", "test.services.open-control-plane.io/v1alpha1"},
-          {"kind", "Thing"},
-          {"metadata",
-           {{"namespace", ns},
-            {"name", name},
-            {"uid", "uid-" + name},
-            {"generation", generation},
-            {"resourceVersion", std::to_string(generation)}}},
-          {"spec", {{"version", "1.0"}}}};
+  return thingObject(ns, name, generation);
 }
+json configObject() { return thingConfig(); }
 
-json configObject() {
-  return {{"apiVersion", "test.services.open-control-plane.io/v1alpha1"},
-          {"kind", "ProviderConfig"},
-          {"metadata", {{"name", "test"}, {"uid", "cfg"}, {"generation", 1}, {"resourceVersion", "5"}}},
-          {"spec", {{"pollInterval", "1h"}}}};
-}
-
-// One Reconciler with its queue, timers and worker threads on a journal directory.
-struct Loop {
-  Loop(const std::string& dir, FakeRunner* runner) : limiter(1000, 1000) {
-    auto j = journal::Journal::open(dir);
-    EXPECT_TRUE(j.isOk()) << j.status().toString();
-    journal = std::move(*j);
-    ReconcilerDeps deps;
-    deps.journal = journal.get();
-    deps.runner = runner;
-    deps.metrics = &metrics;
-    deps.clock = &clock;
-    deps.queue = &queue;
-    deps.timers = &timers;
-    deps.limiter = &limiter;
-    deps.delayScale = 0.001;
-    deps.providerName = "test";
-    deps.apiGroup = deps.configGroup = "test.services.open-control-plane.io";
-    deps.apiVersion = deps.configVersion = "v1alpha1";
-    deps.apiKind = "Thing";
-    deps.apiResource = "things";
-    deps.configKind = "ProviderConfig";
-    deps.configResource = "providerconfigs";
-    deps.onFatal = [this](const Status& s) { fatal = s; };
-    deps.redact = [](const json& o) { return o.dump(); };
-    reconciler = std::make_unique<Reconciler>(std::move(deps));
-    for (int i = 0; i < 2; ++i)
-      workers.emplace_back([this] {
-        std::string key;
-        while (queue.get(&key)) {
-          reconciler->process(key);
-          queue.done(key);
-        }
-      });
-  }
-  ~Loop() {
-    reconciler->stop();
-    queue.shutdown();
-    for (auto& w : workers) w.join();
-    timers.stop();
-  }
-  bool waitFor(const std::function<bool()>& done) {
-    for (int i = 0; i < 2000; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-  ObjectView view(const std::string& name) {
-    for (const auto& v : reconciler->views())
-      if (v.name == name) return v;
-    return {};
-  }
-  TestClock clock;
-  Metrics metrics;
-  WorkQueue queue;
-  TimerList timers;
-  RateLimiter limiter;
-  std::unique_ptr<journal::Journal> journal;
-  std::unique_ptr<Reconciler> reconciler;
-  std::vector<std::thread> workers;
-  Status fatal;
+struct Loop : testing::ReconcilerLoop {
+  Loop(const std::string& dir, EffectRunner* runner) : ReconcilerLoop(dir, runner) {}
+  ObjectView view(const std::string& name) const { return ReconcilerLoop::view("", name); }
 };
 
 class ReconcilerTest : public ::testing::Test {
