@@ -31,16 +31,8 @@ std::string testName() { return ::testing::UnitTest::GetInstance()->current_test
 void recordJournal(E2E& env, int n, const sim::FaultOptions& faults = {}) {
   env.createConfig();
   env.simServer->setFaults(faults);
-  runtime::OperatorOptions o;
-  o.providerName = "crossplane";
-  o.journalDir = env.dir + "/journal";
-  o.onboarding = env.onboardingConfig;
-  o.platform = env.platformConfig;
-  o.workers = 4;
-  o.delayScale = 0.05;
-  auto op = runtime::Operator::create(std::move(o), providers::makeProvider("crossplane"));
-  ASSERT_TRUE(op.isOk()) << op.status().toString();
-  ASSERT_TRUE((*op)->start().isOk());
+  auto op = runtime::testing::startOperator(env);
+  ASSERT_TRUE(op);
   auto ns = [](int i) { return "tape-" + std::to_string(i) + "--ws"; };
   for (int i = 0; i < n; ++i) env.createRequest(ns(i), "mcp");
   for (int i = 0; i < n; ++i) ASSERT_TRUE(eventually([&] { return env.isReady(ns(i), "mcp"); }, 90)) << i;
@@ -53,8 +45,8 @@ void recordJournal(E2E& env, int n, const sim::FaultOptions& faults = {}) {
   }));
   ASSERT_TRUE(env.onboarding->remove(env.api, ns(n - 1), "mcp").isOk());
   ASSERT_TRUE(eventually([&] { return env.get(ns(n - 1), "mcp").is_null(); }));
-  (*op)->requestStop();
-  ASSERT_TRUE((*op)->wait().isOk());
+  op->requestStop();
+  ASSERT_TRUE(op->wait().isOk());
 }
 
 struct Outcome {

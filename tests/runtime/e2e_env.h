@@ -20,6 +20,7 @@
 #include "adapters/k8s/curl_transport.h"
 #include "adapters/k8s/openmcp.h"
 #include "providers/provider.h"
+#include "runtime/operator.h"
 #include "sim/server.h"
 
 namespace spr::runtime::testing {
@@ -148,5 +149,26 @@ class E2E {
   std::unique_ptr<providers::Provider> provider;
   k8s::GroupVersionResource api, config;
 };
+
+// The operator as the e2e tests run it: the crossplane provider, 4 workers, fast backoff,
+// journal in env.dir/<journal>. `tweak` adjusts the options before start. Null on failure
+// (reported as a test failure).
+inline std::unique_ptr<Operator> startOperator(E2E& env, const std::function<void(OperatorOptions&)>& tweak = {},
+                                               const std::string& journal = "journal") {
+  OperatorOptions o;
+  o.providerName = "crossplane";
+  o.journalDir = env.dir + "/" + journal;
+  o.onboarding = env.onboardingConfig;
+  o.platform = env.platformConfig;
+  o.workers = 4;
+  o.delayScale = 0.05;
+  if (tweak) tweak(o);
+  auto op = Operator::create(std::move(o), providers::makeProvider("crossplane"));
+  EXPECT_TRUE(op.isOk()) << op.status().toString();
+  if (!op.isOk()) return nullptr;
+  Status started = (*op)->start();
+  EXPECT_TRUE(started.isOk()) << started.toString();
+  return std::move(*op);
+}
 
 }  // namespace spr::runtime::testing

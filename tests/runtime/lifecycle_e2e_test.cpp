@@ -20,25 +20,7 @@ const k8s::GroupVersionResource kLeases{"coordination.k8s.io", "v1", "leases", t
 
 std::string testName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
 
-OperatorOptions options(E2E& env, const std::string& journal) {
-  OperatorOptions o;
-  o.providerName = "crossplane";
-  o.journalDir = env.dir + "/" + journal;
-  o.onboarding = env.onboardingConfig;
-  o.platform = env.platformConfig;
-  o.workers = 4;
-  o.delayScale = 0.05;
-  return o;
-}
-
-std::unique_ptr<Operator> start(OperatorOptions o) {
-  auto op = Operator::create(std::move(o), providers::makeProvider("crossplane"));
-  EXPECT_TRUE(op.isOk()) << op.status().toString();
-  if (!op.isOk()) return nullptr;
-  Status started = (*op)->start();
-  EXPECT_TRUE(started.isOk()) << started.toString();
-  return std::move(*op);
-}
+using testing::startOperator;
 
 // A client for the MCP cluster the sim's cluster provider made for ns/name.
 struct Mcp {
@@ -64,7 +46,7 @@ bool notFound(const Result<json>& r) { return !r.isOk() && r.status().code() == 
 TEST(LifecycleE2E, DeploymentChangedByHandIsRepairedByUpdateAtTheNextPoll) {
   E2E env(testName());
   ASSERT_TRUE(E2E::createOk(*env.platform, env.config, "", env.providerConfig("1s")));
-  auto op = start(options(env, "journal"));
+  auto op = startOperator(env);
   env.createRequest("project-d--ws-1", "mcp-1");
   ASSERT_TRUE(eventually([&] { return env.isReady("project-d--ws-1", "mcp-1"); }));
   Mcp mcp = mcpClient(env, "project-d--ws-1", "mcp-1");
@@ -82,7 +64,7 @@ TEST(LifecycleE2E, DeploymentChangedByHandIsRepairedByUpdateAtTheNextPoll) {
 TEST(LifecycleE2E, DisallowedProviderWaitsWithoutRetryingUntilTheUserFixesTheSpec) {
   E2E env(testName());
   env.createConfig();
-  auto op = start(options(env, "journal"));
+  auto op = startOperator(env);
   env.createRequest("project-p--ws-1", "mcp-1");
   json obj = env.get("project-p--ws-1", "mcp-1");
   obj["spec"]["providers"] = json::array({{{"name", "provider-aws"}, {"version", "v1.0.0"}}});
@@ -112,7 +94,7 @@ TEST(LifecycleE2E, DisallowedProviderWaitsWithoutRetryingUntilTheUserFixesTheSpe
 TEST(LifecycleE2E, RequestDeletedBeforeOrDuringCreateLeavesNothingBehind) {
   E2E env(testName());
   env.createConfig();
-  auto op = start(options(env, "journal"));
+  auto op = startOperator(env);
   // One deleted at once (racing the finalizer), one deleted once its Create is under way.
   env.createRequest("project-r--ws-1", "early");
   ASSERT_TRUE(env.onboarding->remove(env.api, "project-r--ws-1", "early").isOk());
@@ -133,17 +115,15 @@ TEST(LifecycleE2E, RequestDeletedBeforeOrDuringCreateLeavesNothingBehind) {
 TEST(LifecycleE2E, OnlyTheLeaseHolderActsAndTheStandbyTakesOver) {
   E2E env(testName());
   env.createConfig();
-  auto leaderOptions = [&](const std::string& journal) {
-    OperatorOptions o = options(env, journal);
+  auto leader = [](OperatorOptions& o) {
     o.leaderElect = true;
     o.leaseDurationSec = 2;
     o.renewDeadlineSec = 1.5;
     o.retryPeriodSec = 0.2;
-    return o;
   };
-  auto first = start(leaderOptions("journal-1"));
+  auto first = startOperator(env, leader, "journal-1");
   ASSERT_TRUE(eventually([&] { return env.platform->get(kLeases, "default", "spr-crossplane").isOk(); }));
-  auto second = start(leaderOptions("journal-2"));
+  auto second = startOperator(env, leader, "journal-2");
   env.createRequest("project-l--ws-1", "mcp-1");
   ASSERT_TRUE(eventually([&] { return env.isReady("project-l--ws-1", "mcp-1"); }));
   EXPECT_GT(first->effectsRun(lc::Op::kCreate), 0u);

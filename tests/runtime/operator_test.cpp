@@ -19,21 +19,7 @@ namespace lc = lifecycle;
 
 std::string testName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
 
-std::unique_ptr<Operator> startOperator(E2E& env, const std::function<void(OperatorOptions&)>& tweak = {}) {
-  OperatorOptions o;
-  o.providerName = "crossplane";
-  o.journalDir = env.dir + "/journal";
-  o.onboarding = env.onboardingConfig;
-  o.platform = env.platformConfig;
-  o.workers = 4;
-  o.delayScale = 0.05;
-  if (tweak) tweak(o);
-  auto op = Operator::create(std::move(o), providers::makeProvider("crossplane"));
-  EXPECT_TRUE(op.isOk()) << op.status().toString();
-  Status started = (*op)->start();
-  EXPECT_TRUE(started.isOk()) << started.toString();
-  return std::move(*op);
-}
+using testing::startOperator;
 
 TEST(OperatorE2E, RequestsBecomeReadyWithFinalizerStatusAndOneCreateEach) {
   E2E env(testName());
