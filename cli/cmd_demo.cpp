@@ -43,16 +43,25 @@ Status prepareJournalDir(const std::string& dir) {
   return Status();
 }
 
+// This binary as the user can type it: relative to the working directory when below it.
+std::string selfPath() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "spr";
+  fs::path relative = self.lexically_relative(fs::current_path(ec));
+  if (!ec && !relative.empty() && *relative.begin() != "..") return relative.string();
+  return self.string();
+}
+
 void printNextSteps(const std::string& journal, const std::string& logFile) {
-  std::printf(
-      "\nThe journal is in %s (operator log: %s). Try:\n"
-      "  spr journal verify --journal %s\n"
-      "  spr journal stats --journal %s\n"
-      "  spr replay --journal %s\n"
-      "  spr replay --journal %s --object %s/%s --timeline\n"
-      "  spr audit --journal %s --tenant %s\n",
-      journal.c_str(), logFile.c_str(), journal.c_str(), journal.c_str(), journal.c_str(), journal.c_str(),
-      kDemoTenantA.c_str(), "mcp-1", journal.c_str(), kDemoTenantA.c_str());
+  const std::string spr = selfPath();
+  const std::string object = kDemoTenantA + "/mcp-1";
+  std::printf("\nThe journal is in %s (operator log: %s). Try:\n", journal.c_str(), logFile.c_str());
+  for (const std::string& args :
+       {"journal verify --journal " + journal, "journal stats --journal " + journal, "replay --journal " + journal,
+        "replay --journal " + journal + " --object " + object + " --timeline",
+        "audit --journal " + journal + " --tenant " + kDemoTenantA})
+    std::printf("  %s %s\n", spr.c_str(), args.c_str());
 }
 
 }  // namespace
