@@ -72,10 +72,7 @@ int run(const Flags& flags) {
   if (!until) return fail(until.status().message());
   q.sinceUnixNanos = *since;
   q.untilUnixNanos = *until;
-  journal::Options options;
-  options.createIfMissing = false;
-  options.readOnly = true;
-  auto j = journal::Journal::open(dir, options);
+  auto j = journal::Journal::openForReading(dir);
   if (!j) return fail(j.status().message());
   auto result = replay::audit(**j, q);
   if (!result && result.status().code() == Code::kCorruption) {

@@ -54,10 +54,7 @@ int parseFlags(Flags& flags, const Args& args) {
 }
 
 Result<std::unique_ptr<Journal>> openForReading(const std::string& dir) {
-  journal::Options options;
-  options.createIfMissing = false;
-  options.readOnly = true;
-  return Journal::open(dir, options);
+  return journal::Journal::openForReading(dir);
 }
 
 int openError(const Status& s) {

@@ -81,10 +81,7 @@ int report(const Replayer& r, double seconds, bool asJson, const TapeReport& tap
 }
 
 Result<std::unique_ptr<journal::Journal>> openJournal(const std::string& dir) {
-  journal::Options options;
-  options.createIfMissing = false;
-  options.readOnly = true;
-  return journal::Journal::open(dir, options);
+  return journal::Journal::openForReading(dir);
 }
 
 void defineFlags(Flags& flags) {

@@ -34,10 +34,7 @@ int exportBundle(const Flags& flags) {
   const std::string object = flags.getString("object"), tenant = flags.getString("tenant"), out = flags.getString("out");
   if (out.empty()) return fail("--out FILE is required");
   if (object.empty() == !flags.given("tenant")) return fail("give exactly one of --object NS/NAME or --tenant T");
-  journal::Options options;
-  options.createIfMissing = false;
-  options.readOnly = true;
-  auto j = journal::Journal::open(flags.getString("journal"), options);
+  auto j = journal::Journal::openForReading(flags.getString("journal"));
   if (!j) return fail(j.status().message());
   Result<replay::Bundle> bundle = Status(Code::kInternal, "unset");
   if (!object.empty()) {

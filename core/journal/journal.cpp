@@ -215,6 +215,13 @@ Journal::Impl::~Impl() {
 }
 
 Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Result<std::unique_ptr<Journal>> Journal::openForReading(const std::string& dir) {
+  Options options;
+  options.createIfMissing = false;
+  options.readOnly = true;
+  return open(dir, options);
+}
+
 Journal::~Journal() = default;
 
 Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Options& options) {

@@ -65,6 +65,9 @@ class Journal {
   // kVersionMismatch for a journal written by a newer schema.
   [[nodiscard]] static Result<std::unique_ptr<Journal>> open(const std::string& dir,
                                                              const Options& options = {});
+  // An existing journal, read-only (works beside a running writer): what the inspecting
+  // commands (verify, stats, replay, audit, export) open.
+  [[nodiscard]] static Result<std::unique_ptr<Journal>> openForReading(const std::string& dir);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
