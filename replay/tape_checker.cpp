@@ -67,6 +67,10 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
   input.config = ctx.config;
   input.configSeq = ctx.configSeq;
   input.phase = ctx.phase;
+  json recordedResult = json::parse(recorded.resultJson.empty() ? "{}" : recorded.resultJson, nullptr, false);
+  if (!recordedResult.is_object()) recordedResult = json::object();
+  // A Create resumed after a restart ran Observe first; run it the same way.
+  input.resume = recorded.command == "Create" && recordedResult.value("resumed", false);
   runtime::EffectOutput out = executor.run(input);
   session.finish();
   factory_.setSession(nullptr);
@@ -85,8 +89,6 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
                                      outcomeText(out.done.outcome, out.errorClass, out.done.message)};
     return result;
   }
-  json recordedResult = json::parse(recorded.resultJson.empty() ? "{}" : recorded.resultJson, nullptr, false);
-  if (!recordedResult.is_object()) recordedResult = json::object();
   if (auto field = resultDifference(recordedResult, out.result)) {
     result.mismatch = EffectMismatch{"effect outcome", head + "result " + recordedResult.dump(),
                                      "result " + out.result.dump() + " (differs in \"" + *field + "\")"};

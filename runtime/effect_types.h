@@ -20,6 +20,9 @@ struct EffectInput {
   uint64_t configSeq = 0;  // the journal record the config came from (0 = none)
   lifecycle::Phase phase = lifecycle::Phase::kPending;  // the phase before the command (for Events)
   std::string previousStatusPhase;                      // status.phase before a WriteStatus
+  // A Create journaled before a crash that never completed, run again on restart under the
+  // same effect id: Observe first, and Create only when the service is absent.
+  bool resume = false;
 };
 
 struct EffectOutput {

@@ -137,6 +137,20 @@ struct Ctx {
 std::string nsOf(const json& o) { return o["metadata"].value("namespace", ""); }
 std::string nameOf(const json& o) { return o["metadata"].value("name", ""); }
 
+// The Create interrupted by a crash, run again: never blindly. Observe decides whether the
+// first attempt reached the cluster; the result says which ("resumed", "found").
+providers::OpResult resumeCreate(Ctx& c) {
+  providers::ObserveResult o = c.cfg.provider->observe(c.in.object, c.scope);
+  c.out.result = {{"resumed", true}};
+  if (!o.result.ok()) return o.result;
+  c.out.result["found"] = o.observation.exists;
+  if (o.observation.exists) {
+    c.out.done.message = "the Create interrupted by a restart had reached the cluster: Observe found the service";
+    return o.result;
+  }
+  return c.cfg.provider->create(c.in.object, c.scope);
+}
+
 void providerOp(Ctx& c) {
   providers::Provider& p = *c.cfg.provider;
   const json& obj = c.in.object;
@@ -153,6 +167,10 @@ void providerOp(Ctx& c) {
       break;
     }
     case lc::Op::kCreate:
+      if (c.in.resume) {
+        r = resumeCreate(c);
+        break;
+      }
       r = p.create(obj, c.scope);
       break;
     case lc::Op::kUpdate:

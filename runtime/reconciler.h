@@ -54,8 +54,9 @@ class Reconciler {
  public:
   explicit Reconciler(ReconcilerDeps deps);
 
-  // Startup: loads every object's state, re-arms timers, resolves in-flight effects as
-  // Unknown, re-queues Observed records journaled but not folded before a crash.
+  // Startup: loads every object's state, re-arms timers, resumes an interrupted Create
+  // (Observe first) and resolves any other in-flight effect as Unknown, re-queues Observed
+  // records journaled but not folded before a crash.
   [[nodiscard]] Status restore();
   // A watch event for the API kind (type ADDED/MODIFIED/DELETED). Journals it, then queues it.
   [[nodiscard]] Status observeApiObject(journal::WatchType type, const nlohmann::json& object,
@@ -128,7 +129,7 @@ class Reconciler {
                const std::string& cause) const;
   [[nodiscard]] Status foldInput(Entry* entry, const lifecycle::Input& input, uint64_t inputSeq,
                                  const std::string& cause);
-  [[nodiscard]] Status runCommand(Entry* entry, const lifecycle::Command& command);
+  [[nodiscard]] Status runCommand(Entry* entry, const lifecycle::Command& command, bool resume = false);
   [[nodiscard]] Result<uint64_t> appendOne(journal::Record record, journal::Sync sync);
   [[nodiscard]] Result<std::vector<uint64_t>> appendBatch(journal::AppendBatch batch);
   void armTimer(Entry* entry, const lifecycle::RequeueAfter& requeue);

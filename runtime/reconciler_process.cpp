@@ -76,9 +76,17 @@ Status Reconciler::handle(Entry* entry, const TimerItem& timer) {
   return foldInput(entry, lc::TimerFired{timer.token}, *seq, "TimerFired seq " + std::to_string(*seq));
 }
 
-// Restart: the effect's request is journaled but its completion is not. Record it as
-// Unknown; the fold resolves it by Observe (never a blind repeat).
+// Restart: the effect's request is journaled but its completion is not. A Create runs
+// again under the same effect id, Observe first (EffectExecutor's resume), so each service
+// has one Create effect in the journal however often spr is killed. Any other effect is
+// recorded as Unknown and the fold resolves it by Observe (never a blind repeat).
 Status Reconciler::handle(Entry* entry, const ResolveItem& resolve) {
+  if (resolve.op == lc::Op::kCreate) {
+    lc::Command create;
+    create.op = lc::Op::kCreate;
+    create.effectId = resolve.effectId;
+    return runCommand(entry, create, /*resume=*/true);
+  }
   journal::Record record = newRecord(*entry);
   journal::EffectCompleted completed;
   completed.effectId = resolve.effectId;
@@ -187,7 +195,7 @@ void Reconciler::armTimer(Entry* entry, const lc::RequeueAfter& requeue) {
   });
 }
 
-Status Reconciler::runCommand(Entry* entry, const lc::Command& command) {
+Status Reconciler::runCommand(Entry* entry, const lc::Command& command, bool resume) {
   bool providerOp = command.op == lc::Op::kObserve || command.op == lc::Op::kCreate || command.op == lc::Op::kUpdate ||
                     command.op == lc::Op::kDelete;
   if (providerOp && !deps_.limiter->acquire()) return Status(Code::kUnavailable, "stopping");
@@ -196,6 +204,7 @@ Status Reconciler::runCommand(Entry* entry, const lc::Command& command) {
   input.command = command;
   input.object = entry->object;
   input.phase = entry->state.phase;
+  input.resume = resume;
   {
     std::lock_guard<std::mutex> lock(configMu_);
     input.config = config_;
@@ -221,7 +230,7 @@ Status Reconciler::runCommand(Entry* entry, const lc::Command& command) {
   if (!seq) return seq.status();
   if (out.unauthorized) fatal(Status(Code::kUnauthorized, out.done.message));
   std::string cause = "EffectCompleted seq " + std::to_string(*seq) + " " + lc::opName(command.op) + " " +
-                      lc::outcomeName(out.done.outcome);
+                      lc::outcomeName(out.done.outcome) + (resume ? " (resumed after restart)" : "");
   return foldInput(entry, out.done, *seq, cause);
 }
 

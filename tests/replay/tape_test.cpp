@@ -17,6 +17,7 @@
 #include "runtime/operator.h"
 #include "tests/runtime/e2e_env.h"
 #include "tests/support/paths.h"
+#include "tests/support/run_command.h"
 
 namespace spr::replay {
 namespace {
@@ -274,16 +275,7 @@ TEST(TapeReplay, ProviderWithOneDecisionChangedDivergesAtTheFirstCreate) {
   EXPECT_GT(out.effects, 1u);
 }
 
-std::string runCommand(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  *status = ::pclose(pipe);
-  return out;
-}
+using spr::testing::runCommand;
 
 TEST(TapeReplay, SprDemoJournalReplaysThroughTheCliWithTapes) {
   const std::string dir = ::testing::TempDir() + "spr-tape-demo-" + std::to_string(::getpid());

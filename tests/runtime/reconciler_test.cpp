@@ -44,9 +44,18 @@ class FakeRunner : public EffectRunner {
         out.result = {{"exists", out.done.exists}, {"drift", out.done.drift}, {"ready", true}};
         break;
       case lc::Op::kCreate:
+        if (in.resume) {  // Observe first, as EffectExecutor does
+          ++resumes;
+          out.result = {{"resumed", true}, {"found", services.count(key) > 0}};
+          if (services.count(key)) break;
+        }
+        if (onCreate) onCreate();
+        if (createNeverSent) {  // the process "died" before the request left
+          createNeverSent = false;
+          break;
+        }
         ++creates[key];
         services.insert(key);
-        if (onCreate) onCreate();
         break;
       case lc::Op::kDelete:
         services.erase(key);
@@ -75,6 +84,8 @@ class FakeRunner : public EffectRunner {
   std::set<std::string> drifted;
   std::map<std::string, lc::StatusView> statuses;
   std::function<void()> onCreate;
+  bool createNeverSent = false;
+  int resumes = 0;
   int failObserves = 0;
   int runs = 0;
 };
@@ -152,31 +163,72 @@ TEST_F(ReconcilerTest, MissingConfigReportsItAndResumesWhenConfigAppears) {
   EXPECT_EQ(runner.creates["t1/b"], 1);
 }
 
-TEST_F(ReconcilerTest, CrashDuringCreateIsResolvedByObserveNotByASecondCreate) {
-  FakeRunner runner;
-  {
-    Loop loop(dir, &runner);
-    ASSERT_TRUE(loop.reconciler->restore().isOk());
-    // The Create reaches the cluster, then the journal fails before EffectCompleted.
-    runner.onCreate = [&] { loop.journal->failNextWriteForTesting(); };
-    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
-    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "c"), "7").isOk());
-    ASSERT_TRUE(loop.waitFor([&] { return !loop.fatal.isOk(); }));
-    EXPECT_EQ(loop.fatal.code(), Code::kIoError);
-    EXPECT_FALSE(loop.view("c").ready);
+// Create effects of one object in the journal: requested, and the completions' results.
+struct CreateRecords {
+  int requested = 0;
+  std::vector<json> results;
+  int unknown = 0;
+};
+CreateRecords createRecords(Loop& loop, const std::string& name) {
+  CreateRecords out;
+  auto records =
+      loop.journal->readObject(loop.reconciler->apiObjectKey("t1", name), journal::Order::kOldestFirst, 1000);
+  EXPECT_TRUE(records.isOk());
+  if (!records.isOk()) return out;
+  for (const auto& r : *records) {
+    if (auto* q = std::get_if<journal::EffectRequested>(&r.payload)) out.requested += q->command == "Create";
+    if (auto* c = std::get_if<journal::EffectCompleted>(&r.payload); c && c->command == "Create") {
+      out.unknown += c->outcome == journal::Outcome::kUnknown;
+      if (c->outcome == journal::Outcome::kSucceeded) out.results.push_back(json::parse(c->resultJson));
+    }
   }
-  runner.onCreate = nullptr;
+  return out;
+}
+
+// The journal fails right after the Create request went out (as kill -9 would stop it):
+// run `sendCreate` = false to stop it before the request left instead.
+void crashDuringCreate(const std::string& dir, FakeRunner* runner, const std::string& name, bool sendCreate) {
+  Loop loop(dir, runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  runner->createNeverSent = !sendCreate;
+  runner->onCreate = [&] { loop.journal->failNextWriteForTesting(); };
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", name), "7").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return !loop.fatal.isOk(); }));
+  EXPECT_EQ(loop.fatal.code(), Code::kIoError);
+  EXPECT_FALSE(loop.view(name).ready);
+  runner->onCreate = nullptr;
+}
+
+TEST_F(ReconcilerTest, CreateThatReachedTheClusterBeforeACrashIsNotSentAgain) {
+  FakeRunner runner;
+  crashDuringCreate(dir, &runner, "c", /*sendCreate=*/true);
+  ASSERT_FALSE(HasFatalFailure());
   Loop loop(dir, &runner);
   ASSERT_TRUE(loop.reconciler->restore().isOk());
   ASSERT_TRUE(loop.waitFor([&] { return loop.view("c").ready; })) << loop.view("c").phase;
   EXPECT_EQ(runner.creates["t1/c"], 1);
-  bool unknownJournaled = false;
-  auto records = loop.journal->readObject(loop.reconciler->apiObjectKey("t1", "c"), journal::Order::kOldestFirst, 1000);
-  ASSERT_TRUE(records.isOk());
-  for (const auto& r : *records)
-    if (auto* c = std::get_if<journal::EffectCompleted>(&r.payload))
-      unknownJournaled |= c->outcome == journal::Outcome::kUnknown && c->command == "Create";
-  EXPECT_TRUE(unknownJournaled);
+  EXPECT_EQ(runner.resumes, 1);
+  CreateRecords records = createRecords(loop, "c");
+  EXPECT_EQ(records.requested, 1) << "one Create effect in the journal, resumed under its own id";
+  EXPECT_EQ(records.unknown, 0);
+  ASSERT_EQ(records.results.size(), 1u);
+  EXPECT_EQ(records.results[0], json({{"resumed", true}, {"found", true}}));
+}
+
+TEST_F(ReconcilerTest, CreateJournaledButNeverSentBeforeACrashIsSentOnceAfterObserve) {
+  FakeRunner runner;
+  crashDuringCreate(dir, &runner, "c2", /*sendCreate=*/false);
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(runner.creates.count("t1/c2"), 0u);
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("c2").ready; })) << loop.view("c2").phase;
+  EXPECT_EQ(runner.creates["t1/c2"], 1);
+  CreateRecords records = createRecords(loop, "c2");
+  EXPECT_EQ(records.requested, 1);
+  ASSERT_EQ(records.results.size(), 1u);
+  EXPECT_EQ(records.results[0], json({{"resumed", true}, {"found", false}}));
 }
 
 TEST_F(ReconcilerTest, ObservedButUnfoldedInputsAreFoldedAfterRestart) {
