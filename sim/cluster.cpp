@@ -53,7 +53,8 @@ std::string randomSuffix(std::mt19937_64& rng, size_t n) {
   return s;
 }
 
-Cluster::Cluster(std::string name, std::string token, size_t watchWindow, std::function<void()> onChange)
+Cluster::Cluster(std::string name, std::string token, size_t watchWindow,
+                 std::function<void(const Change&)> onChange)
     : name_(std::move(name)),
       token_(std::move(token)),
       onChange_(std::move(onChange)),
@@ -130,6 +131,7 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
   const ApiRequest& r = protobuf ? decoded : request;
   ApiResponse response;
   bool wrote = false;
+  Target t;
   // dryRun=All (kubectl --dry-run=server): run the write, answer, then put everything back.
   bool dryRun = isDryRun(r);
   {
@@ -141,7 +143,6 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
     response = [&]() -> ApiResponse {
       if (auto d = discovery(r)) return *d;
       if (auto o = openapi(r)) return *o;
-      Target t;
       if (auto err = parseTarget(r.path, t)) return *err;
       if (r.method == "GET") return t.name.empty() ? list(t, r) : get(t);
       if (r.method == "POST") {
@@ -159,9 +160,26 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
   }
   if (wrote) {
     changed_.notify_all();
-    if (onChange_) onChange_();
+    if (onChange_) onChange_(changeOf(t, r.method, response));
   }
   return response;
+}
+
+// One object when the write named one (or created one); else "anything": a collection
+// delete, a namespace delete (its contents go too), a CRD change (its objects may go).
+Change Cluster::changeOf(const Target& t, const std::string& method, const ApiResponse& response) const {
+  Change change{name_, "", "", ""};
+  if (!t.type || t.type->resource == "customresourcedefinitions") return change;
+  if (t.type->group.empty() && t.type->resource == "namespaces" && method == "DELETE") return change;
+  change.resource = t.type->resource;
+  change.ns = t.ns;
+  change.name = t.name;
+  if (change.name.empty() && method == "POST" && response.body.is_object() && response.body.contains("metadata")) {
+    const nlohmann::json& meta = response.body["metadata"];
+    change.name = meta.value("name", "");
+    change.ns = meta.value("namespace", t.ns);
+  }
+  return change;
 }
 
 std::optional<ApiResponse> Cluster::discovery(const ApiRequest& r) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/api_status.h"
@@ -51,10 +52,20 @@ struct WatchCursor {
   std::vector<std::string> initialLines;  // ADDED events (and the initial-events-end bookmark)
 };
 
+// What one write touched, for the controllers. An empty `resource` means anything in the
+// cluster may have changed (a collection or namespace delete, a CRD change); an empty
+// `name`, anything of that resource.
+struct Change {
+  std::string cluster, resource, ns, name;
+  bool operator<(const Change& o) const {
+    return std::tie(cluster, resource, ns, name) < std::tie(o.cluster, o.resource, o.ns, o.name);
+  }
+};
+
 class Cluster {
  public:
   // `onChange` runs after every successful write, without mu_ held (wakes controllers).
-  Cluster(std::string name, std::string token, size_t watchWindow, std::function<void()> onChange);
+  Cluster(std::string name, std::string token, size_t watchWindow, std::function<void(const Change&)> onChange);
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
@@ -120,10 +131,11 @@ class Cluster {
   std::vector<ResourceType> typesSnapshot() const { return {types_.begin(), types_.end()}; }
   void prepareCrd(nlohmann::json& crd);
   nlohmann::json outputObject(const ResourceType& type, const nlohmann::json& stored) const;
+  Change changeOf(const Target& t, const std::string& method, const ApiResponse& response) const;
 
   const std::string name_;
   const std::string token_;
-  const std::function<void()> onChange_;
+  const std::function<void(const Change&)> onChange_;
   std::atomic<bool> expireRvs_{false};
   mutable std::mutex mu_;
   std::condition_variable changed_;  // signalled on every write and by wakeWatchers()

@@ -89,7 +89,7 @@ void Cluster::finalizeNamespaces() {
   }
   if (wrote) {
     changed_.notify_all();
-    if (onChange_) onChange_();
+    if (onChange_) onChange_(Change{name_, "namespaces", "", ""});
   }
 }
 

@@ -84,7 +84,10 @@ void Controllers::installProviderCrds(const std::string& platform) {
   }
 }
 
-void Controllers::start() { thread_ = std::thread([this] { run(); }); }
+void Controllers::start() {
+  for (const auto& name : host_.clusterNames()) notify(Change{name, "", "", ""});
+  thread_ = std::thread([this] { run(); });
+}
 
 void Controllers::stop() {
   {
@@ -95,65 +98,136 @@ void Controllers::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Controllers::notify() {
+void Controllers::notify(const Change& change) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    dirty_ = true;
+    dirty_.insert(change);
   }
   cv_.notify_all();
 }
 
 void Controllers::run() {
+  Changes retry;
   for (;;) {
+    Changes changes;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto wait = pending_ ? std::chrono::milliseconds(20) : std::chrono::milliseconds(500);
-      cv_.wait_for(lock, wait, [this] { return dirty_ || stopping_; });
+      auto wait = retry.empty() ? std::chrono::milliseconds(500) : std::chrono::milliseconds(20);
+      cv_.wait_for(lock, wait, [this] { return !dirty_.empty() || stopping_; });
       if (stopping_) return;
-      dirty_ = false;
+      changes.swap(dirty_);
     }
-    reconcileAll();
+    changes.insert(retry.begin(), retry.end());
+    retry = reconcile(changes);
   }
 }
 
-void Controllers::reconcileAll() {
-  pending_ = false;
-  for (const auto& name : host_.clusterNames()) {
-    Cluster* c = host_.findCluster(name);
-    if (!c) continue;
-    c->finalizeNamespaces();
-    reconcileDeployments(*c);
+Controllers::Changes Controllers::reconcile(const Changes& changes) {
+  Changes retry;
+  std::set<std::string> wholeClusters, touched;
+  for (const auto& c : changes) {
+    touched.insert(c.cluster);
+    if (c.resource.empty()) wholeClusters.insert(c.cluster);
   }
+  for (const auto& name : touched)
+    if (Cluster* c = host_.findCluster(name)) c->finalizeNamespaces();
+  for (const auto& c : changes) {
+    if (wholeClusters.count(c.cluster) && !c.resource.empty()) continue;  // covered below
+    bool settled = true;
+    if (c.resource.empty()) {
+      if (Cluster* cluster = host_.findCluster(c.cluster)) settled = reconcileWholeCluster(*cluster);
+    } else {
+      settled = reconcileOne(c);
+    }
+    if (!settled) retry.insert(c);
+  }
+  return retry;
+}
+
+namespace {
+
+std::string collectionPath(const std::string& prefix, const std::string& plural, const std::string& ns) {
+  return prefix + (ns.empty() ? "" : "/namespaces/" + ns) + "/" + plural;
+}
+
+}  // namespace
+
+bool Controllers::forEach(Cluster& cluster, const std::string& path, const std::function<bool(const json&)>& reconcile) {
+  ApiResponse r = callCluster(cluster, "GET", path);
+  if (r.code == 404) return true;  // gone: nothing to do
+  if (r.code != 200) return false;
+  if (!r.body.contains("items")) return reconcile(r.body);
+  bool settled = true;
+  for (const auto& item : r.body["items"]) settled = reconcile(item) && settled;
+  return settled;
+}
+
+bool Controllers::reconcileWholeCluster(Cluster& cluster) {
+  bool settled = forEach(cluster, "/apis/apps/v1/deployments", [&](const json& d) { return reconcileDeployment(cluster, d); });
   Cluster* onboarding = host_.findCluster(onboarding_);
-  if (Cluster* p = host_.findCluster(platform_)) {
-    if (onboarding) reconcileMcps(*onboarding, *p);
-    reconcileClusterRequests(*p);
-    reconcileAccessRequests(*p);
+  Cluster* platform = host_.findCluster(platform_);
+  if (!platform || (cluster.name() != platform_ && cluster.name() != onboarding_)) return settled;
+  const std::string providerApi = std::string("/apis/") + kProviderGroup + "/v1alpha1";
+  if (onboarding) {
+    settled = forEach(*onboarding, "/apis/core.openmcp.cloud/v2alpha1/managedcontrolplanes",
+                      [&](const json& mcp) { return reconcileMcp(*onboarding, *platform, mcp); }) && settled;
+    settled = sweepOrphanClusterRequests(*onboarding, *platform) && settled;
   }
+  settled = forEach(*platform, providerApi + "/clusterrequests",
+                    [&](const json& cr) { return reconcileClusterRequest(*platform, cr); }) && settled;
+  settled = forEach(*platform, providerApi + "/accessrequests",
+                    [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) && settled;
+  return settled;
 }
 
-void Controllers::reconcileDeployments(Cluster& cluster) {
-  ApiResponse list = callCluster(cluster, "GET", "/apis/apps/v1/deployments");
-  if (list.code != 200) return;
-  auto now = std::chrono::steady_clock::now();
-  for (const auto& d : list.body["items"]) {
-    const json& meta = d["metadata"];
-    long generation = meta.value("generation", 1L);
-    const json status = d.value("status", json::object());
-    if (deleting(d) || (status.is_object() && status.value("observedGeneration", 0L) == generation)) continue;
-    std::string key = cluster.name() + "/" + meta.value("namespace", "") + "/" + meta.value("name", "") + "/" +
-                      std::to_string(generation) + "/" + meta.value("uid", "");
-    auto it = seen_.emplace(key, now).first;
-    if (now - it->second < std::chrono::milliseconds(readyDelayMs_)) {
-      pending_ = true;
-      continue;
-    }
-    std::string path = "/apis/apps/v1/namespaces/" + meta.value("namespace", "") + "/deployments/" + meta.value("name", "") + "/status";
-    json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}}, {"status", deploymentStatus(d)}};
-    ApiResponse r = callCluster(cluster, "PUT", path, body);
-    if (r.code == 200) seen_.erase(it);
-    else pending_ = true;  // conflict: retry on the next pass
+bool Controllers::reconcileOne(const Change& c) {
+  Cluster* cluster = host_.findCluster(c.cluster);
+  if (!cluster) return true;
+  auto path = [&](const std::string& prefix) {
+    return collectionPath(prefix, c.resource, c.ns) + (c.name.empty() ? "" : "/" + c.name);
+  };
+  if (c.resource == "deployments")
+    return forEach(*cluster, path("/apis/apps/v1"), [&](const json& d) { return reconcileDeployment(*cluster, d); });
+  Cluster* onboarding = host_.findCluster(onboarding_);
+  Cluster* platform = host_.findCluster(platform_);
+  if (!platform) return true;
+  const std::string providerApi = std::string("/apis/") + kProviderGroup + "/v1alpha1";
+  if (c.cluster == onboarding_ && onboarding && c.resource == "managedcontrolplanes") {
+    if (c.name.empty()) return reconcileWholeCluster(*onboarding);
+    return mcpChanged(*onboarding, *platform, c.ns, c.name);
   }
+  if (c.cluster != platform_) return true;
+  if (c.resource == "clusterrequests") {
+    // The cluster provider's part, then what follows from the request's phase: its MCP's
+    // status and the AccessRequests waiting for it (in the same namespace).
+    return forEach(*platform, path(providerApi), [&](const json& cr) {
+      bool settled = reconcileClusterRequest(*platform, cr);
+      if (onboarding) settled = reconcileMcpOf(*onboarding, *platform, cr) && settled;
+      return forEach(*platform, collectionPath(providerApi, "accessrequests", cr["metadata"].value("namespace", "")),
+                     [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) && settled;
+    });
+  }
+  if (c.resource == "accessrequests")
+    return forEach(*platform, path(providerApi), [&](const json& ar) { return reconcileAccessRequest(*platform, ar); });
+  return true;
+}
+
+bool Controllers::reconcileDeployment(Cluster& cluster, const json& d) {
+  const json& meta = d["metadata"];
+  long generation = meta.value("generation", 1L);
+  const json status = d.value("status", json::object());
+  if (deleting(d) || (status.is_object() && status.value("observedGeneration", 0L) == generation)) return true;
+  std::string key = cluster.name() + "/" + meta.value("namespace", "") + "/" + meta.value("name", "") + "/" +
+                    std::to_string(generation) + "/" + meta.value("uid", "");
+  auto now = std::chrono::steady_clock::now();
+  auto it = seen_.emplace(key, now).first;
+  if (now - it->second < std::chrono::milliseconds(readyDelayMs_)) return false;
+  std::string path = "/apis/apps/v1/namespaces/" + meta.value("namespace", "") + "/deployments/" + meta.value("name", "") + "/status";
+  json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}}, {"status", deploymentStatus(d)}};
+  ApiResponse r = callCluster(cluster, "PUT", path, body);
+  if (r.code != 200) return false;  // conflict: retry on the next pass
+  seen_.erase(it);
+  return true;
 }
 
 std::string Controllers::clusterFor(const json& cr) {
@@ -168,57 +242,53 @@ std::string Controllers::clusterFor(const json& cr) {
   return "mcp-" + hex;
 }
 
-void Controllers::reconcileClusterRequests(Cluster& platform) {
-  ApiResponse list = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/clusterrequests");
-  if (list.code != 200) return;
-  for (const auto& cr : list.body["items"]) {
-    if (deleting(cr) || statusString(cr, "phase") == "Ready") continue;
-    std::string name = clusterFor(cr);
-    host_.addCluster(name);
-    json status = {{"phase", "Ready"},
-                   {"cluster", {{"name", name}, {"namespace", cr["metadata"].value("namespace", "")}}},
-                   {"observedGeneration", cr["metadata"].value("generation", 1)}};
-    json body = {{"metadata", {{"name", cr["metadata"]["name"]}, {"resourceVersion", cr["metadata"]["resourceVersion"]}}},
-                 {"status", status}};
-    ApiResponse r = callCluster(platform, "PUT", objectPath("clusterrequests", cr) + "/status", body);
-    if (r.code == 200) log::info("sim: ClusterRequest ready", {{"namespace", cr["metadata"].value("namespace", "")}, {"name", cr["metadata"].value("name", "")}, {"cluster", name}});
-  }
+bool Controllers::reconcileClusterRequest(Cluster& platform, const json& cr) {
+  if (deleting(cr) || statusString(cr, "phase") == "Ready") return true;
+  std::string name = clusterFor(cr);
+  host_.addCluster(name);
+  json status = {{"phase", "Ready"},
+                 {"cluster", {{"name", name}, {"namespace", cr["metadata"].value("namespace", "")}}},
+                 {"observedGeneration", cr["metadata"].value("generation", 1)}};
+  json body = {{"metadata", {{"name", cr["metadata"]["name"]}, {"resourceVersion", cr["metadata"]["resourceVersion"]}}},
+               {"status", status}};
+  ApiResponse r = callCluster(platform, "PUT", objectPath("clusterrequests", cr) + "/status", body);
+  if (r.code != 200) return false;
+  log::info("sim: ClusterRequest ready", {{"namespace", cr["metadata"].value("namespace", "")}, {"name", cr["metadata"].value("name", "")}, {"cluster", name}});
+  return true;
 }
 
-void Controllers::reconcileAccessRequests(Cluster& platform) {
-  ApiResponse list = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/accessrequests");
-  if (list.code != 200) return;
-  for (const auto& ar : list.body["items"]) {
-    if (deleting(ar) || statusString(ar, "phase") == "Granted") continue;
-    const json& meta = ar["metadata"];
-    std::string ns = meta.value("namespace", "");
-    const json spec = ar.value("spec", json::object());
-    std::string cluster;
-    if (spec.contains("requestRef") && spec["requestRef"].is_object()) {
-      const json& ref = spec["requestRef"];
-      ApiResponse cr = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" +
-                                                 ref.value("namespace", ns) + "/clusterrequests/" + ref.value("name", ""));
-      if (cr.code != 200 || statusString(cr.body, "phase") != "Ready") continue;
-      cluster = cr.body["status"]["cluster"].value("name", "");
-    } else if (spec.contains("clusterRef") && spec["clusterRef"].is_object()) {
-      cluster = spec["clusterRef"].value("name", "");
-    }
-    if (cluster.empty() || !host_.findCluster(cluster)) continue;
-    std::string secretName = meta.value("name", "") + "-kubeconfig";
-    json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
-                   {"metadata", {{"name", secretName}, {"namespace", ns},
-                                 {"labels", {{"clusters.openmcp.cloud/accessrequest", meta.value("name", "")}}}}},
-                   {"type", "Opaque"},
-                   {"data", {{"kubeconfig", base64Encode(host_.grantAccess(cluster))}}}};
-    std::string secretsPath = "/api/v1/namespaces/" + ns + "/secrets";
-    ApiResponse created = callCluster(platform, "POST", secretsPath, secret);
-    if (created.code == 409) created = callCluster(platform, "PUT", secretsPath + "/" + secretName, secret);
-    if (created.code != 200 && created.code != 201) continue;
-    json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}},
-                 {"status", {{"phase", "Granted"}, {"secretRef", {{"name", secretName}, {"namespace", ns}}},
-                             {"observedGeneration", meta.value("generation", 1)}}}};
-    callCluster(platform, "PUT", objectPath("accessrequests", ar) + "/status", body);
+// An AccessRequest waiting for its ClusterRequest is looked at again when that request
+// changes; the sim expects both in one namespace, as openMCP's cluster provider keeps them.
+bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
+  if (deleting(ar) || statusString(ar, "phase") == "Granted") return true;
+  const json& meta = ar["metadata"];
+  std::string ns = meta.value("namespace", "");
+  const json spec = ar.value("spec", json::object());
+  std::string cluster;
+  if (spec.contains("requestRef") && spec["requestRef"].is_object()) {
+    const json& ref = spec["requestRef"];
+    ApiResponse cr = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" +
+                                               ref.value("namespace", ns) + "/clusterrequests/" + ref.value("name", ""));
+    if (cr.code != 200 || statusString(cr.body, "phase") != "Ready") return true;
+    cluster = cr.body["status"]["cluster"].value("name", "");
+  } else if (spec.contains("clusterRef") && spec["clusterRef"].is_object()) {
+    cluster = spec["clusterRef"].value("name", "");
   }
+  if (cluster.empty() || !host_.findCluster(cluster)) return true;
+  std::string secretName = meta.value("name", "") + "-kubeconfig";
+  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
+                 {"metadata", {{"name", secretName}, {"namespace", ns},
+                               {"labels", {{"clusters.openmcp.cloud/accessrequest", meta.value("name", "")}}}}},
+                 {"type", "Opaque"},
+                 {"data", {{"kubeconfig", base64Encode(host_.grantAccess(cluster))}}}};
+  std::string secretsPath = "/api/v1/namespaces/" + ns + "/secrets";
+  ApiResponse created = callCluster(platform, "POST", secretsPath, secret);
+  if (created.code == 409) created = callCluster(platform, "PUT", secretsPath + "/" + secretName, secret);
+  if (created.code != 200 && created.code != 201) return false;
+  json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}},
+               {"status", {{"phase", "Granted"}, {"secretRef", {{"name", secretName}, {"namespace", ns}}},
+                           {"observedGeneration", meta.value("generation", 1)}}}};
+  return callCluster(platform, "PUT", objectPath("accessrequests", ar) + "/status", body).code == 200;
 }
 
 }  // namespace spr::sim

@@ -3,14 +3,17 @@
 // platform; Ready once that is), the openMCP cluster provider on the platform cluster
 // (ClusterRequest -> a new virtual cluster, Ready; AccessRequest -> a kubeconfig Secret with
 // a fresh token, Granted), Deployment availability after a delay, and namespace
-// finalization. One background thread; notify() is thread-safe; start()/stop() are called
-// by the owning server only.
+// finalization. Edge-triggered: each write names what it touched and only that is looked
+// at again (a full pass at start and for writes that touch "anything"). One background
+// thread; notify() is thread-safe; start()/stop() are called by the owning server only.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,18 +54,28 @@ class Controllers {
   void installMcpCrd(const std::string& onboarding);
   void start();
   void stop();
-  void notify();
+  // A write happened. The controllers reconcile what it touched (one object when the
+  // change names one), so their cost does not grow with the number of clusters/objects.
+  void notify(const Change& change);
 
  private:
+  using Changes = std::set<Change>;
   void run();
-  void reconcileAll();
-  void reconcileDeployments(Cluster& cluster);
-  void reconcileClusterRequests(Cluster& platform);
-  void reconcileAccessRequests(Cluster& platform);
+  // Reconciles `changes`; returns those to retry soon (waiting for a delay or a conflict).
+  Changes reconcile(const Changes& changes);
+  // One change; false = retry it soon.
+  bool reconcileOne(const Change& change);
+  bool reconcileWholeCluster(Cluster& cluster);
+  bool reconcileDeployment(Cluster& cluster, const nlohmann::json& deployment);
+  bool reconcileClusterRequest(Cluster& platform, const nlohmann::json& clusterRequest);
+  bool reconcileAccessRequest(Cluster& platform, const nlohmann::json& accessRequest);
+  // A GET of `path` on `cluster`, then `reconcile` of the object or of each listed item.
+  bool forEach(Cluster& cluster, const std::string& path, const std::function<bool(const nlohmann::json&)>& reconcile);
   // controllers_mcp.cpp
-  void reconcileMcps(Cluster& onboarding, Cluster& platform);
-  void reconcileMcp(Cluster& onboarding, Cluster& platform, const nlohmann::json& mcp);
-  void sweepOrphanClusterRequests(Cluster& platform, const std::vector<std::string>& liveMcps);
+  bool reconcileMcp(Cluster& onboarding, Cluster& platform, const nlohmann::json& mcp);
+  bool reconcileMcpOf(Cluster& onboarding, Cluster& platform, const nlohmann::json& clusterRequest);
+  bool mcpChanged(Cluster& onboarding, Cluster& platform, const std::string& ns, const std::string& name);
+  bool sweepOrphanClusterRequests(Cluster& onboarding, Cluster& platform);
   std::string clusterFor(const nlohmann::json& clusterRequest);
 
   ClusterHost& host_;
@@ -72,12 +85,11 @@ class Controllers {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool dirty_ = false;    // guarded by mu_
-  bool stopping_ = false; // guarded by mu_
+  Changes dirty_;          // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
   // Deployment "<cluster>/<ns>/<name>/<generation>" -> when that generation was first seen.
   // Touched by the controller thread only.
   std::map<std::string, std::chrono::steady_clock::time_point> seen_;
-  bool pending_ = false;  // a deployment waits for its delay (controller thread only)
 };
 
 }  // namespace spr::sim

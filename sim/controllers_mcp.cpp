@@ -3,9 +3,8 @@
 // mcp--<uuid> (k8s::mcpNamespace) and a ClusterRequest <name> there (spec.purpose "mcp",
 // labelled with the MCP it serves), which the cluster provider fulfils. The MCP's status
 // follows the ClusterRequest: phase Pending/Ready and a Ready condition. A labelled
-// ClusterRequest whose MCP is gone is deleted (level-based, so no finalizer is needed).
-#include <algorithm>
-
+// ClusterRequest whose MCP is gone is deleted (on the MCP's delete event, and by the full
+// pass at start, so no finalizer is needed).
 #include "adapters/k8s/openmcp.h"
 #include "common/log.h"
 #include "sim/controllers.h"
@@ -78,20 +77,37 @@ void Controllers::installMcpCrd(const std::string& onboarding) {
   if (r.code != 201) log::warn("sim: could not install the ManagedControlPlane CRD", {{"code", r.code}});
 }
 
-void Controllers::reconcileMcps(Cluster& onboarding, Cluster& platform) {
-  ApiResponse list = callCluster(onboarding, "GET", std::string(kMcpPath) + "/managedcontrolplanes");
-  if (list.code != 200) return;
-  std::vector<std::string> live;
-  for (const auto& mcp : list.body["items"]) {
-    const json& meta = mcp["metadata"];
-    live.push_back(mcpKey(meta.value("namespace", ""), meta.value("name", "")));
-    if (!meta.contains("deletionTimestamp")) reconcileMcp(onboarding, platform, mcp);
-  }
-  sweepOrphanClusterRequests(platform, live);
+// A change to MCP <ns>/<name>: reconcile it, or, when it is gone, delete its ClusterRequest.
+bool Controllers::mcpChanged(Cluster& onboarding, Cluster& platform, const std::string& ns, const std::string& name) {
+  ApiResponse mcp = callCluster(onboarding, "GET", std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name);
+  if (mcp.code == 200) return mcp.body["metadata"].contains("deletionTimestamp") || reconcileMcp(onboarding, platform, mcp.body);
+  if (mcp.code != 404) return false;
+  ApiResponse cr = callCluster(platform, "GET", clusterRequestPath(k8s::mcpNamespace(ns, name), name));
+  if (cr.code == 404) return true;
+  if (cr.code != 200) return false;
+  const json labels = cr.body["metadata"].value("labels", json::object());
+  if (!labels.is_object() || labels.value(kLabelMcpName, "") != name || labels.value(kLabelMcpNamespace, "") != ns ||
+      cr.body["metadata"].contains("deletionTimestamp"))
+    return true;
+  ApiResponse r = callCluster(platform, "DELETE", clusterRequestPath(k8s::mcpNamespace(ns, name), name));
+  log::info("sim: ManagedControlPlane gone, ClusterRequest deleted", {{"mcp", mcpKey(ns, name)}, {"code", r.code}});
+  return r.code == 200 || r.code == 202 || r.code == 404;
 }
 
-void Controllers::reconcileMcp(Cluster& onboarding, Cluster& platform, const json& mcp) {
+// A ClusterRequest changed: the MCP it serves (by its labels) follows its phase.
+bool Controllers::reconcileMcpOf(Cluster& onboarding, Cluster& platform, const json& clusterRequest) {
+  const json labels = clusterRequest["metadata"].value("labels", json::object());
+  if (!labels.is_object() || !labels.contains(kLabelMcpName)) return true;
+  std::string ns = labels.value(kLabelMcpNamespace, ""), name = labels.value(kLabelMcpName, "");
+  ApiResponse mcp = callCluster(onboarding, "GET", std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name);
+  if (mcp.code == 404) return mcpChanged(onboarding, platform, ns, name);
+  if (mcp.code != 200) return false;
+  return mcp.body["metadata"].contains("deletionTimestamp") || reconcileMcp(onboarding, platform, mcp.body);
+}
+
+bool Controllers::reconcileMcp(Cluster& onboarding, Cluster& platform, const json& mcp) {
   const json& meta = mcp["metadata"];
+  if (meta.contains("deletionTimestamp")) return true;
   std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
   std::string crNs = k8s::mcpNamespace(ns, name);
   ApiResponse cr = callCluster(platform, "GET", clusterRequestPath(crNs, name));
@@ -103,33 +119,30 @@ void Controllers::reconcileMcp(Cluster& onboarding, Cluster& platform, const jso
                                   {"labels", {{kLabelMcpName, name}, {kLabelMcpNamespace, ns}}}}},
                     {"spec", {{"purpose", "mcp"}}}};
     if (!ensureExists(platform, "/api/v1/namespaces", namespaceObj) ||
-        !ensureExists(platform, clusterRequestPath(crNs), request)) {
-      pending_ = true;  // e.g. the namespace is still terminating: retry soon
-      return;
-    }
+        !ensureExists(platform, clusterRequestPath(crNs), request))
+      return false;  // e.g. the namespace is still terminating: retry soon
     log::info("sim: ManagedControlPlane -> ClusterRequest", {{"mcp", mcpKey(ns, name)}, {"clusterRequest", mcpKey(crNs, name)}});
     cr = ApiResponse{404, nullptr, {}};  // just created: the cluster provider has not seen it yet
   }
   const json previous = mcp.value("status", json());
   json status = desiredStatus(mcp, cr.code == 200 ? cr.body : json(), previous);
-  if (previous == status) return;
+  if (previous == status) return true;
   json body = {{"metadata", {{"name", name}, {"resourceVersion", meta["resourceVersion"]}}}, {"status", status}};
   ApiResponse w = callCluster(onboarding, "PUT", std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name + "/status", body);
-  if (w.code != 200) pending_ = true;  // conflict with a user's write: retry on the next pass
+  return w.code == 200;  // a conflict with a user's write: retry soon
 }
 
-void Controllers::sweepOrphanClusterRequests(Cluster& platform, const std::vector<std::string>& liveMcps) {
+// Full pass: a labelled ClusterRequest whose MCP is gone is deleted.
+bool Controllers::sweepOrphanClusterRequests(Cluster& onboarding, Cluster& platform) {
   ApiResponse list = callCluster(platform, "GET", std::string(kClusterRequestsPath) + "/clusterrequests");
-  if (list.code != 200) return;
+  if (list.code != 200) return false;
+  bool settled = true;
   for (const auto& cr : list.body["items"]) {
     const json labels = cr["metadata"].value("labels", json::object());
     if (!labels.is_object() || !labels.contains(kLabelMcpName) || cr["metadata"].contains("deletionTimestamp")) continue;
-    std::string owner = mcpKey(labels.value(kLabelMcpNamespace, ""), labels.value(kLabelMcpName, ""));
-    if (std::find(liveMcps.begin(), liveMcps.end(), owner) != liveMcps.end()) continue;
-    std::string ns = cr["metadata"].value("namespace", ""), name = cr["metadata"].value("name", "");
-    ApiResponse r = callCluster(platform, "DELETE", clusterRequestPath(ns, name));
-    log::info("sim: ManagedControlPlane gone, ClusterRequest deleted", {{"mcp", owner}, {"code", r.code}});
+    settled = mcpChanged(onboarding, platform, labels.value(kLabelMcpNamespace, ""), labels.value(kLabelMcpName, "")) && settled;
   }
+  return settled;
 }
 
 }  // namespace spr::sim

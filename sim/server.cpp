@@ -159,8 +159,8 @@ std::string SimServerImpl::addCluster(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = clusters_.find(name);
   if (it != clusters_.end()) return it->second->token();
-  auto cluster = std::make_unique<Cluster>(name, randomToken(), options_.watchWindow, [this] {
-    if (controllers_) controllers_->notify();
+  auto cluster = std::make_unique<Cluster>(name, randomToken(), options_.watchWindow, [this](const Change& change) {
+    if (controllers_) controllers_->notify(change);
   });
   cluster->setExpireResourceVersions(faults_.expireResourceVersions);
   std::string token = cluster->token();
