@@ -139,7 +139,8 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
     uint64_t before = store_.currentRv();
     std::optional<ObjectStore> savedStore;
     std::list<ResourceType> savedTypes;
-    if (dryRun) savedStore = store_, savedTypes = types_;
+    std::set<std::string> savedTerminating;
+    if (dryRun) savedStore = store_, savedTypes = types_, savedTerminating = terminating_;
     response = [&]() -> ApiResponse {
       if (auto d = discovery(r)) return *d;
       if (auto o = openapi(r)) return *o;
@@ -155,7 +156,7 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
       if (r.method == "PATCH") return patch(t, r);
       return methodNotAllowed("the server does not allow this method on the requested resource");
     }();
-    if (dryRun) store_ = std::move(*savedStore), types_ = std::move(savedTypes);
+    if (dryRun) store_ = std::move(*savedStore), types_ = std::move(savedTypes), terminating_ = std::move(savedTerminating);
     wrote = store_.currentRv() != before;
   }
   if (wrote) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -140,6 +141,7 @@ class Cluster {
   mutable std::mutex mu_;
   std::condition_variable changed_;  // signalled on every write and by wakeWatchers()
   ObjectStore store_;                // guarded by mu_
+  std::set<std::string> terminating_;  // guarded by mu_: namespaces deleted but not yet empty
   std::list<ResourceType> types_;    // guarded by mu_; built-ins first, then CRD-registered (list: stable addresses)
   std::mt19937_64 rng_;              // guarded by mu_
   std::vector<std::string> extraTokens_;  // guarded by mu_

@@ -80,11 +80,12 @@ void Cluster::finalizeNamespaces() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> done;
-    for (const json* ns : store_.list("/namespaces", "")) {
-      std::string name = (*ns)["metadata"].value("name", "");
-      if ((*ns)["metadata"].contains("deletionTimestamp") && store_.namespaceEmpty(name)) done.push_back(name);
+    for (const auto& name : terminating_)
+      if (store_.namespaceEmpty(name)) done.push_back(name);
+    for (const auto& n : done) {
+      store_.remove("/namespaces", "", n);
+      terminating_.erase(n);
     }
-    for (const auto& n : done) store_.remove("/namespaces", "", n);
     wrote = !done.empty();
   }
   if (wrote) {

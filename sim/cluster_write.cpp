@@ -290,8 +290,12 @@ ApiResponse Cluster::remove(const Target& t, const ApiRequest& r) {
       marked["status"]["phase"] = "Terminating";
       store_.put(type.key(), marked);
     }
+    terminating_.insert(t.name);
     deleteNamespaceContents(t.name);
-    if (store_.namespaceEmpty(t.name)) return {200, store_.remove(type.key(), "", t.name), {}};
+    if (store_.namespaceEmpty(t.name)) {
+      terminating_.erase(t.name);
+      return {200, store_.remove(type.key(), "", t.name), {}};
+    }
     return {200, *store_.get(type.key(), "", t.name), {}};
   }
   if (type.resource == "customresourcedefinitions") {

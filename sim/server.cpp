@@ -24,7 +24,10 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kWorkerThreads = 128;
+// httplib serves a connection on one pool thread until it has been idle for the keep-alive
+// timeout; a connection beyond the pool waits for a thread. spr keeps up to 256 idle
+// keep-alive connections (one per recent MCP cluster), so the pool must be larger than that.
+constexpr int kWorkerThreads = 512;
 constexpr auto kWatchPoll = std::chrono::milliseconds(100);
 
 void writeResponse(httplib::Response& res, const ApiResponse& r) {
