@@ -44,7 +44,10 @@ void defineFlags(Flags& flags) {
   // Appended by openmcp-operator; accepted.
   flags.addString("environment", "openMCP environment name (accepted)", "");
   flags.addString("verbosity", "log level: DEBUG, INFO, WARN, ERROR", "INFO");
-  flags.addBool("metrics-secure", "serve metrics over HTTPS (accepted; served as HTTP)");
+  flags.addBool("metrics-secure", "serve /metrics over HTTPS (self-signed unless --metrics-cert-path is given)");
+  flags.addString("metrics-cert-path", "directory holding the metrics server certificate and key", "");
+  flags.addString("metrics-cert-name", "certificate file name in --metrics-cert-path", "tls.crt");
+  flags.addString("metrics-cert-key", "key file name in --metrics-cert-path", "tls.key");
 }
 
 Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
@@ -59,6 +62,12 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.workers = static_cast<int>(flags.getInt("workers"));
   options.metricsBindAddress = flags.getString("metrics-bind-address");
   options.healthProbeBindAddress = flags.getString("health-probe-bind-address");
+  options.metricsSecure = flags.getBool("metrics-secure");
+  if (std::string dir = flags.getString("metrics-cert-path"); !dir.empty()) {
+    if (!options.metricsSecure) return Status(Code::kInvalidArgument, "--metrics-cert-path needs --metrics-secure");
+    options.metricsCertFile = dir + "/" + flags.getString("metrics-cert-name");
+    options.metricsKeyFile = dir + "/" + flags.getString("metrics-cert-key");
+  }
   options.leaderElect = flags.getBool("leader-elect");
   options.leaderElectionNamespace = flags.getString("leader-election-namespace");
   options.leaderElectionId = flags.getString("leader-election-id");

@@ -2,7 +2,10 @@
 
 #include <httplib.h>
 
+#include <fstream>
 #include <sstream>
+
+#include "common/tls.h"
 
 namespace spr::runtime {
 namespace {
@@ -112,6 +115,28 @@ std::string Metrics::render(const std::string& controller) const {
 }
 
 HttpEndpoint::HttpEndpoint() : server_(std::make_unique<httplib::Server>()) {}
+
+Status HttpEndpoint::useTls(const EndpointTls& tls) {
+  if (tls.certFile.empty() && tls.keyFile.empty()) {
+    tls::KeyPtr key = tls::newKey();
+    tls::CertPtr cert = key ? tls::newCert("spr-metrics", key.get(), nullptr, key.get(), 1, tls::CertKind::kServer) : nullptr;
+    if (!cert) return Status(Code::kInternal, "OpenSSL could not make a self-signed certificate for the metrics endpoint");
+    server_ = std::make_unique<httplib::SSLServer>(cert.get(), key.get());  // copies both
+  } else {
+    for (const auto& [file, what] : {std::pair{tls.certFile, "certificate"}, std::pair{tls.keyFile, "key"}}) {
+      std::ifstream in(file);
+      if (file.empty() || !in)
+        return Status(Code::kInvalidArgument, std::string("metrics TLS ") + what + " file \"" + file +
+                                                  "\" cannot be read; give --metrics-cert-path DIR holding tls.crt and "
+                                                  "tls.key, or leave it out for a self-signed certificate");
+    }
+    server_ = std::make_unique<httplib::SSLServer>(tls.certFile.c_str(), tls.keyFile.c_str());
+  }
+  if (!server_->is_valid())
+    return Status(Code::kInvalidArgument, "metrics TLS: \"" + tls.certFile + "\" and \"" + tls.keyFile +
+                                              "\" are not a PEM certificate and its private key");
+  return Status();
+}
 
 HttpEndpoint::~HttpEndpoint() { stop(); }
 

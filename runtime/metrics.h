@@ -58,11 +58,19 @@ class Metrics {
   Histogram fsyncTime_;
 };
 
+// HTTPS for an endpoint (controller-runtime's --metrics-secure): the certificate and key
+// PEM files, or, when both are "", a self-signed certificate made at start.
+struct EndpointTls {
+  std::string certFile, keyFile;
+};
+
 // One HTTP listener on its own thread. `bind` is ":8080", "127.0.0.1:0", "host:port".
 class HttpEndpoint {
  public:
   using Handler = std::function<std::pair<int, std::string>()>;  // (status, body)
   HttpEndpoint();
+  // Serve HTTPS instead: call before handle(). Errors name the file and what is wrong.
+  [[nodiscard]] Status useTls(const EndpointTls& tls);
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;

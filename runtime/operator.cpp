@@ -202,6 +202,8 @@ Status OperatorImpl::startEndpoints() {
   auto off = [](const std::string& a) { return a.empty() || a == "0"; };
   if (!off(options_.metricsBindAddress)) {
     metricsHttp_ = std::make_unique<HttpEndpoint>();
+    if (options_.metricsSecure)
+      SPR_RETURN_IF_ERROR(metricsHttp_->useTls(EndpointTls{options_.metricsCertFile, options_.metricsKeyFile}));
     metricsHttp_->handle(
         "/metrics", [this] { return std::make_pair(200, metrics_.render(options_.providerName)); },
         "text/plain; version=0.0.4");

@@ -26,6 +26,9 @@ struct OperatorOptions {
   int workers = 8;
   std::string metricsBindAddress;      // "" or "0" = off; e.g. ":8080" or "127.0.0.1:0"
   std::string healthProbeBindAddress;  // "" or "0" = off; e.g. ":8081"
+  // --metrics-secure: HTTPS with these PEM files, or a self-signed certificate when both "".
+  bool metricsSecure = false;
+  std::string metricsCertFile, metricsKeyFile;
   bool leaderElect = false;
   std::string leaderElectionNamespace = "default";
   std::string leaderElectionId;  // Lease name; "" = "spr-<providerName>"

@@ -3,28 +3,18 @@
 // with OpenSSL deleters. Immutable after generate(); safe to read from any thread.
 #pragma once
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
-#include <memory>
 #include <string>
 
 #include "common/status.h"
+#include "common/tls.h"
 
 namespace spr::sim {
 
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-
 struct TlsMaterial {
-  std::unique_ptr<X509, X509Deleter> caCert;
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> caKey;
-  std::unique_ptr<X509, X509Deleter> serverCert;
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> serverKey;
+  tls::CertPtr caCert;
+  tls::KeyPtr caKey;
+  tls::CertPtr serverCert;
+  tls::KeyPtr serverKey;
   std::string caPem;  // for kubeconfigs' certificate-authority-data
 
   [[nodiscard]] static Result<TlsMaterial> generate();

@@ -6,6 +6,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <openssl/pem.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/tls.h"
 #include "core/journal/journal.h"
 #include "tests/runtime/e2e_env.h"
 
@@ -169,6 +175,79 @@ TEST(OperatorE2E, MetricsAndHealthEndpoints) {
     EXPECT_NE(m->body.find(name), std::string::npos) << name;
   op->requestStop();
   EXPECT_TRUE(op->wait().isOk());
+}
+
+// --metrics-secure: HTTPS only; self-signed without files, else the given certificate.
+TEST(OperatorE2E, SecureMetricsAreServedOverHttpsOnly) {
+  E2E env(testName());
+  env.createConfig();
+  // A CA and a server certificate it signed, as files (what --metrics-cert-path holds).
+  tls::KeyPtr caKey = tls::newKey(), key = tls::newKey();
+  tls::CertPtr ca = tls::newCert("test-ca", caKey.get(), nullptr, caKey.get(), 1, tls::CertKind::kCa);
+  tls::CertPtr cert = tls::newCert("127.0.0.1", key.get(), ca.get(), caKey.get(), 2, tls::CertKind::kServer);
+  ASSERT_TRUE(ca && cert);
+  std::ofstream(env.dir + "/ca.crt") << tls::pem(ca.get());
+  std::ofstream(env.dir + "/tls.crt") << tls::pem(cert.get());
+  FILE* keyFile = std::fopen((env.dir + "/tls.key").c_str(), "w");
+  ASSERT_NE(keyFile, nullptr);
+  ASSERT_EQ(PEM_write_PrivateKey(keyFile, key.get(), nullptr, nullptr, 0, nullptr, nullptr), 1);
+  std::fclose(keyFile);
+
+  auto withFiles = startOperator(env, [&](OperatorOptions& o) {
+    o.metricsBindAddress = "127.0.0.1:0";
+    o.metricsSecure = true;
+    o.metricsCertFile = env.dir + "/tls.crt";
+    o.metricsKeyFile = env.dir + "/tls.key";
+  });
+  ASSERT_NE(withFiles, nullptr);
+  httplib::SSLClient verified("127.0.0.1", withFiles->metricsPort());
+  verified.set_ca_cert_path((env.dir + "/ca.crt").c_str());
+  verified.enable_server_certificate_verification(true);
+  auto m = verified.Get("/metrics");
+  ASSERT_TRUE(m) << "HTTPS with the given certificate: " << httplib::to_string(m.error());
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("controller_runtime_reconcile_total"), std::string::npos);
+  httplib::Client plain("127.0.0.1", withFiles->metricsPort());
+  auto p = plain.Get("/metrics");
+  EXPECT_FALSE(p && p->status == 200) << "plain HTTP must not be served";
+  withFiles->requestStop();
+  EXPECT_TRUE(withFiles->wait().isOk());
+  withFiles.reset();
+
+  auto selfSigned = startOperator(
+      env,
+      [](OperatorOptions& o) {
+        o.metricsBindAddress = "127.0.0.1:0";
+        o.metricsSecure = true;
+      },
+      "journal-2");
+  ASSERT_NE(selfSigned, nullptr);
+  httplib::SSLClient unverified("127.0.0.1", selfSigned->metricsPort());
+  unverified.enable_server_certificate_verification(false);
+  auto s = unverified.Get("/metrics");
+  ASSERT_TRUE(s) << httplib::to_string(s.error());
+  EXPECT_EQ(s->status, 200);
+  selfSigned->requestStop();
+  EXPECT_TRUE(selfSigned->wait().isOk());
+}
+
+TEST(OperatorE2E, SecureMetricsWithAMissingKeyFileNamesIt) {
+  E2E env(testName());
+  OperatorOptions o;
+  o.providerName = "crossplane";
+  o.journalDir = env.dir + "/journal";
+  o.onboarding = env.onboardingConfig;
+  o.platform = env.platformConfig;
+  o.metricsBindAddress = "127.0.0.1:0";
+  o.metricsSecure = true;
+  o.metricsCertFile = env.dir + "/certs/tls.crt";
+  o.metricsKeyFile = env.dir + "/certs/tls.key";
+  auto op = Operator::create(std::move(o), providers::makeProvider("crossplane"));
+  ASSERT_TRUE(op.isOk()) << op.status().toString();
+  Status started = (*op)->start();
+  ASSERT_FALSE(started.isOk());
+  EXPECT_NE(started.message().find(env.dir + "/certs/tls.crt"), std::string::npos) << started.toString();
+  EXPECT_NE(started.message().find("--metrics-cert-path"), std::string::npos) << started.toString();
 }
 
 TEST(OperatorE2E, JournalHoldsNoTokensFromAccessSecrets) {
