@@ -3,7 +3,8 @@
 // p50/p99 time to Ready (seen on a watch) and the operator's resident memory per tracked object. Beside it,
 // the baseline: the same cluster requests (taken from the journal's tapes) sent to a fresh
 // local API server from a tight client loop with as many threads as spr has workers.
-// Usage: e2e_bench [N] (default 1000; SPR_BENCH_N overrides).
+// Usage: e2e_bench [N [QPS]] (N default 1000, SPR_BENCH_N overrides; QPS is spr run's
+// --rate-limit-qps, default spr's own 100 provider effects per second).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,6 +24,7 @@
 
 #include "cli/scenario.h"
 #include "adapters/k8s/watch.h"
+#include "common/log.h"
 #include "core/journal/journal.h"
 #include "sim/server.h"
 
@@ -45,12 +47,13 @@ long rssKb(pid_t pid) {
   return 0;
 }
 
-pid_t spawnRun(const std::string& kubeconfig, const std::string& journal, const std::string& log) {
+pid_t spawnRun(const std::string& kubeconfig, const std::string& journal, const std::string& log, int qps) {
   std::vector<std::string> args = {SPR_BINARY_PATH, "run", "--provider-name", "crossplane",
                                    "--onboarding-kubeconfig", kubeconfig + "#onboarding",
                                    "--platform-kubeconfig", kubeconfig + "#platform",
                                    "--journal", journal, "--workers", std::to_string(kWorkers),
                                    "--verbosity", "WARN"};
+  if (qps > 0) args.insert(args.end(), {"--rate-limit-qps", std::to_string(qps), "--rate-limit-burst", std::to_string(2 * qps)});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -108,9 +111,23 @@ double rawRequestsPerSecond(const std::map<std::string, std::vector<journal::Tap
   if (!world) return 0;
   std::vector<std::pair<std::string, const std::vector<journal::TapeEntry>*>> objects;
   for (const auto& [key, tape] : tapes) objects.emplace_back(key, &tape);
-  std::map<std::string, k8s::ClusterConfig> mcpConfigs;
-  for (size_t i = 0; i < objects.size(); ++i) (void)world->sim->addCluster("bench-" + std::to_string(i));
+  // Connection settings per cluster, made once (parsing a kubeconfig that lists every
+  // cluster, once per object, would make the baseline measure YAML parsing).
+  std::map<std::string, k8s::ClusterConfig> configs;
   std::string yaml = world->sim->kubeconfigYaml();
+  for (const char* shared : {"onboarding", "platform"}) {
+    auto cfg = k8s::parseKubeconfig(yaml, shared, "bench");
+    if (!cfg) return 0;
+    configs[shared] = *cfg;
+  }
+  for (size_t i = 0; i < objects.size(); ++i) {
+    std::string name = "bench-" + std::to_string(i);
+    k8s::ClusterConfig cfg = configs["onboarding"];
+    cfg.name = name;
+    cfg.server = cfg.server.substr(0, cfg.server.rfind("/clusters/")) + "/clusters/" + name;
+    cfg.bearerToken = world->sim->addCluster(name);
+    configs[name] = cfg;
+  }
   std::atomic<size_t> sent{0};
   auto start = Clock::now();
   std::vector<std::thread> threads;
@@ -120,10 +137,9 @@ double rawRequestsPerSecond(const std::map<std::string, std::vector<journal::Tap
       for (size_t i = t; i < objects.size(); i += kWorkers) {
         for (const auto& e : *objects[i].second) {
           std::string cluster = e.cluster == "mcp" ? "bench-" + std::to_string(i) : e.cluster;
+          if (!configs.count(cluster)) continue;
           if (!conns.count(cluster)) {
-            auto cfg = k8s::parseKubeconfig(yaml, cluster, "bench");
-            if (!cfg) continue;
-            auto c = cli::connect(*cfg);
+            auto c = cli::connect(configs.at(cluster));
             if (!c) continue;
             conns[cluster] = std::move(*c);
           }
@@ -141,7 +157,7 @@ double rawRequestsPerSecond(const std::map<std::string, std::vector<journal::Tap
   return secs > 0 ? static_cast<double>(sent) / secs : 0;
 }
 
-int run(int n) {
+int run(int n, int qps) {
   auto world = startWorld();
   if (!world) {
     std::fprintf(stderr, "e2e_bench: %s\n", world.status().toString().c_str());
@@ -160,7 +176,9 @@ int run(int n) {
     std::fprintf(stderr, "e2e_bench: setup: %s\n", setup.toString().c_str());
     return 1;
   }
-  pid_t pid = spawnRun(kubeconfig, dir + "/journal", dir + "/run.log");
+  pid_t pid = spawnRun(kubeconfig, dir + "/journal", dir + "/run.log", qps);
+  if (qps > 0) std::printf("e2e: spr run --rate-limit-qps %d (provider effects per second)\n", qps);
+  else std::printf("e2e: spr run with its default rate limit (--rate-limit-qps 100 provider effects per second)\n");
   std::this_thread::sleep_for(std::chrono::seconds(1));
   long rssBase = rssKb(pid);
   // Time to Ready from a watch on the API kind (a list every few hundred ms would cost the
@@ -254,12 +272,16 @@ int run(int n) {
 }  // namespace spr::bench
 
 int main(int argc, char** argv) {
-  int n = 1000;
+  int n = 1000, qps = 0;
   if (const char* env = std::getenv("SPR_BENCH_N")) n = std::atoi(env);
   if (argc > 1) n = std::atoi(argv[1]);
-  if (n <= 0) {
-    std::fprintf(stderr, "usage: e2e_bench [N]   (N > 0 requests; default 1000)\n");
+  if (argc > 2) qps = std::atoi(argv[2]);
+  if (n <= 0 || qps < 0 || argc > 3) {
+    std::fprintf(stderr,
+                 "usage: e2e_bench [N [QPS]]   N > 0 requests (default 1000); QPS = spr run --rate-limit-qps "
+                 "(default: spr's own, 100)\n");
     return 2;
   }
-  return spr::bench::run(n);
+  spr::log::configure(spr::log::Level::kWarn, true);  // the in-process server logs every ClusterRequest at info
+  return spr::bench::run(n, qps);
 }
