@@ -145,7 +145,11 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
       if (auto d = discovery(r)) return *d;
       if (auto o = openapi(r)) return *o;
       if (auto err = parseTarget(r.path, t)) return *err;
-      if (r.method == "GET") return t.name.empty() ? list(t, r) : get(t);
+      if (r.method == "GET") {
+        ApiResponse read = t.name.empty() ? list(t, r) : get(t);
+        asTable(t, r, read);
+        return read;
+      }
       if (r.method == "POST") {
         if (!t.name.empty()) return methodNotAllowed("the server does not allow this method on the requested resource");
         return create(t, r);
@@ -322,6 +326,31 @@ ApiResponse Cluster::list(const Target& t, const ApiRequest& r) {
     meta["continue"] = "";
   }
   return {200, {{"kind", t.type->kind + "List"}, {"apiVersion", t.type->apiVersion()}, {"metadata", meta}, {"items", items}}, {}};
+}
+
+std::optional<TableOptions> Cluster::tableOptions(const Target& t, const ApiRequest& r) const {
+  if (!t.type || !t.type->custom || t.status || !wantsTable(r.accept)) return std::nullopt;
+  TableOptions options;
+  options.includeObject = r.param("includeObject");
+  const json* crd = store_.get("apiextensions.k8s.io/customresourcedefinitions", "", t.type->crdName);
+  if (crd && (*crd)["spec"].contains("versions"))
+    for (const auto& v : (*crd)["spec"]["versions"])
+      if (v.value("name", "") == t.type->version && v.contains("additionalPrinterColumns"))
+        options.printerColumns = v["additionalPrinterColumns"];
+  return options;
+}
+
+void Cluster::asTable(const Target& t, const ApiRequest& r, ApiResponse& response) const {
+  if (response.code != 200) return;
+  auto options = tableOptions(t, r);
+  if (!options) return;
+  if (!t.name.empty()) {
+    response.body = toTable({&response.body}, {{"resourceVersion", response.body["metadata"].value("resourceVersion", "")}}, *options);
+    return;
+  }
+  std::vector<const json*> items;
+  for (const auto& item : response.body["items"]) items.push_back(&item);
+  response.body = toTable(items, response.body["metadata"], *options);
 }
 
 }  // namespace spr::sim

@@ -24,6 +24,7 @@
 #include "sim/resources.h"
 #include "sim/selector.h"
 #include "sim/store.h"
+#include "sim/table.h"
 
 namespace spr::sim {
 
@@ -32,6 +33,7 @@ struct ApiRequest {
   std::string path;    // below the cluster prefix: "/api/v1/namespaces/default/configmaps"
   std::map<std::string, std::string> query;
   std::string contentType;  // media type without parameters
+  std::string accept;       // the Accept header (kubectl asks for Tables)
   std::string body;
   std::string param(const std::string& name) const {
     auto it = query.find(name);
@@ -50,6 +52,7 @@ struct WatchCursor {
   bool bookmarks = false;
   bool custom = false;
   bool finished = false;  // nothing more after initialLines (410 ERROR sent)
+  std::optional<TableOptions> table;  // events' objects as Tables (kubectl get -w)
   std::vector<std::string> initialLines;  // ADDED events (and the initial-events-end bookmark)
 };
 
@@ -133,6 +136,9 @@ class Cluster {
   void prepareCrd(nlohmann::json& crd);
   nlohmann::json outputObject(const ResourceType& type, const nlohmann::json& stored) const;
   Change changeOf(const Target& t, const std::string& method, const ApiResponse& response) const;
+  // Server-side printing of a custom resource for kubectl, when asked (REQUIRE mu_).
+  std::optional<TableOptions> tableOptions(const Target& t, const ApiRequest& r) const;
+  void asTable(const Target& t, const ApiRequest& r, ApiResponse& response) const;
 
   const std::string name_;
   const std::string token_;

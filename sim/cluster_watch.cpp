@@ -11,6 +11,15 @@ std::string line(const std::string& type, const json& object) {
   return json{{"type", type}, {"object", object}}.dump() + "\n";
 }
 
+// An event's line; for a Table watch its object is a one-row Table, with the column
+// definitions in the first event only (as kube-apiserver sends them).
+std::string eventLine(WatchCursor& c, const std::string& type, const json& object) {
+  if (!c.table) return line(type, object);
+  json table = toTable({&object}, {{"resourceVersion", object["metadata"].value("resourceVersion", "")}}, *c.table);
+  c.table->noHeaders = true;
+  return line(type, table);
+}
+
 std::string expiredLine(uint64_t requested, uint64_t current) {
   json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
                  {"message", "too old resource version: " + std::to_string(requested) + " (" + std::to_string(current) + ")"},
@@ -40,11 +49,12 @@ std::optional<ApiResponse> Cluster::openWatch(const ApiRequest& r, WatchCursor& 
   c.fields = std::move(*fields);
   std::string b = r.param("allowWatchBookmarks");
   c.bookmarks = b == "true" || b == "1";
+  c.table = tableOptions(t, r);
   std::string rv = r.param("resourceVersion");
   if (rv.empty() || rv == "0") {
     for (const json* obj : store_.list(c.key, c.ns))
       if (c.labels->matches((*obj)["metadata"].value("labels", json())) && c.fields->matches(*obj))
-        c.initialLines.push_back(line("ADDED", outputObject(*t.type, *obj)));
+        c.initialLines.push_back(eventLine(c, "ADDED", outputObject(*t.type, *obj)));
     c.rv = store_.currentRv();
     if (r.param("sendInitialEvents") == "true" && c.bookmarks) {
       json bm = {{"kind", c.kind}, {"apiVersion", c.apiVersion},
@@ -88,7 +98,7 @@ std::vector<std::string> Cluster::pollWatch(WatchCursor& c, std::chrono::millise
       if (!c.labels->matches(meta.value("labels", json())) || !c.fields->matches(e->object)) continue;
       json obj = e->object;
       if (c.custom) obj["apiVersion"] = c.apiVersion;
-      out.push_back(line(e->type, obj));
+      out.push_back(eventLine(c, e->type, obj));
     }
   };
   collect();

@@ -256,6 +256,7 @@ void SimServerImpl::route(const httplib::Request& req, httplib::Response& res) {
   r.path = slash == std::string::npos ? "/" : req.path.substr(slash);
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   r.contentType = mediaType(req.get_header_value("Content-Type"));
+  r.accept = req.get_header_value("Accept");
   r.body = req.body;
   bool watch = Cluster::isWatch(r);
   if (!watch && injectFault(res)) return;

@@ -107,6 +107,11 @@ spec:
     served: true
     storage: true
     subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Color, type: string, jsonPath: .spec.color}
+    - {name: Ready, type: string, jsonPath: ".status.conditions[?(@.type=='Ready')].status"}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema:
         type: object
@@ -231,6 +236,30 @@ bool waitForOutput(int fd, std::string& seen, const std::string& needle, std::ch
     seen.append(buf, static_cast<size_t>(n));
   }
   return true;
+}
+
+// Server-side printing: kubectl shows the CRD's additionalPrinterColumns, as against a
+// real API server (not just NAME and AGE).
+TEST_F(KubectlTest, GetPrintsTheCrdPrinterColumns) {
+  createCrd();
+  ASSERT_EQ(apply("create", "printed", widget("printed", "{size: 7}")).exitCode, 0);
+  KubectlRun r = kubectl("get widgets -n default");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  std::string header = r.output.substr(0, r.output.find('\n'));
+  for (const char* column : {"NAME", "SIZE", "COLOR", "READY", "AGE"})
+    EXPECT_NE(header.find(column), std::string::npos) << column << " missing from:\n" << r.output;
+  size_t row = r.output.find("\nprinted ");
+  ASSERT_NE(row, std::string::npos) << r.output;
+  std::string line = r.output.substr(row + 1, r.output.find('\n', row + 1) - row - 1);
+  EXPECT_NE(line.find(" 7 "), std::string::npos) << line;
+  EXPECT_NE(line.find("blue"), std::string::npos) << line;  // the schema default
+  r = kubectl("get widgets -A");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("NAMESPACE", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("default "), std::string::npos) << r.output;
+  r = kubectl("get widget printed -n default -o jsonpath={.spec.size}");  // not a Table
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output, "7");
 }
 
 TEST_F(KubectlTest, WatchPrintsChanges) {
