@@ -1,7 +1,9 @@
 // `spr journal`: inspect a journal (verify, stats, export) read-only, never creating
 // anything, so safe beside a running operator; `compact` needs the journal to itself.
 // Exit codes: 0 ok, 1 the chain failed verification, 2 bad flags or not a journal.
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -90,8 +92,39 @@ int runVerify(const Args& args) {
   return r.ok ? 0 : 1;
 }
 
+// Effects per command, from a scan of every record: how many were requested, on how many
+// objects, the most on one object, and how they completed (--effects).
+struct EffectCounts {
+  uint64_t requested = 0;
+  std::map<std::string, uint64_t> perObject;
+  std::map<std::string, uint64_t> outcomes;
+};
+
+Result<std::map<std::string, EffectCounts>> countEffects(Journal& j) {
+  std::map<std::string, EffectCounts> out;
+  Status scanned = j.scan(j.firstSeq(), [&](const journal::Record& r) {
+    if (const auto* q = std::get_if<journal::EffectRequested>(&r.payload)) {
+      EffectCounts& c = out[q->command];
+      ++c.requested;
+      ++c.perObject[r.object.key()];
+    } else if (const auto* d = std::get_if<journal::EffectCompleted>(&r.payload)) {
+      ++out[d->command].outcomes[journal::outcomeName(d->outcome)];
+    }
+    return true;
+  });
+  if (!scanned.isOk()) return scanned;
+  return out;
+}
+
+uint64_t mostOnOneObject(const EffectCounts& c) {
+  uint64_t most = 0;
+  for (const auto& [key, n] : c.perObject) most = std::max(most, n);
+  return most;
+}
+
 int runStats(const Args& args) {
   Flags flags("spr journal stats", "Count the journal's records, objects, tenants and bytes.");
+  flags.addBool("effects", "also count effects per command (requested, per object, outcomes); scans every record");
   int rc = parseFlags(flags, args);
   if (rc >= 0) return rc;
   const std::string dir = flags.getString("journal");
@@ -99,10 +132,22 @@ int runStats(const Args& args) {
   if (!j) return openError(j.status());
   auto st = (*j)->stats();
   if (!st) return openError(st.status());
+  std::map<std::string, EffectCounts> effects;
+  if (flags.getBool("effects")) {
+    auto counted = countEffects(**j);
+    if (!counted) return openError(counted.status());
+    effects = std::move(*counted);
+  }
   if (flags.getBool("json")) {
     nlohmann::json out = {{"journal", dir},        {"records", st->records},   {"objects", st->objects},
                           {"tenants", st->tenants}, {"bytes", st->bytes},       {"diskBytes", st->diskBytes},
                           {"firstSeq", st->firstSeq}, {"lastSeq", st->lastSeq}, {"nextSeq", (*j)->nextSeq()}};
+    if (flags.getBool("effects")) {
+      out["effects"] = nlohmann::json::object();
+      for (const auto& [command, c] : effects)
+        out["effects"][command] = {{"requested", c.requested}, {"objects", c.perObject.size()},
+                                   {"mostOnOneObject", mostOnOneObject(c)}, {"completed", c.outcomes}};
+    }
     std::printf("%s\n", dumpJson(out).c_str());
     return 0;
   }
@@ -112,6 +157,14 @@ int runStats(const Args& args) {
               static_cast<unsigned long long>(st->firstSeq), static_cast<unsigned long long>(st->lastSeq),
               static_cast<unsigned long long>(st->objects), static_cast<unsigned long long>(st->tenants),
               static_cast<unsigned long long>(st->bytes), static_cast<unsigned long long>(st->diskBytes));
+  if (flags.getBool("effects")) std::printf("effects requested, by command:\n");
+  for (const auto& [command, c] : effects) {
+    std::string outcomes;
+    for (const auto& [outcome, n] : c.outcomes) outcomes += (outcomes.empty() ? "" : ", ") + outcome + " " + std::to_string(n);
+    std::printf("  %-26s %8llu on %llu object%s, at most %llu on one; completed: %s\n", command.c_str(),
+                static_cast<unsigned long long>(c.requested), static_cast<unsigned long long>(c.perObject.size()),
+                c.perObject.size() == 1 ? "" : "s", static_cast<unsigned long long>(mostOnOneObject(c)), outcomes.empty() ? "none" : outcomes.c_str());
+  }
   return 0;
 }
 

@@ -111,6 +111,41 @@ TEST_F(JournalCli, StatsCountsRecordsObjectsTenants) {
   EXPECT_NE(text.out.find("6 records"), std::string::npos) << text.out;
 }
 
+// `--effects`: the check of the kill -9 test by hand: Create effects per object.
+TEST_F(JournalCli, StatsEffectsCountsCreatesPerObject) {
+  {
+    auto j = Journal::open(dir()).value();
+    auto effect = [&](const std::string& name, uint64_t id, const std::string& command, bool completed) {
+      Record q = testing::observed("acme", "acme", name);
+      q.payload = EffectRequested{id, command, "{}", 1};
+      ASSERT_TRUE(j->append(q, Sync::kSync).isOk());
+      if (!completed) return;
+      Record c = testing::observed("acme", "acme", name);
+      EffectCompleted done;
+      done.effectId = id;
+      done.command = command;
+      c.payload = done;
+      ASSERT_TRUE(j->append(c, Sync::kSync).isOk());
+    };
+    effect("o0", 1, "Create", true);
+    effect("o1", 2, "Create", true);
+    effect("o1", 3, "Create", false);  // a second Create on o1, never completed
+    effect("o0", 4, "Observe", true);
+  }
+  auto r = spr({"journal", "stats", "--journal", dir(), "--effects", "--json"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto json = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << r.out;
+  EXPECT_EQ(json["effects"]["Create"]["requested"], 3);
+  EXPECT_EQ(json["effects"]["Create"]["objects"], 2);
+  EXPECT_EQ(json["effects"]["Create"]["mostOnOneObject"], 2);
+  EXPECT_EQ(json["effects"]["Create"]["completed"]["Succeeded"], 2);
+  EXPECT_EQ(json["effects"]["Observe"]["requested"], 1);
+  auto text = spr({"journal", "stats", "--journal", dir(), "--effects"});
+  EXPECT_EQ(text.exitCode, 0);
+  EXPECT_NE(text.out.find("3 on 2 objects, at most 2 on one; completed: Succeeded 2"), std::string::npos) << text.out;
+}
+
 TEST_F(JournalCli, WorksBesideARunningWriter) {
   auto writer = Journal::open(dir()).value();  // holds RocksDB's lock, like `spr run`
   ASSERT_TRUE(writer->append(testing::observed("acme", "acme", "o9"), Sync::kSync).isOk());
