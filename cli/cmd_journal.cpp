@@ -55,10 +55,6 @@ int parseFlags(Flags& flags, const Args& args) {
   return -1;
 }
 
-Result<std::unique_ptr<Journal>> openForReading(const std::string& dir) {
-  return journal::Journal::openForReading(dir);
-}
-
 int openError(const Status& s) {
   if (s.code() == Code::kCorruption) {
     std::printf("journal FAILED: %s\n", oneLine(s.message()).c_str());
@@ -73,7 +69,7 @@ int runVerify(const Args& args) {
   int rc = parseFlags(flags, args);
   if (rc >= 0) return rc;
   const std::string dir = flags.getString("journal");
-  auto j = openForReading(dir);
+  auto j = Journal::openForReading(dir);
   if (!j) return openError(j.status());
   journal::VerifyReport r = (*j)->verify();
   if (flags.getBool("json")) {
@@ -128,12 +124,13 @@ int runStats(const Args& args) {
   int rc = parseFlags(flags, args);
   if (rc >= 0) return rc;
   const std::string dir = flags.getString("journal");
-  auto j = openForReading(dir);
+  auto j = Journal::openForReading(dir);
   if (!j) return openError(j.status());
   auto st = (*j)->stats();
   if (!st) return openError(st.status());
+  const bool withEffects = flags.getBool("effects");
   std::map<std::string, EffectCounts> effects;
-  if (flags.getBool("effects")) {
+  if (withEffects) {
     auto counted = countEffects(**j);
     if (!counted) return openError(counted.status());
     effects = std::move(*counted);
@@ -142,7 +139,7 @@ int runStats(const Args& args) {
     nlohmann::json out = {{"journal", dir},        {"records", st->records},   {"objects", st->objects},
                           {"tenants", st->tenants}, {"bytes", st->bytes},       {"diskBytes", st->diskBytes},
                           {"firstSeq", st->firstSeq}, {"lastSeq", st->lastSeq}, {"nextSeq", (*j)->nextSeq()}};
-    if (flags.getBool("effects")) {
+    if (withEffects) {
       out["effects"] = nlohmann::json::object();
       for (const auto& [command, c] : effects)
         out["effects"][command] = {{"requested", c.requested}, {"objects", c.perObject.size()},
@@ -157,13 +154,14 @@ int runStats(const Args& args) {
               static_cast<unsigned long long>(st->firstSeq), static_cast<unsigned long long>(st->lastSeq),
               static_cast<unsigned long long>(st->objects), static_cast<unsigned long long>(st->tenants),
               static_cast<unsigned long long>(st->bytes), static_cast<unsigned long long>(st->diskBytes));
-  if (flags.getBool("effects")) std::printf("effects requested, by command:\n");
+  if (withEffects) std::printf("effects requested, by command:\n");
   for (const auto& [command, c] : effects) {
     std::string outcomes;
     for (const auto& [outcome, n] : c.outcomes) outcomes += (outcomes.empty() ? "" : ", ") + outcome + " " + std::to_string(n);
     std::printf("  %-26s %8llu on %llu object%s, at most %llu on one; completed: %s\n", command.c_str(),
                 static_cast<unsigned long long>(c.requested), static_cast<unsigned long long>(c.perObject.size()),
-                c.perObject.size() == 1 ? "" : "s", static_cast<unsigned long long>(mostOnOneObject(c)), outcomes.empty() ? "none" : outcomes.c_str());
+                c.perObject.size() == 1 ? "" : "s", static_cast<unsigned long long>(mostOnOneObject(c)),
+                outcomes.empty() ? "none" : outcomes.c_str());
   }
   return 0;
 }

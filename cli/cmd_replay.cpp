@@ -80,10 +80,6 @@ int report(const Replayer& r, double seconds, bool asJson, const TapeReport& tap
   return 1;
 }
 
-Result<std::unique_ptr<journal::Journal>> openJournal(const std::string& dir) {
-  return journal::Journal::openForReading(dir);
-}
-
 void defineFlags(Flags& flags) {
   flags.addString("journal", "the journal directory");
   flags.addString("bundle", "a repro bundle or archive file (instead of --journal)");
@@ -187,7 +183,7 @@ int run(const Flags& flags) {
   std::unique_ptr<journal::Journal> j;
   std::vector<journal::Record> records;
   if (!dir.empty()) {
-    auto opened = openJournal(dir);
+    auto opened = journal::Journal::openForReading(dir);
     if (!opened) return fail(opened.status().message());
     j = std::move(*opened);
   } else {

@@ -1,7 +1,6 @@
 #include "runtime/effects.h"
 
 #include <list>
-
 #include <map>
 
 #include "adapters/k8s/curl_transport.h"

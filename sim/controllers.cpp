@@ -10,6 +10,7 @@ using nlohmann::json;
 namespace {
 
 const char* kProviderGroup = "clusters.openmcp.cloud";
+const std::string kProviderApi = std::string("/apis/") + kProviderGroup + "/v1alpha1";
 
 }  // namespace
 
@@ -44,7 +45,7 @@ json permissiveCrd(const std::string& group, const std::string& version, const s
 namespace {
 
 std::string objectPath(const std::string& plural, const json& obj) {
-  return std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" + obj["metadata"].value("namespace", "") +
+  return kProviderApi + "/namespaces/" + obj["metadata"].value("namespace", "") +
          "/" + plural + "/" + obj["metadata"].value("name", "");
 }
 
@@ -167,15 +168,10 @@ bool Controllers::reconcileWholeCluster(Cluster& cluster) {
   Cluster* onboarding = host_.findCluster(onboarding_);
   Cluster* platform = host_.findCluster(platform_);
   if (!platform || (cluster.name() != platform_ && cluster.name() != onboarding_)) return settled;
-  const std::string providerApi = std::string("/apis/") + kProviderGroup + "/v1alpha1";
-  if (onboarding) {
-    settled = forEach(*onboarding, "/apis/core.openmcp.cloud/v2alpha1/managedcontrolplanes",
-                      [&](const json& mcp) { return reconcileMcp(*onboarding, *platform, mcp); }) && settled;
-    settled = sweepOrphanClusterRequests(*onboarding, *platform) && settled;
-  }
-  settled = forEach(*platform, providerApi + "/clusterrequests",
+  if (onboarding) settled = reconcileMcps(*onboarding, *platform) && settled;
+  settled = forEach(*platform, kProviderApi + "/clusterrequests",
                     [&](const json& cr) { return reconcileClusterRequest(*platform, cr); }) && settled;
-  settled = forEach(*platform, providerApi + "/accessrequests",
+  settled = forEach(*platform, kProviderApi + "/accessrequests",
                     [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) && settled;
   return settled;
 }
@@ -191,24 +187,23 @@ bool Controllers::reconcileOne(const Change& c) {
   Cluster* onboarding = host_.findCluster(onboarding_);
   Cluster* platform = host_.findCluster(platform_);
   if (!platform) return true;
-  const std::string providerApi = std::string("/apis/") + kProviderGroup + "/v1alpha1";
   if (c.cluster == onboarding_ && onboarding && c.resource == "managedcontrolplanes") {
-    if (c.name.empty()) return reconcileWholeCluster(*onboarding);
+    if (c.name.empty()) return reconcileMcps(*onboarding, *platform);
     return mcpChanged(*onboarding, *platform, c.ns, c.name);
   }
   if (c.cluster != platform_) return true;
   if (c.resource == "clusterrequests") {
     // The cluster provider's part, then what follows from the request's phase: its MCP's
     // status and the AccessRequests waiting for it (in the same namespace).
-    return forEach(*platform, path(providerApi), [&](const json& cr) {
+    return forEach(*platform, path(kProviderApi), [&](const json& cr) {
       bool settled = reconcileClusterRequest(*platform, cr);
       if (onboarding) settled = reconcileMcpOf(*onboarding, *platform, cr) && settled;
-      return forEach(*platform, collectionPath(providerApi, "accessrequests", cr["metadata"].value("namespace", "")),
+      return forEach(*platform, collectionPath(kProviderApi, "accessrequests", cr["metadata"].value("namespace", "")),
                      [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) && settled;
     });
   }
   if (c.resource == "accessrequests")
-    return forEach(*platform, path(providerApi), [&](const json& ar) { return reconcileAccessRequest(*platform, ar); });
+    return forEach(*platform, path(kProviderApi), [&](const json& ar) { return reconcileAccessRequest(*platform, ar); });
   return true;
 }
 
@@ -267,7 +262,7 @@ bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
   std::string cluster;
   if (spec.contains("requestRef") && spec["requestRef"].is_object()) {
     const json& ref = spec["requestRef"];
-    ApiResponse cr = callCluster(platform, "GET", std::string("/apis/") + kProviderGroup + "/v1alpha1/namespaces/" +
+    ApiResponse cr = callCluster(platform, "GET", kProviderApi + "/namespaces/" +
                                                ref.value("namespace", ns) + "/clusterrequests/" + ref.value("name", ""));
     if (cr.code != 200 || statusString(cr.body, "phase") != "Ready") return true;
     cluster = cr.body["status"]["cluster"].value("name", "");

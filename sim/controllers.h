@@ -75,7 +75,8 @@ class Controllers {
   bool reconcileMcp(Cluster& onboarding, Cluster& platform, const nlohmann::json& mcp);
   bool reconcileMcpOf(Cluster& onboarding, Cluster& platform, const nlohmann::json& clusterRequest);
   bool mcpChanged(Cluster& onboarding, Cluster& platform, const std::string& ns, const std::string& name);
-  bool sweepOrphanClusterRequests(Cluster& onboarding, Cluster& platform);
+  bool reconcileMcps(Cluster& onboarding, Cluster& platform);
+  bool sweepOrphanClusterRequests(Cluster& platform, const std::set<std::string>& liveMcps);
   std::string clusterFor(const nlohmann::json& clusterRequest);
 
   ClusterHost& host_;

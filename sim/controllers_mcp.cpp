@@ -24,6 +24,10 @@ const char* kLabelMcpNamespace = "core.openmcp.cloud/mcp-namespace";
 
 std::string mcpKey(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
+std::string mcpPath(const std::string& ns, const std::string& name) {
+  return std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name;
+}
+
 std::string clusterRequestPath(const std::string& ns, const std::string& name = "") {
   return std::string(kClusterRequestsPath) + "/namespaces/" + ns + "/clusterrequests" + (name.empty() ? "" : "/" + name);
 }
@@ -62,6 +66,23 @@ bool ensureExists(Cluster& c, const std::string& collection, const json& body) {
   return r.code == 201 || r.code == 409;
 }
 
+// The MCP a labelled ClusterRequest serves ("<ns>/<name>"), or "" when it is not labelled
+// or already being deleted.
+std::string ownerOf(const json& clusterRequest) {
+  const json labels = clusterRequest["metadata"].value("labels", json::object());
+  if (!labels.is_object() || !labels.contains(kLabelMcpName) || clusterRequest["metadata"].contains("deletionTimestamp"))
+    return "";
+  return mcpKey(labels.value(kLabelMcpNamespace, ""), labels.value(kLabelMcpName, ""));
+}
+
+// Deletes the ClusterRequest of an MCP that is gone.
+bool deleteOrphan(Cluster& platform, const json& clusterRequest) {
+  const json& meta = clusterRequest["metadata"];
+  ApiResponse r = callCluster(platform, "DELETE", clusterRequestPath(meta.value("namespace", ""), meta.value("name", "")));
+  log::info("sim: ManagedControlPlane gone, ClusterRequest deleted", {{"mcp", ownerOf(clusterRequest)}, {"code", r.code}});
+  return r.code == 200 || r.code == 202 || r.code == 404;
+}
+
 }  // namespace
 
 void Controllers::installMcpCrd(const std::string& onboarding) {
@@ -79,30 +100,20 @@ void Controllers::installMcpCrd(const std::string& onboarding) {
 
 // A change to MCP <ns>/<name>: reconcile it, or, when it is gone, delete its ClusterRequest.
 bool Controllers::mcpChanged(Cluster& onboarding, Cluster& platform, const std::string& ns, const std::string& name) {
-  ApiResponse mcp = callCluster(onboarding, "GET", std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name);
-  if (mcp.code == 200) return mcp.body["metadata"].contains("deletionTimestamp") || reconcileMcp(onboarding, platform, mcp.body);
+  ApiResponse mcp = callCluster(onboarding, "GET", mcpPath(ns, name));
+  if (mcp.code == 200) return reconcileMcp(onboarding, platform, mcp.body);
   if (mcp.code != 404) return false;
   ApiResponse cr = callCluster(platform, "GET", clusterRequestPath(k8s::mcpNamespace(ns, name), name));
   if (cr.code == 404) return true;
   if (cr.code != 200) return false;
-  const json labels = cr.body["metadata"].value("labels", json::object());
-  if (!labels.is_object() || labels.value(kLabelMcpName, "") != name || labels.value(kLabelMcpNamespace, "") != ns ||
-      cr.body["metadata"].contains("deletionTimestamp"))
-    return true;
-  ApiResponse r = callCluster(platform, "DELETE", clusterRequestPath(k8s::mcpNamespace(ns, name), name));
-  log::info("sim: ManagedControlPlane gone, ClusterRequest deleted", {{"mcp", mcpKey(ns, name)}, {"code", r.code}});
-  return r.code == 200 || r.code == 202 || r.code == 404;
+  return ownerOf(cr.body) != mcpKey(ns, name) || deleteOrphan(platform, cr.body);
 }
 
 // A ClusterRequest changed: the MCP it serves (by its labels) follows its phase.
 bool Controllers::reconcileMcpOf(Cluster& onboarding, Cluster& platform, const json& clusterRequest) {
   const json labels = clusterRequest["metadata"].value("labels", json::object());
   if (!labels.is_object() || !labels.contains(kLabelMcpName)) return true;
-  std::string ns = labels.value(kLabelMcpNamespace, ""), name = labels.value(kLabelMcpName, "");
-  ApiResponse mcp = callCluster(onboarding, "GET", std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name);
-  if (mcp.code == 404) return mcpChanged(onboarding, platform, ns, name);
-  if (mcp.code != 200) return false;
-  return mcp.body["metadata"].contains("deletionTimestamp") || reconcileMcp(onboarding, platform, mcp.body);
+  return mcpChanged(onboarding, platform, labels.value(kLabelMcpNamespace, ""), labels.value(kLabelMcpName, ""));
 }
 
 bool Controllers::reconcileMcp(Cluster& onboarding, Cluster& platform, const json& mcp) {
@@ -128,21 +139,33 @@ bool Controllers::reconcileMcp(Cluster& onboarding, Cluster& platform, const jso
   json status = desiredStatus(mcp, cr.code == 200 ? cr.body : json(), previous);
   if (previous == status) return true;
   json body = {{"metadata", {{"name", name}, {"resourceVersion", meta["resourceVersion"]}}}, {"status", status}};
-  ApiResponse w = callCluster(onboarding, "PUT", std::string(kMcpPath) + "/namespaces/" + ns + "/managedcontrolplanes/" + name + "/status", body);
+  ApiResponse w = callCluster(onboarding, "PUT", mcpPath(ns, name) + "/status", body);
   return w.code == 200;  // a conflict with a user's write: retry soon
 }
 
-// Full pass: a labelled ClusterRequest whose MCP is gone is deleted.
-bool Controllers::sweepOrphanClusterRequests(Cluster& onboarding, Cluster& platform) {
+// Full pass: a labelled ClusterRequest whose MCP is not in `liveMcps` is deleted.
+bool Controllers::sweepOrphanClusterRequests(Cluster& platform, const std::set<std::string>& liveMcps) {
   ApiResponse list = callCluster(platform, "GET", std::string(kClusterRequestsPath) + "/clusterrequests");
   if (list.code != 200) return false;
   bool settled = true;
   for (const auto& cr : list.body["items"]) {
-    const json labels = cr["metadata"].value("labels", json::object());
-    if (!labels.is_object() || !labels.contains(kLabelMcpName) || cr["metadata"].contains("deletionTimestamp")) continue;
-    settled = mcpChanged(onboarding, platform, labels.value(kLabelMcpNamespace, ""), labels.value(kLabelMcpName, "")) && settled;
+    std::string owner = ownerOf(cr);
+    if (!owner.empty() && !liveMcps.count(owner)) settled = deleteOrphan(platform, cr) && settled;
   }
   return settled;
+}
+
+// Full pass over the MCPs: each one reconciled, then the ClusterRequests of those gone.
+bool Controllers::reconcileMcps(Cluster& onboarding, Cluster& platform) {
+  ApiResponse list = callCluster(onboarding, "GET", std::string(kMcpPath) + "/managedcontrolplanes");
+  if (list.code != 200) return false;
+  bool settled = true;
+  std::set<std::string> live;
+  for (const auto& mcp : list.body["items"]) {
+    live.insert(mcpKey(mcp["metadata"].value("namespace", ""), mcp["metadata"].value("name", "")));
+    settled = reconcileMcp(onboarding, platform, mcp) && settled;
+  }
+  return sweepOrphanClusterRequests(platform, live) && settled;
 }
 
 }  // namespace spr::sim

@@ -185,8 +185,7 @@ int run(int n, int qps) {
   // server more than the operator does at 10,000 objects).
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<Clock::time_point> created(n);
-  std::vector<bool> wasCreated(n, false);
+  std::vector<Clock::time_point> created(n);  // epoch = not created yet
   std::vector<double> toReady(n, -1);
   int ready = 0;
   auto onboardingConfig = k8s::parseKubeconfig(world->sim->kubeconfigYaml(), "onboarding", "bench");
@@ -201,7 +200,7 @@ int run(int n, int qps) {
     if (name.rfind("mcp-", 0) != 0) return;
     int i = std::atoi(name.c_str() + 4);
     std::lock_guard<std::mutex> lock(mu);
-    if (i < 0 || i >= n || !wasCreated[i] || toReady[i] >= 0) return;
+    if (i < 0 || i >= n || created[i] == Clock::time_point{} || toReady[i] >= 0) return;
     toReady[i] = std::chrono::duration<double, std::milli>(Clock::now() - created[i]).count();
     ++ready;
     cv.notify_all();
@@ -216,7 +215,6 @@ int run(int n, int qps) {
     {
       std::lock_guard<std::mutex> lock(mu);
       created[i] = Clock::now();
-      wasCreated[i] = true;
     }
     if (s.isOk()) s = cli::createIfMissing(*world->onboarding.client, kinds.api, ns, req);
     if (!s.isOk()) std::fprintf(stderr, "e2e_bench: creating %s/%s: %s\n", ns.c_str(), name.c_str(), s.toString().c_str());

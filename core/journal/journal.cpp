@@ -215,6 +215,7 @@ Journal::Impl::~Impl() {
 }
 
 Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 Result<std::unique_ptr<Journal>> Journal::openForReading(const std::string& dir) {
   Options options;
   options.createIfMissing = false;
