@@ -16,9 +16,7 @@
 #include "replay/record_json.h"
 #include "replay/replay_run.h"
 #include "replay/timeline.h"
-#ifdef SPR_HAVE_TAPE_REPLAY
 #include "replay/tape_checker.h"
-#endif
 
 namespace spr::cli {
 namespace {
@@ -147,7 +145,6 @@ TapeReport setUpTapes(const Flags& flags, const journal::Journal* j, const std::
     t.why = "--no-tapes";
     return t;
   }
-#ifdef SPR_HAVE_TAPE_REPLAY
   auto id = firstApiObject(j, records);
   if (!id) {
     t.why = "no API object in the input";
@@ -160,12 +157,6 @@ TapeReport setUpTapes(const Flags& flags, const journal::Journal* j, const std::
   }
   *checker = std::make_unique<replay::TapeEffectChecker>(std::move(*provider), flags.getString("provider-name"));
   t.enabled = true;
-#else
-  (void)j;
-  (void)records;
-  (void)checker;
-  t.why = "this build has no runtime (spr_runtime) to re-run them";
-#endif
   return t;
 }
 

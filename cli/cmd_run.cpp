@@ -4,7 +4,6 @@
 // fatal error (exit 1). Exit 2 for bad flags.
 #include <pthread.h>
 
-#ifdef SPR_HAVE_RUNTIME
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -122,20 +121,3 @@ int cmdRun(const Args& args) {
 }
 
 }  // namespace spr::cli
-#else  // built without the cluster-facing runtime (adapters/k8s not in, or not matching)
-
-#include <cstdio>
-
-#include "cli/commands.h"
-
-namespace spr::cli {
-
-int cmdRun(const Args&) {
-  std::fprintf(stderr,
-               "spr run: this build has no operator runtime (spr_runtime needs the adapters/k8s client; see the "
-               "cmake warning)\n");
-  return 1;
-}
-
-}  // namespace spr::cli
-#endif

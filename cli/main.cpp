@@ -15,30 +15,14 @@ struct Command {
 };
 
 const Command kCommands[] = {
-#ifdef SPR_HAVE_CMD_RUN
     {"run", spr::cli::cmdRun, "run the service-provider operator against clusters"},
-#endif
-#ifdef SPR_HAVE_CMD_INIT
     {"init", spr::cli::cmdInit, "install the provider's CRDs (openmcp-operator init job)"},
-#endif
-#ifdef SPR_HAVE_CMD_DEMO
     {"demo", spr::cli::cmdDemo, "run the whole product on this machine, with sample requests"},
-#endif
-#ifdef SPR_HAVE_CMD_SIM
     {"sim", spr::cli::cmdSim, "serve local Kubernetes API clusters (onboarding, platform, ...)"},
-#endif
-#ifdef SPR_HAVE_CMD_VALIDATE
     {"validate", spr::cli::cmdValidate, "run the service-provider validation flow"},
-#endif
-#ifdef SPR_HAVE_CMD_REPLAY
     {"replay", spr::cli::cmdReplay, "replay a journal through this build, with no cluster"},
-#endif
-#ifdef SPR_HAVE_CMD_AUDIT
     {"audit", spr::cli::cmdAudit, "show one tenant's lifecycle history, verified"},
-#endif
-#ifdef SPR_HAVE_CMD_JOURNAL
     {"journal", spr::cli::cmdJournal, "inspect a journal: verify, stats, export, compact"},
-#endif
 };
 
 void printHelp(std::FILE* out) {
