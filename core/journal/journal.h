@@ -58,6 +58,17 @@ struct Stats {
   uint64_t firstSeq = 0, lastSeq = 0;  // 0 when empty
 };
 
+// What Journal::salvage carried from a damaged journal into a new one.
+struct SalvageReport {
+  uint64_t firstKept = 0, lastKept = 0;  // the salvaged chain; lastKept < firstKept: none
+  uint64_t originalFirst = 0, originalLast = 0;  // the damaged journal's chain, as far as known
+  bool lastKnown = true;  // false: its metadata naming the last sequence was lost too
+  // Inclusive ranges of the original's sequences not in the salvaged chain, and among
+  // them those still readable (intact in the backup, but cut off by a gap or bad record).
+  std::vector<std::pair<uint64_t, uint64_t>> lost, readableButCutOff;
+  uint64_t states = 0, metaKeys = 0;  // folded states and runtime meta keys carried over
+};
+
 class Journal {
  public:
   // Opens (or with createIfMissing creates) the journal in `dir`. Fails with kNotFound
@@ -68,6 +79,11 @@ class Journal {
   // An existing journal, read-only (works beside a running writer): what the inspecting
   // commands (verify, stats, replay, audit, export) open.
   [[nodiscard]] static Result<std::unique_ptr<Journal>> openForReading(const std::string& dir);
+  // `spr journal repair`: runs RocksDB's repair on `scratchCopy` (a copy of a damaged
+  // journal, which it rewrites), then creates a new journal at `target` holding, byte for
+  // byte, the newest unbroken piece of the original chain (like a compacted journal), its
+  // indexes rebuilt, and the surviving states and meta. REQUIRES: `target` holds no journal.
+  [[nodiscard]] static Result<SalvageReport> salvage(const std::string& scratchCopy, const std::string& target);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
