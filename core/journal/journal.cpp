@@ -13,6 +13,7 @@
 #include "common/killpoint.h"
 #include "core/journal/journal_impl.h"
 #include "core/journal/journal_open.h"
+#include "core/journal/journal_space.h"
 
 namespace spr::journal {
 namespace {
@@ -37,6 +38,11 @@ rocksdb::Options dbOptions(const Options& options) {
   // A kill -9 can only cut the WAL's last record short; damage anywhere else fails the
   // open instead of silently dropping every later write (kPointInTimeRecovery would).
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // No automatic resume after a background error (see journal_space.cpp), and no WAL
+  // preallocation: the space the journal takes is the space its data takes, which the
+  // free-space guard can reason about.
+  o.max_bgerror_resume_count = 0;
+  o.allow_fallocate = false;
   if (options.env != nullptr) o.env = options.env;
   return o;
 }
@@ -66,6 +72,11 @@ Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool f
   for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
   rocksdb::Options o = dbOptions(impl.options);
+  if (forWriting) {
+    SPR_RETURN_IF_ERROR(checkSpaceToOpen(impl.dir, impl.reserveBytes));
+    if (!impl.listener) impl.listener = makeErrorListener(&impl);
+    o.listeners.push_back(impl.listener);
+  }
   rocksdb::Status s = forWriting ? rocksdb::DB::Open(o, impl.dir, descriptors, &impl.handles, &raw)
                                  : rocksdb::DB::OpenForReadOnly(inspectOptions(o), impl.dir, descriptors,
                                                                 &impl.handles, &raw);
@@ -74,6 +85,11 @@ Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool f
                                           "); stop it first, or open the journal read-only");
   }
   if (!s.ok() && !forWriting) return damaged(impl.dir, "RocksDB cannot read it (" + s.ToString() + ")");
+  if (!s.ok() && s.IsNoSpace()) {
+    return Status(Code::kUnavailable, "journal " + impl.dir + " cannot be opened for writing: its disk is full (" +
+                                          s.ToString() + "); every synced record is intact: free space or grow "
+                                          "the volume, then start again");
+  }
   if (!s.ok()) {
     Code code = s.IsIOError() ? Code::kIoError : (s.IsCorruption() ? Code::kCorruption : Code::kInvalidArgument);
     return Status(code, "cannot open journal " + impl.dir + ": " + s.ToString());
@@ -211,6 +227,13 @@ bool indexedByTenant(const Record& r) { return !r.tenant.empty(); }
 
 Journal::Impl::~Impl() {
   if (!db) return;
+  if (rocksdbFailed || background->noSpace) {
+    // Closing would flush the WAL writer that failed, which Debian's librocksdb (assertions
+    // on) answers with SIGABRT. Nothing more can be written anyway: leave the database to
+    // the process's exit; every synced append is already on disk.
+    (void)db.release();
+    return;
+  }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   db->Close().PermitUncheckedError();
 }
@@ -258,6 +281,8 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Opt
   impl->dir = dir;
   impl->options = options;
   const bool create = options.createIfMissing && !options.readOnly;
+  impl->reserveBytes = reserveFor(std::filesystem::exists(dir) ? dir : std::filesystem::path(dir).parent_path().string(),
+                                  options.reserveBytes);
   auto scan = scanDir(dir);
   if (!scan) return scan.status();
   bool fresh = false;
@@ -337,9 +362,12 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
 Status commit(Journal::Impl& im, rocksdb::WriteBatch& wb, Sync sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync == Sync::kSync;
-  rocksdb::Status s = im.failNextWrite.exchange(false) ? rocksdb::Status::IOError("injected write failure (test hook)")
-                                                       : im.db->Write(wo, &wb);
+  const bool injected = im.failNextWrite.exchange(false);
+  rocksdb::Status s = injected ? rocksdb::Status::IOError("injected write failure (test hook)") : im.db->Write(wo, &wb);
   if (s.ok()) return Status::ok();
+  // A write that failed for space leaves RocksDB's WAL writer in a state that closing it
+  // turns into SIGABRT (Debian's librocksdb, assertions on): such a database is never closed.
+  if (!injected && s.IsNoSpace()) im.rocksdbFailed = true;
   im.poisonReason = "journal " + im.dir + " is poisoned after an earlier write failure (" + s.ToString() +
                     "); nothing more is appended: fix the disk and restart the operator";
   im.poisoned = true;
@@ -352,6 +380,12 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   Impl& im = *impl_;
   std::lock_guard<std::mutex> lock(im.mu);
   if (im.options.readOnly) return Status(Code::kInvalidArgument, "journal " + im.dir + " is open read-only");
+  if (im.background->failed && !im.poisoned) {
+    std::lock_guard<std::mutex> bg(im.background->mu);
+    im.poisonReason = "journal " + im.dir + " is poisoned after a failed background write (" + im.background->error +
+                      "); nothing more is appended: fix the disk and restart the operator";
+    im.poisoned = true;
+  }
   if (im.poisoned) return Status(Code::kIoError, im.poisonReason);
   rocksdb::WriteBatch wb;
   uint64_t seq = im.nextSeq;
@@ -364,6 +398,7 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   for (const auto& [key, value] : batch.meta) wb.Put(im.meta, kMetaUserPrefix + key, value);
   wb.Put(im.meta, kMetaLastSeq, be64(seq - 1));
   wb.Put(im.meta, kMetaHead, head);
+  SPR_RETURN_IF_ERROR(checkSpace(im, wb.GetDataSize()));
   killPoint("journal.append.before_write");
   SPR_RETURN_IF_ERROR(commit(im, wb, batch.sync));
   killPoint("journal.append.after_write");

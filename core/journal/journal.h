@@ -30,6 +30,20 @@ struct Options {
   rocksdb::Env* env = nullptr;    // for fault injection in tests; must outlive the Journal
   // Wall clock for records appended with wallUnixNanos==0; empty means the system clock.
   std::function<int64_t()> nowUnixNanos;
+  // Free bytes kept on the journal's filesystem: appends below it are refused (kUnavailable,
+  // not poisoning), so RocksDB's own flushes and compactions never meet a full disk.
+  // 0: an eighth of the filesystem, between 1 MiB and 256 MiB; kNoReserve: no guard (for
+  // tests that make RocksDB itself meet a full disk).
+  uint64_t reserveBytes = 0;
+  static constexpr uint64_t kNoReserve = UINT64_MAX;
+};
+
+// The free-space guard (Options::reserveBytes), for readiness and metrics.
+struct SpaceStatus {
+  uint64_t freeBytes = 0;      // on the journal's filesystem, now
+  uint64_t reserveBytes = 0;
+  uint64_t refusedAppends = 0;  // appends refused for space since open
+  bool refusing = false;        // the last append was refused for space
 };
 
 struct AppendBatch {
@@ -126,6 +140,8 @@ class Journal {
   uint64_t nextSeq() const;
   std::string chainHeadHex() const;
   bool poisoned() const;
+  // Reads the free space now (statvfs) and the guard's counters.
+  SpaceStatus space() const;
 
   // Test hook: the next write fails as if the disk had failed (poisons the journal).
   void failNextWriteForTesting();

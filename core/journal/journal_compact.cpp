@@ -47,6 +47,7 @@ Status Journal::dropBefore(uint64_t firstKeptSeq) {
   rocksdb::Status s = im.db->Write(wo, &wb);
   killPoint("journal.drop.after_write");
   if (!s.ok()) {
+    if (s.IsNoSpace()) im.rocksdbFailed = true;  // see commit() in journal.cpp
     im.poisonReason = "journal " + im.dir + " is poisoned after a failed drop (" + s.ToString() +
                       "); nothing more is appended: fix the disk and restart the operator";
     im.poisoned = true;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 
 #include <atomic>
 #include <memory>
@@ -58,6 +59,22 @@ struct Journal::Impl {
   std::string head;             // guarded by mu; hash of record nextSeq-1
   std::string poisonReason;     // guarded by mu
   std::atomic<bool> poisoned{false};
+  uint64_t reserveBytes = 0;                // set at open
+  std::atomic<uint64_t> refusedAppends{0};
+  std::atomic<bool> refusing{false};
+  // True once RocksDB failed a write for lack of space: the database must then never be
+  // closed (see ~Impl); it is left to the process's exit, so Options::env must outlive it.
+  std::atomic<bool> rocksdbFailed{false};
+  // Set by RocksDB's background-error listener (its own thread, maybe inside a Write under
+  // mu, so it takes only its own mutex); shared, since the listener may outlive the Impl.
+  struct Background {
+    std::atomic<bool> failed{false};
+    std::atomic<bool> noSpace{false};  // the failure was a full disk (see rocksdbFailed)
+    std::mutex mu;
+    std::string error;  // guarded by mu
+  };
+  std::shared_ptr<Background> background = std::make_shared<Background>();
+  std::shared_ptr<rocksdb::EventListener> listener;
   std::atomic<bool> failNextWrite{false};
 
   ~Impl();

@@ -1,8 +1,9 @@
-// journal_crash_writer DIR SEED [BATCHES [drop]]: appends synced batches of 1-4 records to
+// journal_crash_writer DIR SEED [BATCHES [drop|reserve=BYTES]]: appends synced batches of 1-4 records to
 // the journal in DIR (forever, or BATCHES of them), printing "open <nextSeq>" once and then
 // "ok <first> <last>" after each append returns; with "drop", every 8th batch also drops
 // the oldest records and compacts (the compaction path). crash_test kills it with SIGKILL
-// at random moments, or arms a kill point (SPR_KILL_POINT) that kills it.
+// at random moments, or arms a kill point (SPR_KILL_POINT) that kills it; disk_full_test
+// runs it on a small tmpfs (reserve=none lets RocksDB itself meet the full disk).
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,7 +43,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: journal_crash_writer DIR SEED [BATCHES [drop]]\n");
     return 2;
   }
-  auto journal = spr::journal::Journal::open(argv[1]);
+  spr::journal::Options options;
+  if (argc > 4 && std::string(argv[4]) == "reserve=none") {
+    options.reserveBytes = spr::journal::Options::kNoReserve;
+  } else if (argc > 4 && std::string(argv[4]).rfind("reserve=", 0) == 0) {
+    options.reserveBytes = std::stoull(argv[4] + 8);
+  }
+  auto journal = spr::journal::Journal::open(argv[1], options);
   if (!journal) {
     std::fprintf(stderr, "open: %s\n", journal.status().toString().c_str());
     return 3;
