@@ -43,6 +43,11 @@ rocksdb::Options dbOptions(const Options& options) {
   // free-space guard can reason about.
   o.max_bgerror_resume_count = 0;
   o.allow_fallocate = false;
+  // A bounded WAL: small memtables, and RocksDB flushes the column families that pin the
+  // oldest WAL once all WALs pass max_total_wal_size, so the WAL on disk stays within a
+  // small multiple of the memtables and a read-only open replays little (schema/JOURNAL.md).
+  o.write_buffer_size = kWriteBufferBytes;
+  o.max_total_wal_size = kMaxTotalWalBytes;
   if (options.env != nullptr) o.env = options.env;
   return o;
 }
@@ -69,9 +74,9 @@ void closeDb(Journal::Impl& impl) {
 // Opens the database: read-only without writing a byte (inspecting), or for writing.
 Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool forWriting) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  rocksdb::DB* raw = nullptr;
   rocksdb::Options o = dbOptions(impl.options);
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions(o));
+  rocksdb::DB* raw = nullptr;
   if (forWriting) {
     SPR_RETURN_IF_ERROR(checkSpaceToOpen(impl.dir, impl.reserveBytes));
     if (!impl.listener) impl.listener = makeErrorListener(&impl);
@@ -234,6 +239,11 @@ Journal::Impl::~Impl() {
     (void)db.release();
     return;
   }
+  if (!options.readOnly && !poisoned) {
+    // A graceful stop leaves no WAL to replay: read-only commands then open at once.
+    rocksdb::FlushOptions fo;
+    db->Flush(fo, handles).PermitUncheckedError();
+  }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   db->Close().PermitUncheckedError();
 }
@@ -358,6 +368,20 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
   return Status::ok();
 }
 
+// Starts a flush of every column family (not waiting) when the last was long ago, so an
+// operator that appends slowly does not keep hours of records only in its WAL.
+// REQUIRES: im.mu held.
+void flushIfDue(Journal::Impl& im) {
+  const auto now = std::chrono::steady_clock::now();
+  if (im.lastFlush == std::chrono::steady_clock::time_point{}) im.lastFlush = now;
+  if (now - im.lastFlush < kPeriodicFlush) return;
+  im.lastFlush = now;
+  rocksdb::FlushOptions fo;
+  fo.wait = false;
+  fo.allow_write_stall = true;
+  im.db->Flush(fo, im.handles).PermitUncheckedError();
+}
+
 // Writes `wb`; a failure poisons the journal for good. REQUIRES: im.mu held.
 Status commit(Journal::Impl& im, rocksdb::WriteBatch& wb, Sync sync) {
   rocksdb::WriteOptions wo;
@@ -404,6 +428,7 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   killPoint("journal.append.after_write");
   im.nextSeq = seq;
   im.head = head;
+  flushIfDue(im);
   return seqs;
 }
 
