@@ -17,6 +17,8 @@ namespace spr::cli {
 // In journal_export.cpp (built with spr_replay).
 int journalExport(const Args& args);
 int journalCompact(const Args& args);
+// In journal_repair.cpp.
+int journalRepair(const Args& args);
 
 namespace {
 
@@ -172,6 +174,7 @@ const Subcommand kSubcommands[] = {
     {"stats", runStats, "records, objects, tenants and bytes"},
     {"export", journalExport, "write a repro bundle of one object or tenant"},
     {"compact", journalCompact, "move old history into an archive, keep snapshots"},
+    {"repair", journalRepair, "keep a damaged journal in a backup, salvage it, name what was lost"},
 };
 
 void printHelp(std::FILE* out) {

@@ -49,6 +49,10 @@ class OperatorImpl : public Operator {
   ReconcilerDeps reconcilerDeps();
   void startLeaderElection();
   void stopWith(const Status& status);
+  // After the journal refused an append for lack of space: alive but not ready, until the
+  // space is back (then wait() returns so a restart resumes from the journal) or a stop.
+  [[nodiscard]] Status waitForSpace();
+  std::string journalSpaceMetrics() const;
   void workerLoop();
   bool ready() const;
   std::string journaledRv(const std::string& cluster, const k8s::GroupVersionResource& gvr) const {
@@ -77,6 +81,8 @@ class OperatorImpl : public Operator {
   std::condition_variable cv_;
   bool started_ = false;  // guarded by mu_
   bool stopped_ = false;  // guarded by mu_
+  bool stopRequested_ = false;               // guarded by mu_: requestStop() was called
+  std::atomic<bool> waitingForSpace_{false};
   bool joined_ = false;   // guarded by mu_
   Status stopStatus_;     // guarded by mu_
 };
@@ -96,7 +102,7 @@ Status OperatorImpl::start() {
   metrics_.setGaugeSource([this] {
     return "# TYPE workqueue_depth gauge\nworkqueue_depth{name=\"" + options_.providerName + "\"} " +
            std::to_string(queue_.depth()) + "\n# TYPE workqueue_adds_total counter\nworkqueue_adds_total{name=\"" +
-           options_.providerName + "\"} " + std::to_string(queue_.adds()) + "\n";
+           options_.providerName + "\"} " + std::to_string(queue_.adds()) + "\n" + journalSpaceMetrics();
   });
   executor_ = std::make_unique<EffectExecutor>(EffectExecutor::Config{
       options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get(),
@@ -193,7 +199,16 @@ Status OperatorImpl::startActing() {
   return Status();
 }
 
+std::string OperatorImpl::journalSpaceMetrics() const {
+  journal::SpaceStatus st = journal_->space();
+  return "# TYPE spr_journal_free_bytes gauge\nspr_journal_free_bytes " + std::to_string(st.freeBytes) +
+         "\n# TYPE spr_journal_reserve_bytes gauge\nspr_journal_reserve_bytes " + std::to_string(st.reserveBytes) +
+         "\n# TYPE spr_journal_appends_refused_total counter\nspr_journal_appends_refused_total " +
+         std::to_string(st.refusedAppends) + "\n";
+}
+
 bool OperatorImpl::ready() const {
+  if (waitingForSpace_) return false;
   if (leader_ && !leader_->leading()) return false;
   return watchesStarted_ && configWatch_->synced() && apiWatch_->synced();
 }
@@ -213,9 +228,16 @@ Status OperatorImpl::startEndpoints() {
     healthHttp_ = std::make_unique<HttpEndpoint>();
     healthHttp_->handle("/healthz", [this] {
       std::lock_guard<std::mutex> lock(mu_);
-      return stopped_ ? std::make_pair(500, std::string("stopped\n")) : std::make_pair(200, std::string("ok\n"));
+      const bool alive = !stopped_ || waitingForSpace_;  // waiting for disk space is not dead
+      return alive ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, std::string("stopped\n"));
     });
     healthHttp_->handle("/readyz", [this] {
+      if (waitingForSpace_) {
+        journal::SpaceStatus st = journal_->space();
+        return std::make_pair(500, "not ready: journal " + options_.journalDir + " has " + std::to_string(st.freeBytes) +
+                                       " bytes free, below its reserve of " + std::to_string(st.reserveBytes) +
+                                       " bytes; appends are refused: free space or grow the volume\n");
+      }
       return ready() ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, std::string("not ready\n"));
     });
     SPR_RETURN_IF_ERROR(healthHttp_->start(options_.healthProbeBindAddress));
@@ -246,7 +268,32 @@ void OperatorImpl::stopWith(const Status& status) {
   cv_.notify_all();
 }
 
-void OperatorImpl::requestStop() { stopWith(Status()); }
+void OperatorImpl::requestStop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopRequested_ = true;
+  }
+  cv_.notify_all();
+  stopWith(Status());
+}
+
+Status OperatorImpl::waitForSpace() {
+  waitingForSpace_ = true;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopRequested_) {
+    journal::SpaceStatus st = journal_->space();
+    if (st.freeBytes >= st.reserveBytes + st.reserveBytes / 4) {  // a margin, so it does not flap
+      waitingForSpace_ = false;
+      log::info("journal has space again; exiting so that a restart resumes from the journal",
+                {{"journal", options_.journalDir}, {"freeBytes", st.freeBytes}});
+      return Status(Code::kUnavailable, "journal " + options_.journalDir + " has space again (" +
+                                            std::to_string(st.freeBytes) + " bytes free): restart spr run to resume");
+    }
+    cv_.wait_for(lock, std::chrono::seconds(1));
+  }
+  waitingForSpace_ = false;
+  return Status(Code::kUnavailable, "stopped while the journal " + options_.journalDir + " was short of space");
+}
 
 Status OperatorImpl::wait() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -260,9 +307,12 @@ Status OperatorImpl::wait() {
   for (auto& w : workers_) w.join();  // in-flight effects finish and are journaled
   timers_.stop();
   if (leader_) leader_->release();
+  const bool spaceRefused = journal_ && journal_->space().refusing && !journal_->poisoned();
+  Status afterSpace = spaceRefused ? waitForSpace() : Status();
   if (metricsHttp_) metricsHttp_->stop();
   if (healthHttp_) healthHttp_->stop();
   lock.lock();
+  if (spaceRefused) stopStatus_ = afterSpace;
   log::info("operator stopped", {{"status", stopStatus_.toString()}});
   return stopStatus_;
 }

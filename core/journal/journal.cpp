@@ -10,7 +10,10 @@
 #include <set>
 
 #include "core/journal/codec.h"
+#include "common/killpoint.h"
 #include "core/journal/journal_impl.h"
+#include "core/journal/journal_open.h"
+#include "core/journal/journal_space.h"
 
 namespace spr::journal {
 namespace {
@@ -31,84 +34,25 @@ rocksdb::Options dbOptions(const Options& options) {
   o.create_missing_column_families = o.create_if_missing;
   o.keep_log_file_num = 3;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  o.paranoid_checks = true;
+  // A kill -9 can only cut the WAL's last record short; damage anywhere else fails the
+  // open instead of silently dropping every later write (kPointInTimeRecovery would).
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // No automatic resume after a background error (see journal_space.cpp), and no WAL
+  // preallocation: the space the journal takes is the space its data takes, which the
+  // free-space guard can reason about.
+  o.max_bgerror_resume_count = 0;
+  o.allow_fallocate = false;
+  // A bounded WAL: small memtables, and RocksDB flushes the column families that pin the
+  // oldest WAL once all WALs pass max_total_wal_size, so the WAL on disk stays within a
+  // small multiple of the memtables and a read-only open replays little (schema/JOURNAL.md).
+  o.write_buffer_size = kWriteBufferBytes;
+  o.max_total_wal_size = kMaxTotalWalBytes;
   if (options.env != nullptr) o.env = options.env;
   return o;
 }
 
-// True when `dir` is empty or holds only what RocksDB writes before CURRENT exists
-// (a create interrupted by a crash), so a journal may be created there.
-bool onlyAbandonedCreate(const std::string& dir, std::error_code& ec) {
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string n = it->path().filename().string();
-    auto startsWith = [&n](const char* p) { return n.rfind(p, 0) == 0; };
-    auto endsWith = [&n](const std::string& x) { return n.size() >= x.size() && n.compare(n.size() - x.size(), x.size(), x) == 0; };
-    if (!(n == "LOCK" || n == "IDENTITY" || startsWith("LOG") || startsWith("MANIFEST-") || startsWith("OPTIONS-") ||
-          endsWith(".log") || endsWith(".dbtmp"))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Checks that `dir` can hold a journal; sets *fresh when a new one is to be created.
-Status checkDir(const std::string& dir, const Options& options, bool* fresh) {
-  std::error_code ec;
-  auto st = fs::status(dir, ec);
-  bool create = options.createIfMissing && !options.readOnly;
-  if (!fs::exists(st)) {
-    if (!create) return Status(Code::kNotFound, "journal directory " + dir + " does not exist");
-    fs::create_directories(dir, ec);
-    if (ec) return Status(Code::kIoError, "cannot create journal directory " + dir + ": " + ec.message());
-    *fresh = true;
-    return Status::ok();
-  }
-  if (!fs::is_directory(st)) return Status(Code::kInvalidArgument, dir + " is not a directory");
-  if (fs::exists(fs::path(dir) / "CURRENT", ec)) return Status::ok();
-  bool empty = onlyAbandonedCreate(dir, ec);
-  if (ec) return Status(Code::kIoError, "cannot read journal directory " + dir + ": " + ec.message());
-  if (empty && create) {
-    *fresh = true;
-    return Status::ok();
-  }
-  return Status(Code::kInvalidArgument, dir + " is not an spr journal (no RocksDB database in it)");
-}
-
-// The column families to open: ours plus any others already in the database.
-Result<std::vector<std::string>> familiesToOpen(const std::string& dir, bool fresh, const Options& options) {
-  if (fresh) {
-    std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
-    names.insert(names.end(), kOwnFamilies.begin(), kOwnFamilies.end());
-    return names;
-  }
-  std::vector<std::string> names;
-  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(dbOptions(options), dir, &names);
-  if (!s.ok()) return Result<std::vector<std::string>>(Code::kIoError, "cannot read journal " + dir + ": " + s.ToString());
-  for (const auto& own : kOwnFamilies) {
-    if (std::find(names.begin(), names.end(), own) == names.end()) {
-      return Result<std::vector<std::string>>(
-          Code::kInvalidArgument, dir + " is a RocksDB database but not an spr journal (no spr metadata)");
-    }
-  }
-  return names;
-}
-
-Status openDb(Journal::Impl& impl, const std::vector<std::string>& names) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Options o = dbOptions(impl.options);
-  rocksdb::Status s = impl.options.readOnly
-                          ? rocksdb::DB::OpenForReadOnly(o, impl.dir, descriptors, &impl.handles, &raw)
-                          : rocksdb::DB::Open(o, impl.dir, descriptors, &impl.handles, &raw);
-  if (!s.ok() && s.ToString().find("lock") != std::string::npos) {
-    return Status(Code::kUnavailable, "journal " + impl.dir + " is in use by another process (" + s.ToString() +
-                                          "); stop it first, or open the journal read-only");
-  }
-  if (!s.ok()) {
-    Code code = s.IsIOError() ? Code::kIoError : (s.IsCorruption() ? Code::kCorruption : Code::kInvalidArgument);
-    return Status(code, "cannot open journal " + impl.dir + ": " + s.ToString());
-  }
-  impl.db.reset(raw);
+void assignHandles(Journal::Impl& impl, const std::vector<std::string>& names) {
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == kCfLog) impl.log = impl.handles[i];
     if (names[i] == kCfByObject) impl.byObject = impl.handles[i];
@@ -116,6 +60,47 @@ Status openDb(Journal::Impl& impl, const std::vector<std::string>& names) {
     if (names[i] == kCfState) impl.state = impl.handles[i];
     if (names[i] == kCfMeta) impl.meta = impl.handles[i];
   }
+}
+
+// Closes what openDb opened (after a read-only inspection, before the write-mode open).
+void closeDb(Journal::Impl& impl) {
+  for (auto* h : impl.handles) impl.db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  impl.handles.clear();
+  impl.db->Close().PermitUncheckedError();
+  impl.db.reset();
+  impl.log = impl.byObject = impl.byTenant = impl.state = impl.meta = nullptr;
+}
+
+// Opens the database: read-only without writing a byte (inspecting), or for writing.
+Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool forWriting) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  rocksdb::Options o = dbOptions(impl.options);
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions(o));
+  rocksdb::DB* raw = nullptr;
+  if (forWriting) {
+    SPR_RETURN_IF_ERROR(checkSpaceToOpen(impl.dir, impl.reserveBytes));
+    if (!impl.listener) impl.listener = makeErrorListener(&impl);
+    o.listeners.push_back(impl.listener);
+  }
+  rocksdb::Status s = forWriting ? rocksdb::DB::Open(o, impl.dir, descriptors, &impl.handles, &raw)
+                                 : rocksdb::DB::OpenForReadOnly(inspectOptions(o), impl.dir, descriptors,
+                                                                &impl.handles, &raw);
+  if (!s.ok() && s.ToString().find("lock") != std::string::npos) {
+    return Status(Code::kUnavailable, "journal " + impl.dir + " is in use by another process (" + s.ToString() +
+                                          "); stop it first, or open the journal read-only");
+  }
+  if (!s.ok() && !forWriting) return damaged(impl.dir, "RocksDB cannot read it (" + s.ToString() + ")");
+  if (!s.ok() && s.IsNoSpace()) {
+    return Status(Code::kUnavailable, "journal " + impl.dir + " cannot be opened for writing: its disk is full (" +
+                                          s.ToString() + "); every synced record is intact: free space or grow "
+                                          "the volume, then start again");
+  }
+  if (!s.ok()) {
+    Code code = s.IsIOError() ? Code::kIoError : (s.IsCorruption() ? Code::kCorruption : Code::kInvalidArgument);
+    return Status(code, "cannot open journal " + impl.dir + ": " + s.ToString());
+  }
+  impl.db.reset(raw);
+  assignHandles(impl, names);
   return Status::ok();
 }
 
@@ -142,15 +127,10 @@ bool neverInitialised(const Journal::Impl& impl) {
   return true;
 }
 
-Status checkSchemaVersion(Journal::Impl& impl, bool fresh) {
+Status checkSchemaVersion(Journal::Impl& impl) {
   auto version = impl.get(impl.meta, kMetaSchemaVersion);
   if (!version) return version.status();
-  if (!version->has_value()) {
-    if ((fresh || neverInitialised(impl)) && impl.options.createIfMissing && !impl.options.readOnly) {
-      return writeFreshMeta(impl);
-    }
-    return Status(Code::kInvalidArgument, impl.dir + " is not an spr journal (no spr metadata)");
-  }
+  if (!version->has_value()) return damaged(impl.dir, "its metadata has no schema version (no spr metadata)");
   unsigned long v = 0;
   try {
     v = std::stoul(**version);
@@ -162,6 +142,48 @@ Status checkSchemaVersion(Journal::Impl& impl, bool fresh) {
                                               std::to_string(v) + "; this build of spr reads schema versions up to " +
                                               std::to_string(kSchemaVersion) + "; use a newer spr");
   }
+  return Status::ok();
+}
+
+// Opens an existing database read-only, writing nothing, and checks it is a whole spr
+// journal. Sets *abandoned for a create a kill interrupted (no data in it to lose).
+Status inspect(Journal::Impl& impl, const DirScan& scan, std::vector<std::string>* names, bool* abandoned) {
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(inspectOptions(dbOptions(impl.options)), impl.dir, names);
+  if (!s.ok()) return damaged(impl.dir, "its MANIFEST cannot be read (" + s.ToString() + ")");
+  std::vector<std::string> missing;
+  for (const auto& own : kOwnFamilies) {
+    if (std::find(names->begin(), names->end(), own) == names->end()) missing.push_back(own);
+  }
+  const bool ours = scan.marker || scan.creating || missing.size() < kOwnFamilies.size();
+  if (!ours) {
+    return Status(Code::kInvalidArgument, impl.dir + " is a RocksDB database but not an spr journal (no spr metadata)");
+  }
+  if (!missing.empty() && !scan.marker && !scan.hasData()) {
+    *abandoned = true;
+    return Status::ok();
+  }
+  if (!missing.empty()) return damaged(impl.dir, "its MANIFEST lists no column family '" + missing.front() + "'");
+  SPR_RETURN_IF_ERROR(openDb(impl, *names, /*forWriting=*/false));
+  SPR_RETURN_IF_ERROR(checkUnreferencedTables(impl, scan));
+  auto version = impl.get(impl.meta, kMetaSchemaVersion);
+  if (!version) return version.status();
+  *abandoned = !version->has_value() && !scan.marker && scan.tables.empty() && neverInitialised(impl);
+  return Status::ok();
+}
+
+// Creates a journal in `impl.dir` (empty, or cleared of an abandoned create): a kill at
+// any point leaves either a directory that is created afresh next time, or a journal.
+Status createJournal(Journal::Impl& impl) {
+  SPR_RETURN_IF_ERROR(beginCreate(impl.dir));
+  killPoint("journal.create.begun");
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
+  names.insert(names.end(), kOwnFamilies.begin(), kOwnFamilies.end());
+  SPR_RETURN_IF_ERROR(openDb(impl, names, /*forWriting=*/true));
+  killPoint("journal.create.db_created");
+  SPR_RETURN_IF_ERROR(writeFreshMeta(impl));
+  killPoint("journal.create.meta_written");
+  SPR_RETURN_IF_ERROR(finishCreate(impl.dir));
+  killPoint("journal.create.done");
   return Status::ok();
 }
 
@@ -210,6 +232,18 @@ bool indexedByTenant(const Record& r) { return !r.tenant.empty(); }
 
 Journal::Impl::~Impl() {
   if (!db) return;
+  if (rocksdbFailed || background->noSpace) {
+    // Closing would flush the WAL writer that failed, which Debian's librocksdb (assertions
+    // on) answers with SIGABRT. Nothing more can be written anyway: leave the database to
+    // the process's exit; every synced append is already on disk.
+    (void)db.release();
+    return;
+  }
+  if (!options.readOnly && !poisoned) {
+    // A graceful stop leaves no WAL to replay: read-only commands then open at once.
+    rocksdb::FlushOptions fo;
+    db->Flush(fo, handles).PermitUncheckedError();
+  }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   db->Close().PermitUncheckedError();
 }
@@ -225,17 +259,75 @@ Result<std::unique_ptr<Journal>> Journal::openForReading(const std::string& dir)
 
 Journal::~Journal() = default;
 
+namespace {
+
+// What a directory without a database holds: nothing (create), what a kill during a
+// create left (clear it, create), data files without CURRENT, or something else.
+Status classifyWithoutDatabase(const std::string& dir, const DirScan& scan, bool create, bool* fresh) {
+  if (scan.hasData() || scan.marker) {
+    return damaged(dir, "it has data files (" + std::to_string(scan.tables.size()) +
+                            " table files" + (scan.nonEmptyWal ? ", a write-ahead log" : "") +
+                            ") but no CURRENT file (RocksDB's pointer to its MANIFEST)");
+  }
+  if (!scan.foreign.empty()) {
+    return Status(Code::kInvalidArgument,
+                  dir + " is not an spr journal (no RocksDB database in it; it holds " + scan.foreign.front() + ")");
+  }
+  if (!create) {
+    return Status(Code::kInvalidArgument, dir + " is not an spr journal (no RocksDB database in it" +
+                                              std::string(scan.creating ? ": its creation was interrupted; `spr run` "
+                                                                          "creates it afresh" : "") + ")");
+  }
+  SPR_RETURN_IF_ERROR(clearAbandonedCreate(dir));
+  *fresh = true;
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Options& options) {
+  killPoint("journal.open.begin");
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
+  const bool create = options.createIfMissing && !options.readOnly;
+  impl->reserveBytes = reserveFor(std::filesystem::exists(dir) ? dir : std::filesystem::path(dir).parent_path().string(),
+                                  options.reserveBytes);
+  auto scan = scanDir(dir);
+  if (!scan) return scan.status();
   bool fresh = false;
-  SPR_RETURN_IF_ERROR(checkDir(dir, options, &fresh));
-  auto names = familiesToOpen(dir, fresh, options);
-  if (!names) return names.status();
-  SPR_RETURN_IF_ERROR(openDb(*impl, *names));
-  SPR_RETURN_IF_ERROR(checkSchemaVersion(*impl, fresh));
+  if (!scan->exists) {
+    if (!create) return Status(Code::kNotFound, "journal directory " + dir + " does not exist");
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status(Code::kIoError, "cannot create journal directory " + dir + ": " + ec.message());
+    fresh = true;
+  } else if (!scan->isDir) {
+    return Status(Code::kInvalidArgument, dir + " is not a directory");
+  } else if (!scan->current) {
+    SPR_RETURN_IF_ERROR(classifyWithoutDatabase(dir, *scan, create, &fresh));
+  }
+  if (!fresh) {
+    std::vector<std::string> names;
+    bool abandoned = false;
+    SPR_RETURN_IF_ERROR(inspect(*impl, *scan, &names, &abandoned));
+    if (abandoned) {
+      if (impl->db) closeDb(*impl);
+      if (!create) return Status(Code::kInvalidArgument, dir + " is not an spr journal yet: its creation was "
+                                                               "interrupted and it holds no records; `spr run` creates it afresh");
+      SPR_RETURN_IF_ERROR(clearAbandonedCreate(dir));
+      fresh = true;
+    } else if (!options.readOnly) {
+      closeDb(*impl);
+      killPoint("journal.open.inspected");
+      SPR_RETURN_IF_ERROR(openDb(*impl, names, /*forWriting=*/true));
+      killPoint("journal.open.opened");
+    }
+  }
+  if (fresh) SPR_RETURN_IF_ERROR(createJournal(*impl));
+  SPR_RETURN_IF_ERROR(checkSchemaVersion(*impl));
   SPR_RETURN_IF_ERROR(recoverHead(*impl));
+  if (!fresh && !options.readOnly && !scan->marker) SPR_RETURN_IF_ERROR(finishCreate(dir));  // an older journal
   return std::unique_ptr<Journal>(new Journal(std::move(impl)));
 }
 
@@ -276,13 +368,30 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
   return Status::ok();
 }
 
+// Starts a flush of every column family (not waiting) when the last was long ago, so an
+// operator that appends slowly does not keep hours of records only in its WAL.
+// REQUIRES: im.mu held.
+void flushIfDue(Journal::Impl& im) {
+  const auto now = std::chrono::steady_clock::now();
+  if (im.lastFlush == std::chrono::steady_clock::time_point{}) im.lastFlush = now;
+  if (now - im.lastFlush < kPeriodicFlush) return;
+  im.lastFlush = now;
+  rocksdb::FlushOptions fo;
+  fo.wait = false;
+  fo.allow_write_stall = true;
+  im.db->Flush(fo, im.handles).PermitUncheckedError();
+}
+
 // Writes `wb`; a failure poisons the journal for good. REQUIRES: im.mu held.
 Status commit(Journal::Impl& im, rocksdb::WriteBatch& wb, Sync sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync == Sync::kSync;
-  rocksdb::Status s = im.failNextWrite.exchange(false) ? rocksdb::Status::IOError("injected write failure (test hook)")
-                                                       : im.db->Write(wo, &wb);
+  const bool injected = im.failNextWrite.exchange(false);
+  rocksdb::Status s = injected ? rocksdb::Status::IOError("injected write failure (test hook)") : im.db->Write(wo, &wb);
   if (s.ok()) return Status::ok();
+  // A write that failed for space leaves RocksDB's WAL writer in a state that closing it
+  // turns into SIGABRT (Debian's librocksdb, assertions on): such a database is never closed.
+  if (!injected && s.IsNoSpace()) im.rocksdbFailed = true;
   im.poisonReason = "journal " + im.dir + " is poisoned after an earlier write failure (" + s.ToString() +
                     "); nothing more is appended: fix the disk and restart the operator";
   im.poisoned = true;
@@ -295,20 +404,31 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   Impl& im = *impl_;
   std::lock_guard<std::mutex> lock(im.mu);
   if (im.options.readOnly) return Status(Code::kInvalidArgument, "journal " + im.dir + " is open read-only");
+  if (im.background->failed && !im.poisoned) {
+    std::lock_guard<std::mutex> bg(im.background->mu);
+    im.poisonReason = "journal " + im.dir + " is poisoned after a failed background write (" + im.background->error +
+                      "); nothing more is appended: fix the disk and restart the operator";
+    im.poisoned = true;
+  }
   if (im.poisoned) return Status(Code::kIoError, im.poisonReason);
   rocksdb::WriteBatch wb;
   uint64_t seq = im.nextSeq;
   std::string head = im.head;
   std::vector<uint64_t> seqs;
   SPR_RETURN_IF_ERROR(stageRecords(im, batch.records, wb, &seq, &head, &seqs));
+  killPoint("journal.append.indexed");
   for (const auto& [key, blob] : batch.states) wb.Put(im.state, key, blob);
   for (const auto& key : batch.deleteStates) wb.Delete(im.state, key);
   for (const auto& [key, value] : batch.meta) wb.Put(im.meta, kMetaUserPrefix + key, value);
   wb.Put(im.meta, kMetaLastSeq, be64(seq - 1));
   wb.Put(im.meta, kMetaHead, head);
+  SPR_RETURN_IF_ERROR(checkSpace(im, wb.GetDataSize()));
+  killPoint("journal.append.before_write");
   SPR_RETURN_IF_ERROR(commit(im, wb, batch.sync));
+  killPoint("journal.append.after_write");
   im.nextSeq = seq;
   im.head = head;
+  flushIfDue(im);
   return seqs;
 }
 

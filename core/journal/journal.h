@@ -30,6 +30,20 @@ struct Options {
   rocksdb::Env* env = nullptr;    // for fault injection in tests; must outlive the Journal
   // Wall clock for records appended with wallUnixNanos==0; empty means the system clock.
   std::function<int64_t()> nowUnixNanos;
+  // Free bytes kept on the journal's filesystem: appends below it are refused (kUnavailable,
+  // not poisoning), so RocksDB's own flushes and compactions never meet a full disk.
+  // 0: an eighth of the filesystem, between 1 MiB and 256 MiB; kNoReserve: no guard (for
+  // tests that make RocksDB itself meet a full disk).
+  uint64_t reserveBytes = 0;
+  static constexpr uint64_t kNoReserve = UINT64_MAX;
+};
+
+// The free-space guard (Options::reserveBytes), for readiness and metrics.
+struct SpaceStatus {
+  uint64_t freeBytes = 0;      // on the journal's filesystem, now
+  uint64_t reserveBytes = 0;
+  uint64_t refusedAppends = 0;  // appends refused for space since open
+  bool refusing = false;        // the last append was refused for space
 };
 
 struct AppendBatch {
@@ -58,6 +72,17 @@ struct Stats {
   uint64_t firstSeq = 0, lastSeq = 0;  // 0 when empty
 };
 
+// What Journal::salvage carried from a damaged journal into a new one.
+struct SalvageReport {
+  uint64_t firstKept = 0, lastKept = 0;  // the salvaged chain; lastKept < firstKept: none
+  uint64_t originalFirst = 0, originalLast = 0;  // the damaged journal's chain, as far as known
+  bool lastKnown = true;  // false: its metadata naming the last sequence was lost too
+  // Inclusive ranges of the original's sequences not in the salvaged chain, and among
+  // them those still readable (intact in the backup, but cut off by a gap or bad record).
+  std::vector<std::pair<uint64_t, uint64_t>> lost, readableButCutOff;
+  uint64_t states = 0, metaKeys = 0;  // folded states and runtime meta keys carried over
+};
+
 class Journal {
  public:
   // Opens (or with createIfMissing creates) the journal in `dir`. Fails with kNotFound
@@ -68,6 +93,11 @@ class Journal {
   // An existing journal, read-only (works beside a running writer): what the inspecting
   // commands (verify, stats, replay, audit, export) open.
   [[nodiscard]] static Result<std::unique_ptr<Journal>> openForReading(const std::string& dir);
+  // `spr journal repair`: runs RocksDB's repair on `scratchCopy` (a copy of a damaged
+  // journal, which it rewrites), then creates a new journal at `target` holding, byte for
+  // byte, the newest unbroken piece of the original chain (like a compacted journal), its
+  // indexes rebuilt, and the surviving states and meta. REQUIRES: `target` holds no journal.
+  [[nodiscard]] static Result<SalvageReport> salvage(const std::string& scratchCopy, const std::string& target);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -110,6 +140,8 @@ class Journal {
   uint64_t nextSeq() const;
   std::string chainHeadHex() const;
   bool poisoned() const;
+  // Reads the free space now (statvfs) and the guard's counters.
+  SpaceStatus space() const;
 
   // Test hook: the next write fails as if the disk had failed (poisons the journal).
   void failNextWriteForTesting();

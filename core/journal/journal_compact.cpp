@@ -3,6 +3,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include "common/killpoint.h"
 #include "core/journal/codec.h"
 #include "core/journal/journal.h"
 #include "core/journal/journal_impl.h"
@@ -42,8 +43,11 @@ Status Journal::dropBefore(uint64_t firstKeptSeq) {
   wb.Put(im.meta, kMetaFirstPrevHash, keptPrevHash);
   rocksdb::WriteOptions wo;
   wo.sync = true;
+  killPoint("journal.drop.before_write");
   rocksdb::Status s = im.db->Write(wo, &wb);
+  killPoint("journal.drop.after_write");
   if (!s.ok()) {
+    if (s.IsNoSpace()) im.rocksdbFailed = true;  // see commit() in journal.cpp
     im.poisonReason = "journal " + im.dir + " is poisoned after a failed drop (" + s.ToString() +
                       "); nothing more is appended: fix the disk and restart the operator";
     im.poisoned = true;
@@ -56,6 +60,7 @@ Status Journal::dropBefore(uint64_t firstKeptSeq) {
 
 Status Journal::compactStorage() {
   if (impl_->options.readOnly) return Status(Code::kInvalidArgument, "journal " + impl_->dir + " is open read-only");
+  killPoint("journal.compact_storage.begin");
   for (auto* cf : impl_->handles) {
     rocksdb::Status s = impl_->db->CompactRange(rocksdb::CompactRangeOptions(), cf, nullptr, nullptr);
     if (!s.ok()) return Status(Code::kIoError, "compacting journal " + impl_->dir + ": " + s.ToString());

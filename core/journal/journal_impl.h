@@ -4,8 +4,10 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +34,11 @@ inline constexpr const char* kMetaUserPrefix = "user/";
 
 constexpr size_t kHashSize = 32;
 
+// WAL bounds (see dbOptions in journal.cpp and schema/JOURNAL.md).
+constexpr uint64_t kWriteBufferBytes = 8ull << 20;   // per column family
+constexpr uint64_t kMaxTotalWalBytes = 16ull << 20;  // then the oldest WAL's families flush
+constexpr std::chrono::minutes kPeriodicFlush{5};
+
 std::string be64(uint64_t v);
 uint64_t fromBe64(const rocksdb::Slice& s);  // REQUIRES: s.size() >= 8 (reads the first 8)
 // "<id>\0<be64 seq>": the by_object / by_tenant index key.
@@ -57,7 +64,24 @@ struct Journal::Impl {
   uint64_t nextSeq = 1;         // guarded by mu
   std::string head;             // guarded by mu; hash of record nextSeq-1
   std::string poisonReason;     // guarded by mu
+  std::chrono::steady_clock::time_point lastFlush;  // guarded by mu
   std::atomic<bool> poisoned{false};
+  uint64_t reserveBytes = 0;                // set at open
+  std::atomic<uint64_t> refusedAppends{0};
+  std::atomic<bool> refusing{false};
+  // True once RocksDB failed a write for lack of space: the database must then never be
+  // closed (see ~Impl); it is left to the process's exit, so Options::env must outlive it.
+  std::atomic<bool> rocksdbFailed{false};
+  // Set by RocksDB's background-error listener (its own thread, maybe inside a Write under
+  // mu, so it takes only its own mutex); shared, since the listener may outlive the Impl.
+  struct Background {
+    std::atomic<bool> failed{false};
+    std::atomic<bool> noSpace{false};  // the failure was a full disk (see rocksdbFailed)
+    std::mutex mu;
+    std::string error;  // guarded by mu
+  };
+  std::shared_ptr<Background> background = std::make_shared<Background>();
+  std::shared_ptr<rocksdb::EventListener> listener;
   std::atomic<bool> failNextWrite{false};
 
   ~Impl();

@@ -1,6 +1,9 @@
-// journal_crash_writer DIR SEED: appends synced batches of 1-4 records to the journal in
-// DIR forever, printing "open <nextSeq>" once and then "ok <first> <last>" after each
-// append returns. crash_test kills it with SIGKILL at random moments.
+// journal_crash_writer DIR SEED [BATCHES [drop|reserve=BYTES]]: appends synced batches of 1-4 records to
+// the journal in DIR (forever, or BATCHES of them), printing "open <nextSeq>" once and then
+// "ok <first> <last>" after each append returns; with "drop", every 8th batch also drops
+// the oldest records and compacts (the compaction path). crash_test kills it with SIGKILL
+// at random moments, or arms a kill point (SPR_KILL_POINT) that kills it; disk_full_test
+// runs it on a small tmpfs (reserve=none lets RocksDB itself meet the full disk).
 #include <unistd.h>
 
 #include <cstdio>
@@ -36,18 +39,26 @@ spr::journal::AppendBatch makeBatch(std::mt19937_64& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: journal_crash_writer DIR SEED\n");
+  if (argc < 3 || argc > 5) {
+    std::fprintf(stderr, "usage: journal_crash_writer DIR SEED [BATCHES [drop]]\n");
     return 2;
   }
-  auto journal = spr::journal::Journal::open(argv[1]);
+  spr::journal::Options options;
+  if (argc > 4 && std::string(argv[4]) == "reserve=none") {
+    options.reserveBytes = spr::journal::Options::kNoReserve;
+  } else if (argc > 4 && std::string(argv[4]).rfind("reserve=", 0) == 0) {
+    options.reserveBytes = std::stoull(argv[4] + 8);
+  }
+  auto journal = spr::journal::Journal::open(argv[1], options);
   if (!journal) {
     std::fprintf(stderr, "open: %s\n", journal.status().toString().c_str());
     return 3;
   }
   say("open " + std::to_string((*journal)->nextSeq()));
   std::mt19937_64 rng(std::stoull(argv[2]));
-  for (int n = 0; n < 1000000; ++n) {
+  const long batches = argc > 3 ? std::stol(argv[3]) : 1000000;
+  const bool drop = argc > 4 && std::string(argv[4]) == "drop";
+  for (long n = 0; n < batches; ++n) {
     spr::journal::AppendBatch batch = makeBatch(rng);
     const uint64_t first = (*journal)->nextSeq();
     batch.states = {{"writer/last", std::to_string(first + batch.records.size() - 1)}};
@@ -57,6 +68,14 @@ int main(int argc, char** argv) {
       return 3;
     }
     say("ok " + std::to_string(seqs->front()) + " " + std::to_string(seqs->back()));
+    if (drop && n % 8 == 7) {
+      spr::Status dropped = (*journal)->dropBefore(seqs->front());
+      if (dropped.isOk()) dropped = (*journal)->compactStorage();
+      if (!dropped.isOk()) {
+        std::fprintf(stderr, "drop: %s\n", dropped.toString().c_str());
+        return 3;
+      }
+    }
   }
   return 0;
 }
