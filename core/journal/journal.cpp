@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "core/journal/journal_impl.h"
 
@@ -78,6 +80,7 @@ Result<std::vector<std::string>> familiesToOpen(const std::string& dir, bool fre
   if (fresh) {
     std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
     names.insert(names.end(), kOwnFamilies.begin(), kOwnFamilies.end());
+    names.push_back(kCfBodies);
     return names;
   }
   std::vector<std::string> names;
@@ -89,12 +92,22 @@ Result<std::vector<std::string>> familiesToOpen(const std::string& dir, bool fre
           Code::kInvalidArgument, dir + " is a RocksDB database but not an spr journal (no spr metadata)");
     }
   }
+  // A schema-1 journal gets its bodies family when first opened for writing.
+  bool hasBodies = std::find(names.begin(), names.end(), kCfBodies) != names.end();
+  if (!hasBodies && !options.readOnly) names.push_back(kCfBodies);
   return names;
+}
+
+// Per-family storage settings (compression chosen by measurement: schema/JOURNAL.md).
+rocksdb::ColumnFamilyOptions familyOptions(const std::string& name) {
+  rocksdb::ColumnFamilyOptions o;
+  (void)name;
+  return o;
 }
 
 Status openDb(Journal::Impl& impl, const std::vector<std::string>& names) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  for (const auto& n : names) descriptors.emplace_back(n, familyOptions(n));
   rocksdb::DB* raw = nullptr;
   rocksdb::Options o = dbOptions(impl.options);
   rocksdb::Status s = impl.options.readOnly
@@ -115,6 +128,7 @@ Status openDb(Journal::Impl& impl, const std::vector<std::string>& names) {
     if (names[i] == kCfByTenant) impl.byTenant = impl.handles[i];
     if (names[i] == kCfState) impl.state = impl.handles[i];
     if (names[i] == kCfMeta) impl.meta = impl.handles[i];
+    if (names[i] == kCfBodies) impl.bodies = impl.handles[i];
   }
   return Status::ok();
 }
@@ -255,6 +269,29 @@ Status validateRecord(const Record& r) {
 
 namespace {
 
+// Turns `r` into its stored form and puts the bodies not yet in the journal into `wb`
+// (content-addressed: a body already stored is not written again). REQUIRES: im.mu held.
+Status stageBodies(Journal::Impl& im, Record& r, rocksdb::WriteBatch& wb) {
+  std::map<std::string, std::string> bodies;
+  try {
+    toStoredForm(r, &bodies);
+  } catch (const std::exception& e) {
+    return Status(Code::kInternal, std::string("storing bodies: ") + e.what());
+  }
+  if (bodies.empty()) return Status::ok();
+  if (im.bodies == nullptr) return Status(Code::kInternal, "journal " + im.dir + " has no bodies column family");
+  constexpr size_t kMaxKnownBodies = 1 << 16;
+  for (auto& [digest, text] : bodies) {
+    if (im.knownBodies.count(digest) != 0) continue;
+    auto stored = im.get(im.bodies, digest);
+    if (!stored) return stored.status();
+    if (!stored->has_value()) wb.Put(im.bodies, digest, text);
+    if (im.knownBodies.size() >= kMaxKnownBodies) im.knownBodies.clear();
+    im.knownBodies.insert(digest);
+  }
+  return Status::ok();
+}
+
 // Seals `records` (seq, schema version, time, chain) into `wb` with their index
 // entries; advances *seq and *head. REQUIRES: im.mu held.
 Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::WriteBatch& wb, uint64_t* seq,
@@ -265,6 +302,7 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
     r.schemaVersion = kSchemaVersion;
     if (r.wallUnixNanos == 0) r.wallUnixNanos = im.options.nowUnixNanos ? im.options.nowUnixNanos() : systemNow();
     r.prevHash = *head;
+    SPR_RETURN_IF_ERROR(stageBodies(im, r, wb));
     auto bytes = sealRecord(r);
     if (!bytes) return bytes.status();
     wb.Put(im.log, be64(r.seq), *bytes);
@@ -304,9 +342,11 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   for (const auto& [key, blob] : batch.states) wb.Put(im.state, key, blob);
   for (const auto& key : batch.deleteStates) wb.Delete(im.state, key);
   for (const auto& [key, value] : batch.meta) wb.Put(im.meta, kMetaUserPrefix + key, value);
+  if (!im.schemaStamped) wb.Put(im.meta, kMetaSchemaVersion, std::to_string(kSchemaVersion));
   wb.Put(im.meta, kMetaLastSeq, be64(seq - 1));
   wb.Put(im.meta, kMetaHead, head);
   SPR_RETURN_IF_ERROR(commit(im, wb, batch.sync));
+  im.schemaStamped = true;
   im.nextSeq = seq;
   im.head = head;
   return seqs;
