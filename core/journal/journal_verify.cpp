@@ -52,7 +52,9 @@ struct BodyCheck {
   void check(const std::string& digest, uint64_t seq) {
     auto found = problem.find(digest);
     if (found == problem.end()) found = problem.emplace(digest, examine(digest)).first;
-    if (!found->second.empty()) badUsers[digest].push_back(seq);
+    if (found->second.empty()) return;
+    auto& users = badUsers[digest];
+    if (users.empty() || users.back() != seq) users.push_back(seq);
   }
   std::string examine(const std::string& digest) const {
     if (im->bodies == nullptr) return "is missing (the journal has no bodies column family)";
