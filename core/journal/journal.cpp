@@ -30,7 +30,8 @@ int64_t systemNow() {
 rocksdb::Options dbOptions(const Options& options) {
   rocksdb::Options o;
   o.create_if_missing = options.createIfMissing && !options.readOnly;
-  o.create_missing_column_families = o.create_if_missing;
+  // Writable opens may add the `bodies` family to a schema-1 journal (familiesToOpen).
+  o.create_missing_column_families = !options.readOnly;
   o.keep_log_file_num = 3;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   if (options.env != nullptr) o.env = options.env;

@@ -216,7 +216,9 @@ TEST_F(Bodies, SchemaOneJournalOpensVerifiesTakesNewRecordsAndReplays) {
   EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("no divergence"), std::string::npos) << r.out;
   {
-    auto j = open();
+    Options existingOnly;
+    existingOnly.createIfMissing = false;
+    auto j = std::move(Journal::open(dir(), existingOnly)).value();
     ASSERT_TRUE(j->append(observedWith("new", bigObject("new", 1000)), Sync::kSync).isOk());
     VerifyReport report = j->verify();
     EXPECT_TRUE(report.ok) << report.reason;
