@@ -28,6 +28,7 @@ struct Observed {
   objectJson @2 :Text;        # Secret data and credentials redacted (digest kept)
   resourceVersion @3 :Text;
   generation @4 :Int64;
+  objectJsonDigest @5 :Data;  # schema >= 2: SHA-256 of objectJson, stored in `bodies` (objectJson then unset)
 }
 
 struct TimerFired {
@@ -58,6 +59,8 @@ struct TapeEntry {
   status @4 :Int32;
   responseBody @5 :Text;      # redacted
   error @6 :Text;
+  requestBodyDigest @7 :Data;   # schema >= 2: SHA-256 of requestBody, stored in `bodies`
+  responseBodyDigest @8 :Data;  # schema >= 2: SHA-256 of responseBody, stored in `bodies`
 }
 
 struct EffectCompleted {

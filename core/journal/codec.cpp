@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/journal/bodies.h"
 #include "schema/journal.capnp.h"
 
 namespace spr::journal {
@@ -27,6 +28,20 @@ namespace cs = spr::schema;
 #define SPR_PUT_TEXT_DATA(builder, Field, value)         \
   do {                                                   \
     if (!(value).empty()) (builder).set##Field(asData(value)); \
+  } while (0)
+
+// A body field (bodies.h): by digest when the record is in stored form or its schema
+// stores this text by digest, else inline.
+#define SPR_PUT_BODY(builder, Field, value, digest, schema)         \
+  do {                                                              \
+    if (!(digest).empty()) {                                        \
+      (builder).set##Field##Digest(asData(digest));                 \
+    } else if (storedByDigest((schema), (value))) {                 \
+      const std::string computed = bodyDigest(value);               \
+      (builder).set##Field##Digest(asData(computed));               \
+    } else {                                                        \
+      SPR_PUT_TEXT(builder, Field, value);                          \
+    }                                                               \
   } while (0)
 
 capnp::Text::Reader text(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
@@ -53,7 +68,7 @@ ObjectId getObjectId(cs::ObjectId::Reader r) {
                   str(r.getNamespace()), str(r.getName()), str(r.getUid())};
 }
 
-void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b) {
+void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b, uint32_t schema) {
   b.setEffectId(e.effectId);
   SPR_PUT_TEXT(b, Command, e.command);
   b.setOutcome(static_cast<cs::Outcome>(e.outcome));
@@ -68,9 +83,9 @@ void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b
     SPR_PUT_TEXT(tb, Cluster, t.cluster);
     SPR_PUT_TEXT(tb, Method, t.method);
     SPR_PUT_TEXT(tb, Path, t.path);
-    SPR_PUT_TEXT(tb, RequestBody, t.requestBody);
+    SPR_PUT_BODY(tb, RequestBody, t.requestBody, t.requestBodyDigest, schema);
     tb.setStatus(t.status);
-    SPR_PUT_TEXT(tb, ResponseBody, t.responseBody);
+    SPR_PUT_BODY(tb, ResponseBody, t.responseBody, t.responseBodyDigest, schema);
     SPR_PUT_TEXT(tb, Error, t.error);
   }
 }
@@ -86,7 +101,8 @@ EffectCompleted getEffectCompleted(cs::EffectCompleted::Reader r) {
   for (auto t : r.getTape()) {
     e.tape.push_back(TapeEntry{str(t.getCluster()), str(t.getMethod()), str(t.getPath()),
                                str(t.getRequestBody()), t.getStatus(), str(t.getResponseBody()),
-                               str(t.getError())});
+                               str(t.getError()), str(t.getRequestBodyDigest()),
+                               str(t.getResponseBodyDigest())});
   }
   return e;
 }
@@ -94,11 +110,12 @@ EffectCompleted getEffectCompleted(cs::EffectCompleted::Reader r) {
 // Fills the payload union; one branch per Payload alternative.
 struct PayloadWriter {
   cs::Record::Payload::Builder b;
+  uint32_t schema;
   void operator()(const Observed& o) {
     auto p = b.initObserved();
     SPR_PUT_TEXT(p, Cluster, o.cluster);
     p.setType(static_cast<cs::WatchType>(o.type));
-    SPR_PUT_TEXT(p, ObjectJson, o.objectJson);
+    SPR_PUT_BODY(p, ObjectJson, o.objectJson, o.objectJsonDigest, schema);
     SPR_PUT_TEXT(p, ResourceVersion, o.resourceVersion);
     p.setGeneration(o.generation);
   }
@@ -115,7 +132,7 @@ struct PayloadWriter {
     SPR_PUT_TEXT(p, InputJson, e.inputJson);
     p.setCauseSeq(e.causeSeq);
   }
-  void operator()(const EffectCompleted& e) { putEffectCompleted(e, b.initEffectCompleted()); }
+  void operator()(const EffectCompleted& e) { putEffectCompleted(e, b.initEffectCompleted(), schema); }
   void operator()(const Transition& t) {
     auto p = b.initTransition();
     SPR_PUT_TEXT(p, From, t.from);
@@ -135,7 +152,8 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
     case cs::Record::Payload::OBSERVED: {
       auto o = p.getObserved();
       return Payload(Observed{str(o.getCluster()), static_cast<WatchType>(o.getType()),
-                              str(o.getObjectJson()), str(o.getResourceVersion()), o.getGeneration()});
+                              str(o.getObjectJson()), str(o.getResourceVersion()), o.getGeneration(),
+                              str(o.getObjectJsonDigest())});
     }
     case cs::Record::Payload::TIMER_FIRED: {
       auto t = p.getTimerFired();
@@ -169,7 +187,7 @@ void buildRecord(const Record& record, cs::Record::Builder b, bool withHash) {
   SPR_PUT_TEXT(b, Tenant, record.tenant);
   SPR_PUT_TEXT_DATA(b, PrevHash, record.prevHash);
   if (withHash) SPR_PUT_TEXT_DATA(b, Hash, record.hash);
-  std::visit(PayloadWriter{b.initPayload()}, record.payload);
+  std::visit(PayloadWriter{b.initPayload(), record.schemaVersion}, record.payload);
 }
 
 std::string canonical(cs::Record::Reader reader) {
@@ -242,6 +260,8 @@ Result<std::string> encodeRecord(const Record& record) {
     return canonical(b.asReader());
   } catch (const kj::Exception& e) {
     return Result<std::string>(Code::kInternal, "encoding record: " + std::string(e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return Result<std::string>(Code::kInternal, std::string("encoding record: ") + e.what());
   }
 }
 
@@ -269,6 +289,8 @@ Result<std::string> computeHash(const Record& record) {
     return hashRecord(record, nullptr);
   } catch (const kj::Exception& e) {
     return Result<std::string>(Code::kInternal, "hashing record: " + std::string(e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return Result<std::string>(Code::kInternal, std::string("hashing record: ") + e.what());
   }
 }
 
@@ -281,6 +303,8 @@ Result<std::string> sealRecord(Record& record) {
     return bytes;
   } catch (const kj::Exception& e) {
     return Result<std::string>(Code::kInternal, "sealing record: " + std::string(e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return Result<std::string>(Code::kInternal, std::string("sealing record: ") + e.what());
   }
 }
 

@@ -2,13 +2,16 @@
 #include "core/journal/journal.h"
 
 #include <rocksdb/convenience.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "common/killpoint.h"
 #include "core/journal/journal_impl.h"
@@ -31,7 +34,8 @@ int64_t systemNow() {
 rocksdb::Options dbOptions(const Options& options) {
   rocksdb::Options o;
   o.create_if_missing = options.createIfMissing && !options.readOnly;
-  o.create_missing_column_families = o.create_if_missing;
+  // Writable opens may add the `bodies` family to a schema-1 journal (familiesToOpen).
+  o.create_missing_column_families = !options.readOnly;
   o.keep_log_file_num = 3;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.paranoid_checks = true;
@@ -59,7 +63,25 @@ void assignHandles(Journal::Impl& impl, const std::vector<std::string>& names) {
     if (names[i] == kCfByTenant) impl.byTenant = impl.handles[i];
     if (names[i] == kCfState) impl.state = impl.handles[i];
     if (names[i] == kCfMeta) impl.meta = impl.handles[i];
+    if (names[i] == kCfBodies) impl.bodies = impl.handles[i];
   }
+}
+
+// Per-family storage settings, chosen by measurement on a soak journal (JOURNAL.md,
+// "Compression"): zstd everywhere; the log and the bodies in 64 KiB blocks (records of
+// one poll resemble their neighbours), and a zstd dictionary where data settles.
+rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const rocksdb::Options& base) {
+  rocksdb::ColumnFamilyOptions o(base);
+  o.compression = rocksdb::kZSTD;
+  if (name != kCfLog && name != kCfBodies) return o;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = 64 * 1024;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.bottommost_compression = rocksdb::kZSTD;
+  o.bottommost_compression_opts.enabled = true;
+  o.bottommost_compression_opts.max_dict_bytes = 16 * 1024;
+  o.bottommost_compression_opts.zstd_max_train_bytes = 1 << 20;
+  return o;
 }
 
 // Closes what openDb opened (after a read-only inspection, before the write-mode open).
@@ -68,14 +90,14 @@ void closeDb(Journal::Impl& impl) {
   impl.handles.clear();
   impl.db->Close().PermitUncheckedError();
   impl.db.reset();
-  impl.log = impl.byObject = impl.byTenant = impl.state = impl.meta = nullptr;
+  impl.log = impl.byObject = impl.byTenant = impl.state = impl.meta = impl.bodies = nullptr;
 }
 
 // Opens the database: read-only without writing a byte (inspecting), or for writing.
 Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool forWriting) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   rocksdb::Options o = dbOptions(impl.options);
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions(o));
+  for (const auto& n : names) descriptors.emplace_back(n, familyOptions(n, o));
   rocksdb::DB* raw = nullptr;
   if (forWriting) {
     SPR_RETURN_IF_ERROR(checkSpaceToOpen(impl.dir, impl.reserveBytes));
@@ -178,6 +200,7 @@ Status createJournal(Journal::Impl& impl) {
   killPoint("journal.create.begun");
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName};
   names.insert(names.end(), kOwnFamilies.begin(), kOwnFamilies.end());
+  names.push_back(kCfBodies);
   SPR_RETURN_IF_ERROR(openDb(impl, names, /*forWriting=*/true));
   killPoint("journal.create.db_created");
   SPR_RETURN_IF_ERROR(writeFreshMeta(impl));
@@ -320,6 +343,8 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Opt
     } else if (!options.readOnly) {
       closeDb(*impl);
       killPoint("journal.open.inspected");
+      // A schema-1 journal gets its bodies family when first opened for writing.
+      if (std::find(names.begin(), names.end(), kCfBodies) == names.end()) names.push_back(kCfBodies);
       SPR_RETURN_IF_ERROR(openDb(*impl, names, /*forWriting=*/true));
       killPoint("journal.open.opened");
     }
@@ -347,6 +372,29 @@ Status validateRecord(const Record& r) {
 
 namespace {
 
+// Turns `r` into its stored form and puts the bodies not yet in the journal into `wb`
+// (content-addressed: a body already stored is not written again). REQUIRES: im.mu held.
+Status stageBodies(Journal::Impl& im, Record& r, rocksdb::WriteBatch& wb) {
+  std::map<std::string, std::string> bodies;
+  try {
+    toStoredForm(r, &bodies);
+  } catch (const std::exception& e) {
+    return Status(Code::kInternal, std::string("storing bodies: ") + e.what());
+  }
+  if (bodies.empty()) return Status::ok();
+  if (im.bodies == nullptr) return Status(Code::kInternal, "journal " + im.dir + " has no bodies column family");
+  constexpr size_t kMaxKnownBodies = 1 << 16;
+  for (auto& [digest, text] : bodies) {
+    if (im.knownBodies.count(digest) != 0) continue;
+    auto stored = im.get(im.bodies, digest);
+    if (!stored) return stored.status();
+    if (!stored->has_value()) wb.Put(im.bodies, digest, text);
+    if (im.knownBodies.size() >= kMaxKnownBodies) im.knownBodies.clear();
+    im.knownBodies.insert(digest);
+  }
+  return Status::ok();
+}
+
 // Seals `records` (seq, schema version, time, chain) into `wb` with their index
 // entries; advances *seq and *head. REQUIRES: im.mu held.
 Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::WriteBatch& wb, uint64_t* seq,
@@ -357,6 +405,7 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
     r.schemaVersion = kSchemaVersion;
     if (r.wallUnixNanos == 0) r.wallUnixNanos = im.options.nowUnixNanos ? im.options.nowUnixNanos() : systemNow();
     r.prevHash = *head;
+    SPR_RETURN_IF_ERROR(stageBodies(im, r, wb));
     auto bytes = sealRecord(r);
     if (!bytes) return bytes.status();
     wb.Put(im.log, be64(r.seq), *bytes);
@@ -420,12 +469,14 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   for (const auto& [key, blob] : batch.states) wb.Put(im.state, key, blob);
   for (const auto& key : batch.deleteStates) wb.Delete(im.state, key);
   for (const auto& [key, value] : batch.meta) wb.Put(im.meta, kMetaUserPrefix + key, value);
+  if (!im.schemaStamped) wb.Put(im.meta, kMetaSchemaVersion, std::to_string(kSchemaVersion));
   wb.Put(im.meta, kMetaLastSeq, be64(seq - 1));
   wb.Put(im.meta, kMetaHead, head);
   SPR_RETURN_IF_ERROR(checkSpace(im, wb.GetDataSize()));
   killPoint("journal.append.before_write");
   SPR_RETURN_IF_ERROR(commit(im, wb, batch.sync));
   killPoint("journal.append.after_write");
+  im.schemaStamped = true;
   im.nextSeq = seq;
   im.head = head;
   flushIfDue(im);

@@ -1,14 +1,52 @@
 // Journal::dropBefore() and compactStorage(): shortening the journal from the front
-// while keeping the remaining chain verifiable (for `spr journal compact`).
+// while keeping the remaining chain verifiable (for `spr journal compact`), and deleting
+// the bodies no kept record refers to.
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include <set>
+
 #include "common/killpoint.h"
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "core/journal/journal.h"
 #include "core/journal/journal_impl.h"
 
 namespace spr::journal {
+namespace {
+
+// The stored form of record `seq` (bodies not read back). REQUIRES: im.mu held.
+Result<Record> readStored(const Journal::Impl& im, uint64_t seq) {
+  auto value = im.get(im.log, be64(seq));
+  if (!value) return value.status();
+  if (!value->has_value()) return Result<Record>(Code::kCorruption, "record " + std::to_string(seq) + " is missing");
+  auto rec = decodeRecord(**value);
+  if (!rec) return Result<Record>(rec.status().code(), "record " + std::to_string(seq) + ": " + rec.status().message());
+  return rec;
+}
+
+// Puts into `wb` the deletion of every body that no record from firstKeptSeq on refers
+// to. Bodies are shared, so this needs every kept record's digests. REQUIRES: im.mu held.
+Status stageBodyGarbage(const Journal::Impl& im, uint64_t firstKeptSeq, rocksdb::WriteBatch& wb) {
+  if (im.bodies == nullptr) return Status::ok();
+  std::set<std::string> referenced;
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(rocksdb::ReadOptions(), im.log));
+  for (it->Seek(be64(firstKeptSeq)); it->Valid(); it->Next()) {
+    auto rec = decodeRecord(it->value().data(), it->value().size());
+    if (!rec) return Status(rec.status().code(), "refusing to collect bodies of a damaged journal: record " +
+                                                     std::to_string(fromBe64(it->key())) + ": " + rec.status().message());
+    for (auto& d : referencedDigests(*rec)) referenced.insert(std::move(d));
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, "reading the log: " + it->status().ToString());
+  std::unique_ptr<rocksdb::Iterator> bodies(im.db->NewIterator(rocksdb::ReadOptions(), im.bodies));
+  for (bodies->SeekToFirst(); bodies->Valid(); bodies->Next()) {
+    if (referenced.count(bodies->key().ToString()) == 0) wb.Delete(im.bodies, bodies->key());
+  }
+  if (!bodies->status().ok()) return Status(Code::kIoError, "reading bodies: " + bodies->status().ToString());
+  return Status::ok();
+}
+
+}  // namespace
 
 uint64_t Journal::firstSeq() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -27,18 +65,19 @@ Status Journal::dropBefore(uint64_t firstKeptSeq) {
   }
   std::string keptPrevHash = im.head;
   if (firstKeptSeq < im.nextSeq) {
-    auto kept = im.readSeq(firstKeptSeq);
+    auto kept = readStored(im, firstKeptSeq);
     if (!kept) return kept.status();
     keptPrevHash = kept->prevHash;
   }
   rocksdb::WriteBatch wb;
   for (uint64_t seq = im.firstSeq; seq < firstKeptSeq; ++seq) {
-    auto rec = im.readSeq(seq);
+    auto rec = readStored(im, seq);
     if (!rec) return Status(rec.status().code(), "refusing to drop a damaged journal: " + rec.status().message());
     wb.Delete(im.log, be64(seq));
     if (indexedByObject(*rec)) wb.Delete(im.byObject, indexKey(rec->object.key(), seq));
     if (indexedByTenant(*rec)) wb.Delete(im.byTenant, indexKey(rec->tenant, seq));
   }
+  SPR_RETURN_IF_ERROR(stageBodyGarbage(im, firstKeptSeq, wb));
   wb.Put(im.meta, kMetaFirstSeq, be64(firstKeptSeq));
   wb.Put(im.meta, kMetaFirstPrevHash, keptPrevHash);
   rocksdb::WriteOptions wo;
@@ -55,6 +94,7 @@ Status Journal::dropBefore(uint64_t firstKeptSeq) {
   }
   im.firstSeq = firstKeptSeq;
   im.firstPrevHash = keptPrevHash;
+  im.knownBodies.clear();
   return Status::ok();
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/journal/journal.h"
@@ -23,6 +24,9 @@ inline constexpr const char* kCfByObject = "by_object";
 inline constexpr const char* kCfByTenant = "by_tenant";
 inline constexpr const char* kCfState = "state";
 inline constexpr const char* kCfMeta = "meta";
+// Content-addressed bodies (bodies.h): SHA-256 -> text. Absent in schema-1 journals
+// until they are first opened for writing.
+inline constexpr const char* kCfBodies = "bodies";
 
 // Keys in the meta column family.
 inline constexpr const char* kMetaSchemaVersion = "sys/schema_version";  // decimal text
@@ -58,6 +62,7 @@ struct Journal::Impl {
   rocksdb::ColumnFamilyHandle* byTenant = nullptr;
   rocksdb::ColumnFamilyHandle* state = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;  // null: a schema-1 journal opened read-only
   mutable std::mutex mu;        // serializes appends and dropBefore
   uint64_t firstSeq = 1;        // guarded by mu; where the chain starts (1 unless dropped)
   std::string firstPrevHash;    // guarded by mu; prevHash of firstSeq (zeros unless dropped)
@@ -65,6 +70,10 @@ struct Journal::Impl {
   std::string head;             // guarded by mu; hash of record nextSeq-1
   std::string poisonReason;     // guarded by mu
   std::chrono::steady_clock::time_point lastFlush;  // guarded by mu
+  // Digests known to be in `bodies` (bounded cache, so an unchanged body is neither
+  // looked up nor rewritten on every poll); cleared when dropBefore deletes bodies.
+  std::unordered_set<std::string> knownBodies;  // guarded by mu
+  bool schemaStamped = false;   // guarded by mu; sys/schema_version is kSchemaVersion
   std::atomic<bool> poisoned{false};
   uint64_t reserveBytes = 0;                // set at open
   std::atomic<uint64_t> refusedAppends{0};
@@ -86,6 +95,9 @@ struct Journal::Impl {
 
   ~Impl();
   // Reads see `snapshot` when given, else the latest state.
+  // Decodes a log value and reads its bodies back (whole record); errors name `seq`.
+  [[nodiscard]] Result<Record> decodeWhole(uint64_t seq, const rocksdb::Slice& value,
+                                           const rocksdb::Snapshot* snapshot = nullptr) const;
   [[nodiscard]] Result<Record> readSeq(uint64_t seq, const rocksdb::Snapshot* snapshot = nullptr) const;
   [[nodiscard]] Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* cf, const std::string& key,
                                                        const rocksdb::Snapshot* snapshot = nullptr) const;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "core/journal/journal.h"
 #include "core/journal/journal_impl.h"
@@ -49,13 +50,24 @@ Result<std::optional<std::string>> Journal::Impl::get(rocksdb::ColumnFamilyHandl
   return std::optional<std::string>(std::move(value));
 }
 
+Result<Record> Journal::Impl::decodeWhole(uint64_t seq, const rocksdb::Slice& value,
+                                         const rocksdb::Snapshot* snapshot) const {
+  auto rec = decodeAt(seq, value);
+  if (!rec) return rec;
+  SPR_RETURN_IF_ERROR(hydrate(*rec, [&](const std::string& digest) -> Result<std::optional<std::string>> {
+    if (bodies == nullptr) return std::optional<std::string>();
+    return get(bodies, digest, snapshot);
+  }));
+  return rec;
+}
+
 Result<Record> Journal::Impl::readSeq(uint64_t seq, const rocksdb::Snapshot* snapshot) const {
   auto value = get(log, be64(seq), snapshot);
   if (!value) return value.status();
   if (!value->has_value()) {
     return Result<Record>(Code::kCorruption, "record " + std::to_string(seq) + " is indexed but missing from the log");
   }
-  return decodeAt(seq, **value);
+  return decodeWhole(seq, **value, snapshot);
 }
 
 Result<std::vector<Record>> Journal::Impl::readIndex(rocksdb::ColumnFamilyHandle* cf, const std::string& id,
@@ -104,7 +116,7 @@ Result<std::vector<Record>> Journal::readRange(uint64_t fromSeq, uint64_t toSeqI
     if (it->key().size() != 8) return Result<std::vector<Record>>(Code::kCorruption, "malformed log key in journal " + impl_->dir);
     const uint64_t seq = fromBe64(it->key());
     if (seq > toSeqInclusive) break;
-    auto rec = decodeAt(seq, it->value());
+    auto rec = impl_->decodeWhole(seq, it->value());
     if (!rec) return rec.status();
     out.push_back(std::move(rec).value());
   }
@@ -116,7 +128,7 @@ Status Journal::scan(uint64_t fromSeq, const std::function<bool(const Record&)>&
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
   for (it->Seek(be64(fromSeq)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status(Code::kCorruption, "malformed log key in journal " + impl_->dir);
-    auto rec = decodeAt(fromBe64(it->key()), it->value());
+    auto rec = impl_->decodeWhole(fromBe64(it->key()), it->value());
     if (!rec) return rec.status();
     if (!visit(*rec)) break;
   }

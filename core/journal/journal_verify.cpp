@@ -1,12 +1,17 @@
 // Journal::verify(): walks the hash chain in sequence order and reports the first bad
 // record (missing, reordered, edited, undecodable, truncated at the end), then checks
-// that the object and tenant indexes hold exactly the entries the records imply.
+// that the stored bytes are the canonical encoding, that every body a record refers to
+// exists and hashes to its digest, and that the object and tenant indexes hold exactly
+// the entries the records imply.
 #include <openssl/evp.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/snapshot.h>
 
 #include <cstring>
+#include <map>
+#include <vector>
 
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "core/journal/journal.h"
 #include "core/journal/journal_impl.h"
@@ -37,12 +42,52 @@ struct IndexDigest {
   }
 };
 
+// Bodies seen by the walk: each checked once; the records using a bad one are collected.
+struct BodyCheck {
+  const Journal::Impl* im = nullptr;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  std::map<std::string, std::string> problem;            // digest -> "" (good) or what is wrong
+  std::map<std::string, std::vector<uint64_t>> badUsers;  // digest -> records using it
+
+  void check(const std::string& digest, uint64_t seq) {
+    auto found = problem.find(digest);
+    if (found == problem.end()) found = problem.emplace(digest, examine(digest)).first;
+    if (found->second.empty()) return;
+    auto& users = badUsers[digest];
+    if (users.empty() || users.back() != seq) users.push_back(seq);
+  }
+  std::string examine(const std::string& digest) const {
+    if (im->bodies == nullptr) return "is missing (the journal has no bodies column family)";
+    auto body = im->get(im->bodies, digest, snapshot);
+    if (!body) return "cannot be read (" + body.status().message() + ")";
+    if (!body->has_value()) return "is missing from the bodies column family (deleted)";
+    if (bodyDigest(**body) != digest) return "does not hash to its digest (altered)";
+    return "";
+  }
+  // The first bad body by first use: (first record using it, reason naming the users).
+  std::pair<uint64_t, std::string> firstProblem() const {
+    uint64_t first = UINT64_MAX;
+    std::string reason;
+    for (const auto& [digest, users] : badUsers) {
+      if (users.front() >= first) continue;
+      first = users.front();
+      std::string list;
+      for (size_t i = 0; i < users.size() && i < 10; ++i) list += (i ? ", " : "") + std::to_string(users[i]);
+      if (users.size() > 10) list += ", ...";
+      reason = "record " + std::to_string(first) + ": body sha256:" + toHex(digest) + " " + problem.at(digest) +
+               "; used by " + std::to_string(users.size()) + " record(s): " + list;
+    }
+    return {first, reason};
+  }
+};
+
 // The walk's state: what the next record must look like.
 struct ChainWalk {
   uint64_t expectedSeq;
   std::string prevHash;
   VerifyReport report;
   IndexDigest expectedIndex;
+  BodyCheck bodies;
 
   bool fail(uint64_t seq, std::string reason) {
     report.ok = false;
@@ -71,9 +116,15 @@ struct ChainWalk {
       return fail(seq, "record " + s + ": previous-hash link broken (record " + std::to_string(seq - 1) +
                            " was rewritten, or records were reordered)");
     }
-    auto hash = computeHash(*rec);
-    if (!hash) return fail(seq, "record " + s + ": " + hash.status().message());
-    if (*hash != rec->hash) return fail(seq, "record " + s + ": hash mismatch (content edited)");
+    Record resealed = *rec;
+    auto canonicalBytes = sealRecord(resealed);
+    if (!canonicalBytes) return fail(seq, "record " + s + ": " + canonicalBytes.status().message());
+    if (resealed.hash != rec->hash) return fail(seq, "record " + s + ": hash mismatch (content edited)");
+    if (value.compare(*canonicalBytes) != 0) {
+      return fail(seq, "record " + s + ": stored bytes are not the canonical encoding of the record "
+                           "(bytes altered outside its hashed content)");
+    }
+    for (const std::string& digest : referencedDigests(*rec)) bodies.check(digest, seq);
     if (indexedByObject(*rec)) expectedIndex.add('o', indexKey(rec->object.key(), seq));
     if (indexedByTenant(*rec)) expectedIndex.add('t', indexKey(rec->tenant, seq));
     prevHash = rec->hash;
@@ -143,7 +194,7 @@ void checkIndexes(const Journal::Impl& im, const rocksdb::ReadOptions& ro, uint6
 
 VerifyReport Journal::verify() const {
   const Impl& im = *impl_;
-  ChainWalk walk{0, "", VerifyReport{}, IndexDigest{}};
+  ChainWalk walk{0, "", VerifyReport{}, IndexDigest{}, BodyCheck{}};
   std::unique_ptr<rocksdb::ManagedSnapshot> snapshot;
   {
     // One consistent view: no append or dropBefore is half-seen.
@@ -154,6 +205,8 @@ VerifyReport Journal::verify() const {
   }
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot->snapshot();
+  walk.bodies.im = &im;
+  walk.bodies.snapshot = ro.snapshot;
   const uint64_t firstSeq = walk.expectedSeq;
   walk.report.ok = true;
   walk.report.headHash = toHex(walk.prevHash);
@@ -177,6 +230,9 @@ VerifyReport Journal::verify() const {
   } else if (walk.prevHash != **head) {
     walk.fail(lastSeq, "record " + std::to_string(lastSeq) + ": hash differs from the stored chain head "
                        "(last record rewritten)");
+  } else if (!walk.bodies.badUsers.empty()) {
+    auto [seq, reason] = walk.bodies.firstProblem();
+    walk.fail(seq, reason);
   } else {
     checkIndexes(im, ro, firstSeq, lastSeq, walk);
   }

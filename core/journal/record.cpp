@@ -49,11 +49,13 @@ bool operator==(const ObjectId& a, const ObjectId& b) {
 bool operator==(const TapeEntry& a, const TapeEntry& b) {
   return a.cluster == b.cluster && a.method == b.method && a.path == b.path &&
          a.requestBody == b.requestBody && a.status == b.status && a.responseBody == b.responseBody &&
-         a.error == b.error;
+         a.error == b.error && a.requestBodyDigest == b.requestBodyDigest &&
+         a.responseBodyDigest == b.responseBodyDigest;
 }
 bool operator==(const Observed& a, const Observed& b) {
   return a.cluster == b.cluster && a.type == b.type && a.objectJson == b.objectJson &&
-         a.resourceVersion == b.resourceVersion && a.generation == b.generation;
+         a.resourceVersion == b.resourceVersion && a.generation == b.generation &&
+         a.objectJsonDigest == b.objectJsonDigest;
 }
 bool operator==(const TimerFired& a, const TimerFired& b) {
   return a.timer == b.timer && a.token == b.token && a.dueUnixNanos == b.dueUnixNanos;

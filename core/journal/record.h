@@ -12,7 +12,9 @@
 namespace spr::journal {
 
 // The schema version this build writes. Readers refuse records/journals with a newer one.
-constexpr uint32_t kSchemaVersion = 1;
+// 2: text of kBodyThreshold bytes or more is stored by digest in the `bodies` column family
+// (core/journal/bodies.h); records of version 1 keep all text inline.
+constexpr uint32_t kSchemaVersion = 2;
 
 struct ObjectId {
   std::string cluster, group, version, kind, ns, name, uid;
@@ -30,6 +32,10 @@ struct Observed {
   std::string objectJson;
   std::string resourceVersion;
   int64_t generation = 0;
+  // The stored form only (a record as decoded from the log, before its bodies are read
+  // back): SHA-256 of objectJson, which is then empty. Records returned by Journal reads
+  // have the text back and this empty. Same for the other *Digest fields.
+  std::string objectJsonDigest{};  // {}: callers may omit it in aggregate initialisers
 };
 
 struct TimerFired {
@@ -52,6 +58,7 @@ struct TapeEntry {
   std::string cluster, method, path, requestBody;
   int32_t status = 0;
   std::string responseBody, error;
+  std::string requestBodyDigest{}, responseBodyDigest{};  // stored form only (see Observed)
 };
 
 struct EffectCompleted {

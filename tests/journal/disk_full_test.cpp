@@ -69,10 +69,17 @@ TEST_F(DiskFull, RefusesCleanlyNeverAbortsAndResumesWhenTheDiskGrows) {
 TEST_F(DiskFull, RefusalIsNotPoisoning) {
   Options o;
   auto j = Journal::open(dir(), o).value();
-  Record big = testing::observed("acme", "acme", "big");
-  std::get<Observed>(big.payload).objectJson = std::string(256 * 1024, 'x');
+  // Distinct, incompressible objects: the journal stores a repeated body once.
+  uint64_t lcg = 42;
+  auto bigRecord = [&lcg] {
+    Record big = testing::observed("acme", "acme", "big");
+    std::string text(256 * 1024, ' ');
+    for (char& c : text) c = static_cast<char>('a' + ((lcg = lcg * 6364136223846793005ULL + 1) >> 59));
+    std::get<Observed>(big.payload).objectJson = std::move(text);
+    return big;
+  };
   Status refused;
-  for (int i = 0; i < 64 && refused.isOk(); ++i) refused = j->append(big, Sync::kSync).status();
+  for (int i = 0; i < 64 && refused.isOk(); ++i) refused = j->append(bigRecord(), Sync::kSync).status();
   ASSERT_FALSE(refused.isOk()) << "a 4 MiB disk took 16 MiB";
   EXPECT_EQ(refused.code(), Code::kUnavailable) << refused.toString();
   EXPECT_NE(refused.message().find(dir()), std::string::npos) << refused.message();

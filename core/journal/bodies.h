@@ -1,0 +1,61 @@
+// Content-addressed bodies: from schema version 2 on, every large text of a record
+// (object JSON, tape request/response bodies; effect inputs once EffectRequested @8 can
+// be declared after the runtime's and replay's @4-@7) is stored once in the
+// `bodies` column family under its SHA-256, and the record keeps only the digest, so the
+// record's hash covers the digest and the digest covers the body. Stateless functions:
+// safe from any thread. See schema/JOURNAL.md, "Bodies".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "core/journal/record.h"
+
+namespace spr::journal {
+
+// Texts of this many bytes or more are stored by digest (schema >= 2). A digest costs
+// 40 bytes in a record (pointer + 32 bytes) and a body ~50 bytes of key and framing once;
+// below 64 bytes inline text is as small and never worth a lookup. Part of the format: the
+// canonical encoding of a schema-2 record depends on it, so changing it needs a new
+// schema version.
+inline constexpr size_t kBodyThreshold = 64;
+inline constexpr uint32_t kFirstSchemaWithBodies = 2;
+
+// Whether records of `schemaVersion` store large text by digest.
+bool storesBodies(uint32_t schemaVersion);
+// Whether `text` of a record of `schemaVersion` is stored by digest.
+bool storedByDigest(uint32_t schemaVersion, const std::string& text);
+// SHA-256 of `text`, 32 raw bytes. Throws std::runtime_error if OpenSSL fails.
+std::string bodyDigest(const std::string& text);
+
+// One body slot of a record: its text and its digest (stored form: digest set, text empty).
+struct BodySlot {
+  std::string* text;
+  std::string* digest;
+};
+std::vector<BodySlot> bodySlots(Record& record);
+
+// Turns a whole record into its stored form: each text that the record's schema stores
+// by digest moves into `bodies` (digest -> text) and its digest field is set.
+void toStoredForm(Record& record, std::map<std::string, std::string>* bodies);
+// The digests a stored-form record refers to (in slot order; may repeat).
+std::vector<std::string> referencedDigests(const Record& stored);
+
+// Looks a body up by digest: the text, nullopt when absent, or an error.
+using BodyLookup = std::function<Result<std::optional<std::string>>(const std::string& digest)>;
+// Turns a stored-form record back into a whole one: texts read through `lookup`, digests
+// cleared. A missing body is kCorruption naming the record and the digest.
+[[nodiscard]] Status hydrate(Record& record, const BodyLookup& lookup);
+
+// For archive and bundle writers: the bodies (digest -> text) that `records` (whole, as
+// Journal reads return them) store by digest. Records read from a Journal are whole, so
+// a bundle of them carries its bodies inline; this is for writers that keep bodies apart.
+std::map<std::string, std::string> bodiesOf(const std::vector<Record>& records);
+
+}  // namespace spr::journal
