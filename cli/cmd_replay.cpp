@@ -39,8 +39,9 @@ int fail(const std::string& message) {
 }
 
 json divergenceJson(const replay::Divergence& d) {
-  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},          {"what", d.what},
-          {"recorded", d.recorded}, {"produced", d.produced}, {"recordsBefore", d.before}};
+  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},  {"what", d.what},
+          {"field", d.field},   {"expected", d.expected},   {"got", d.got}, {"note", d.note},
+          {"recordsBefore", d.before}};
 }
 
 // What replay did with the effects' tapes: re-ran them, or why not.
@@ -72,9 +73,11 @@ int report(const Replayer& r, double seconds, bool asJson, const TapeReport& tap
   else
     std::printf("effects not re-run against their tapes: %s\n", tapes.why.c_str());
   if (!d) return 0;
-  std::printf("first divergence: object %s, record seq %llu (%s)\n", d->object.c_str(),
-              static_cast<unsigned long long>(d->seq), d->what.c_str());
-  std::printf("  recorded: %s\n  produced: %s\n", oneLine(d->recorded).c_str(), oneLine(d->produced).c_str());
+  std::printf("first divergence: object %s, record seq %llu (%s), field %s\n", d->object.c_str(),
+              static_cast<unsigned long long>(d->seq), d->what.c_str(), d->field.c_str());
+  std::printf("  expected (journal): %s\n  got (this build):   %s\n", oneLine(d->expected).c_str(),
+              oneLine(d->got).c_str());
+  if (!d->note.empty()) std::printf("  note: %s\n", oneLine(d->note).c_str());
   std::printf("  records before it:\n");
   for (const auto& b : d->before) std::printf("    %s\n", oneLine(b).c_str());
   return 1;

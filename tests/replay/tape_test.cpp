@@ -262,15 +262,16 @@ TEST(TapeReplay, ProviderWithOneDecisionChangedDivergesAtTheFirstCreate) {
   Outcome out = replayWith(env.dir + "/journal", std::make_unique<ReplicasTwoProvider>());
   ASSERT_TRUE(out.divergence);
   const Divergence& d = *out.divergence;
-  EXPECT_EQ(d.seq, firstCreate) << d.recorded << "\n" << d.produced;
+  EXPECT_EQ(d.seq, firstCreate) << d.expected << "\n" << d.got;
   EXPECT_EQ(d.what, "cluster request");
-  EXPECT_NE(d.recorded.find("EffectCompleted seq " + std::to_string(firstCreate) + " (Create #"), std::string::npos)
-      << d.recorded;
-  EXPECT_NE(d.recorded.find("mcp POST /apis/apps/v1/namespaces/"), std::string::npos) << d.recorded;
-  EXPECT_NE(d.recorded.find("\"replicas\":1"), std::string::npos) << d.recorded;
-  EXPECT_NE(d.produced.find("\"replicas\":2"), std::string::npos) << d.produced;
-  EXPECT_NE(d.produced.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos)
-      << d.produced;
+  EXPECT_EQ(d.field, "request body /spec/replicas");
+  EXPECT_NE(d.expected.find("EffectCompleted seq " + std::to_string(firstCreate) + " (Create #"), std::string::npos)
+      << d.expected;
+  EXPECT_NE(d.expected.find("mcp POST /apis/apps/v1/namespaces/"), std::string::npos) << d.expected;
+  EXPECT_NE(d.expected.find("\"replicas\":1"), std::string::npos) << d.expected;
+  EXPECT_NE(d.got.find("\"replicas\":2"), std::string::npos) << d.got;
+  EXPECT_NE(d.got.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos)
+      << d.got;
   // Everything before the first Create was re-run and matched.
   EXPECT_GT(out.effects, 1u);
 }
