@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "cli/commands.h"
 #include "common/flags.h"
 #include "core/journal/journal.h"
 #include "replay/bundle.h"
+#include "replay/filters.h"
 #include "replay/record_json.h"
 #include "replay/replay_run.h"
 #include "replay/timeline.h"
@@ -172,6 +174,38 @@ TapeReport setUpTapes(const Flags& flags, const journal::Journal* j, const std::
   return t;
 }
 
+// --object NS/NAME -> its object key, in the journal or among the bundle's records.
+Status selectObject(const std::string& nsName, const journal::Journal* j, const std::vector<journal::Record>& records,
+                    const std::string& source, std::string* key) {
+  if (nsName.find('/') == std::string::npos)
+    return Status(Code::kInvalidArgument,
+                  "--object '" + nsName + "' must be NAMESPACE/NAME (e.g. tenant-a/my-crossplane)");
+  if (j) {
+    auto found = replay::resolveObject(*j, nsName);
+    if (!found) return found.status();
+    *key = *found;
+    return Status();
+  }
+  std::set<std::string> objects;
+  for (const auto& r : records) {
+    if (r.object.cluster == "platform" || r.object.name.empty()) continue;
+    if (replay::nsName(r.object) == nsName) *key = r.object.key();
+    objects.insert(replay::nsName(r.object));
+  }
+  if (!key->empty()) return Status();
+  return Status(Code::kNotFound, "--object " + nsName + " matches nothing in " + source + " (its objects: " +
+                                     replay::listSome({objects.begin(), objects.end()}) + ")");
+}
+
+// The filters given, for "matches nothing" errors: "--tenant a --object b/x --until 5".
+std::string filtersText(const Flags& flags) {
+  std::string out;
+  if (flags.given("tenant")) out += " --tenant " + flags.getString("tenant");
+  if (!flags.getString("object").empty()) out += " --object " + flags.getString("object");
+  if (flags.getInt("until") != 0) out += " --until " + std::to_string(flags.getInt("until"));
+  return out.empty() ? "(no filter: the input has no records)" : out.substr(1);
+}
+
 int run(const Flags& flags) {
   const std::string dir = flags.getString("journal"), bundlePath = flags.getString("bundle");
   if (dir.empty() == bundlePath.empty()) return fail("give exactly one of --journal DIR or --bundle FILE");
@@ -194,19 +228,19 @@ int run(const Flags& flags) {
     if (!b) return fail(b.status().message());
     records = std::move(b->records);
   }
+  const std::string tenant = flags.getString("tenant"), source = j ? "journal " + dir : "bundle " + bundlePath;
+  if (flags.given("tenant")) {
+    if (tenant.empty()) return fail("--tenant needs a tenant name");
+    Status exists = j ? replay::requireTenant(*j, tenant, source) : replay::requireTenant(records, tenant, source);
+    if (!exists.isOk()) return fail(exists.message());
+    if (!j) records = replay::recordsOfTenant(std::move(records), tenant);
+  }
   if (!flags.getString("object").empty()) {
-    const std::string nsName = flags.getString("object");
-    if (nsName.find('/') == std::string::npos)
-      return fail("--object '" + nsName + "' must be NAMESPACE/NAME (e.g. tenant-a/my-crossplane)");
-    if (j) {
-      auto key = replay::resolveObject(*j, nsName);
-      if (!key) return fail(key.status().message());
-      options.objectKey = *key;
-    } else {
-      for (const auto& r : records)
-        if (r.object.cluster != "platform" && replay::nsName(r.object) == nsName) options.objectKey = r.object.key();
-      if (options.objectKey.empty()) return fail("no object " + nsName + " in bundle " + bundlePath);
-    }
+    Status s = selectObject(flags.getString("object"), j.get(), records, source, &options.objectKey);
+    if (s.isOk() && flags.given("tenant"))
+      s = j ? replay::requireObjectOfTenant(*j, options.objectKey, flags.getString("object"), tenant)
+            : replay::requireObjectOfTenant(records, flags.getString("object"), tenant);
+    if (!s.isOk()) return fail(s.message());
   }
   if (flags.getBool("timeline")) {
     if (!j) return timeline(records, options.objectKey, asJson);
@@ -219,7 +253,7 @@ int run(const Flags& flags) {
   options.effects = checker.get();
   Replayer replayer(options);
   Status s;
-  if (j && !flags.getString("tenant").empty()) {
+  if (j && flags.given("tenant")) {
     auto b = replay::exportTenant(*j, flags.getString("tenant"));
     if (!b) return fail(b.status().message());
     s = replay::replayRecords(std::move(b->records), replayer, options);
@@ -232,6 +266,8 @@ int run(const Flags& flags) {
     s = replay::replayRecords(std::move(records), replayer, options);
   }
   if (!s.isOk()) return fail(s.message());
+  if (replayer.records() == 0)  // a check that checked nothing must not say it passed
+    return fail("nothing to replay: no record of " + source + " matches " + filtersText(flags));
   if (flags.getBool("show-state")) return showState(replayer, options.objectKey, options.untilSeq, asJson);
   return report(replayer, seconds(), asJson, tapes);
 }

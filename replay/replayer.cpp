@@ -144,14 +144,15 @@ bool Replayer::feed(const journal::Record& r) {
     stopped_ = true;
     return false;
   }
-  ++records_;
   if (isConfigRecord(r)) {
     configs_[r.seq] = r;
+    ++records_;
     return true;
   }
   if (r.object.kind.empty() || r.object.name.empty()) return true;
   if (r.object.cluster == "platform") return true;  // a compaction's config snapshot: preloaded
   if (!options_.objectKey.empty() && r.object.key() != options_.objectKey) return true;
+  ++records_;  // counted only when checked: another object's record is not
   ObjectReplay& o = track(r);
   const auto* requested = std::get_if<journal::EffectRequested>(&r.payload);
   if (!o.expected.empty() && requested == nullptr) {

@@ -80,6 +80,8 @@ class Replayer {
 
   const std::optional<Divergence>& divergence() const { return divergence_; }
   const std::map<std::string, ObjectReplay>& objects() const { return objects_; }
+  // Records checked: the replayed objects' records and the ProviderConfig records (never
+  // the records of objects filtered out by objectKey).
   uint64_t records() const { return records_; }
   uint64_t folds() const { return folds_; }
   // EffectCompleted records whose op was re-run against its tape (ReplayOptions::effects).
