@@ -100,8 +100,8 @@ TEST(TapeReplay, OperatorJournalReplaysWithNoDivergenceAndEveryEffectReRun) {
   auto counts = completedByOp(env.dir + "/journal", &firstCreate);
   Outcome out = replayWith(env.dir + "/journal", providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->recorded
-                               << "\n produced: " << out.divergence->produced;
+                               << "\n recorded: " << out.divergence->expected
+                               << "\n produced: " << out.divergence->got;
   int total = 0;
   for (const auto& [op, n] : counts) total += n;
   EXPECT_EQ(out.effects, static_cast<uint64_t>(total));  // no restart markers in this journal
@@ -122,8 +122,8 @@ TEST(TapeReplay, JournalRecordedUnderApiFaultsReplaysWithNoDivergence) {
   recordJournal(env, 3, faults);
   Outcome out = replayWith(env.dir + "/journal", providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->recorded
-                               << "\n produced: " << out.divergence->produced;
+                               << "\n recorded: " << out.divergence->expected
+                               << "\n produced: " << out.divergence->got;
   EXPECT_GT(out.effects, 10u);
   std::printf("[tape] faults: %llu effects, %llu tape requests re-run in %.3f s\n",
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
@@ -179,8 +179,8 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
   pid = 0;
   Outcome out = replayWith(journalDir, providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->recorded
-                               << "\n produced: " << out.divergence->produced;
+                               << "\n recorded: " << out.divergence->expected
+                               << "\n produced: " << out.divergence->got;
   EXPECT_GE(out.effects, static_cast<uint64_t>(4 * n));
   std::printf("[tape] kill -9: %llu effects, %llu tape requests re-run in %.3f s\n",
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
