@@ -95,7 +95,7 @@ std::string legacyReasonOf(const std::string& event) {
 std::optional<lc::Input> inputOf(const journal::Record& r, const std::string& legacyEvent) {
   if (const auto* o = std::get_if<journal::Observed>(&r.payload)) {
     json object = json::parse(o->objectJson, nullptr, false);
-    if (object.is_discarded()) object = json::object();
+    if (object.is_discarded()) object = json();  // unreadable: a config absent, an object with no metadata
     if (o->cluster == "platform") return lc::Input(configSeenOf(o->type, object));
     return objectInputOf(o->type, object);
   }
