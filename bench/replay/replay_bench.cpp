@@ -136,7 +136,7 @@ void replayAll(benchmark::State& state) {
     if (!replayJournal(**j, r, options).isOk()) state.SkipWithError("replay failed");
     if (const auto& d = r.divergence()) {
       std::fprintf(stderr, "divergence at seq %llu (%s): recorded %s | produced %s\n",
-                   static_cast<unsigned long long>(d->seq), d->what.c_str(), d->recorded.c_str(), d->produced.c_str());
+                   static_cast<unsigned long long>(d->seq), d->what.c_str(), d->expected.c_str(), d->got.c_str());
       state.SkipWithError("replay diverged");
     }
     benchmark::DoNotOptimize(r.folds());
