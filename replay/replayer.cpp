@@ -128,11 +128,15 @@ Status Replayer::preloadSnapshot(const journal::Record& snapshot) {
   o.object = blob.value("object", json::object());
   o.started = true;
   for (const auto& p : doc.value("pending", json::array())) {
-    auto op = opFromName(p.value("command", ""));
-    if (!op) return op.status();
+    if (!p.is_object() || !p.contains("command") || !p["command"].is_string() || !p.contains("effectId") ||
+        !p["effectId"].is_number_unsigned())
+      return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) +
+                                           ": a pending effect needs a string command and an unsigned effectId");
+    auto op = opFromName(p["command"].get<std::string>());
+    if (!op) return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) + ": " + op.status().message());
     lc::Command c;
     c.op = *op;
-    c.effectId = p.value("effectId", uint64_t{0});
+    c.effectId = p["effectId"].get<uint64_t>();
     o.pending[c.effectId] = c;
   }
   return Status();

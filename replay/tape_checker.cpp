@@ -71,7 +71,9 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
   json recordedResult = json::parse(recorded.resultJson.empty() ? "{}" : recorded.resultJson, nullptr, false);
   if (!recordedResult.is_object()) recordedResult = json::object();
   // A Create resumed after a restart ran Observe first; run it the same way.
-  input.resume = recorded.command == "Create" && recordedResult.value("resumed", false);
+  auto resumed = recordedResult.find("resumed");
+  input.resume = recorded.command == "Create" && resumed != recordedResult.end() && resumed->is_boolean() &&
+                 resumed->get<bool>();
   runtime::EffectOutput out = executor.run(input);
   session.finish();
   factory_.setSession(nullptr);

@@ -241,6 +241,13 @@ TEST_F(ReplayTest, MalformedBundleNamesTheFileAndTheProblem) {
   ASSERT_FALSE(b.isOk());
   EXPECT_NE(b.status().message().find(path), std::string::npos);
   EXPECT_NE(b.status().message().find("line 2"), std::string::npos) << b.status().message();
+  // A header field of the wrong type is named, not thrown as an internal error.
+  for (const char* header : {R"({"format":"spr-replay-bundle","version":"1"})", R"({"format":7,"version":1})"}) {
+    std::ofstream(path, std::ios::trunc) << header << "\n";
+    b = readBundle(path);
+    ASSERT_FALSE(b.isOk()) << header;
+    EXPECT_NE(b.status().message().find("line 1"), std::string::npos) << b.status().message();
+  }
   std::filesystem::remove(path);
 }
 
