@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -206,9 +207,63 @@ std::string filtersText(const Flags& flags) {
   return out.empty() ? "(no filter: the input has no records)" : out.substr(1);
 }
 
-int run(const Flags& flags) {
+// What is replayed: a journal, or the records of a bundle.
+struct Source {
+  std::unique_ptr<journal::Journal> journal;
+  std::vector<journal::Record> records;  // the bundle's
+  std::string name;                      // "journal DIR" / "bundle FILE", for messages
+};
+
+Status openSource(const Flags& flags, Source* src) {
   const std::string dir = flags.getString("journal"), bundlePath = flags.getString("bundle");
-  if (dir.empty() == bundlePath.empty()) return fail("give exactly one of --journal DIR or --bundle FILE");
+  if (dir.empty() == bundlePath.empty())
+    return Status(Code::kInvalidArgument, "give exactly one of --journal DIR or --bundle FILE");
+  if (!dir.empty()) {
+    auto opened = journal::Journal::openForReading(dir);
+    if (!opened) return opened.status();
+    src->journal = std::move(*opened);
+    src->name = "journal " + dir;
+    return Status();
+  }
+  auto b = replay::readBundle(bundlePath);
+  if (!b) return b.status();
+  src->records = std::move(b->records);
+  src->name = "bundle " + bundlePath;
+  return Status();
+}
+
+// --tenant and --object must match what the source holds; a bundle keeps only the tenant's records.
+Status applyFilters(const Flags& flags, Source* src, ReplayOptions* options) {
+  const std::string tenant = flags.getString("tenant"), object = flags.getString("object");
+  const journal::Journal* j = src->journal.get();
+  if (flags.given("tenant")) {
+    if (tenant.empty()) return Status(Code::kInvalidArgument, "--tenant needs a tenant name");
+    SPR_RETURN_IF_ERROR(j ? replay::requireTenant(*j, tenant, src->name)
+                          : replay::requireTenant(src->records, tenant, src->name));
+    if (!j) src->records = replay::recordsOfTenant(std::move(src->records), tenant);
+  }
+  if (object.empty()) return Status();
+  SPR_RETURN_IF_ERROR(selectObject(object, j, src->records, src->name, &options->objectKey));
+  if (!flags.given("tenant")) return Status();
+  return j ? replay::requireObjectOfTenant(*j, options->objectKey, object, tenant)
+           : replay::requireObjectOfTenant(src->records, object, tenant);
+}
+
+Status replaySource(const Flags& flags, Source* src, Replayer& replayer, const ReplayOptions& options,
+                    const std::function<double()>& seconds) {
+  if (src->journal && flags.given("tenant")) {
+    auto b = replay::exportTenant(*src->journal, flags.getString("tenant"));
+    if (!b) return b.status();
+    return replay::replayRecords(std::move(b->records), replayer, options);
+  }
+  if (!src->journal) return replay::replayRecords(std::move(src->records), replayer, options);
+  bool progress = flags.getBool("progress") || ::isatty(2);
+  return replay::replayJournal(*src->journal, replayer, options, [&](uint64_t n) {
+    if (progress) std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
+  });
+}
+
+int run(const Flags& flags) {
   if (flags.getInt("until") < 0) return fail("--until must be a record sequence >= 0");
   ReplayOptions options;
   options.untilSeq = static_cast<uint64_t>(flags.getInt("until"));
@@ -216,58 +271,27 @@ int run(const Flags& flags) {
   const bool wantsObject = flags.getBool("show-state") || flags.getBool("timeline");
   if (wantsObject && flags.getString("object").empty()) return fail("--show-state and --timeline need --object NS/NAME");
   auto t0 = std::chrono::steady_clock::now();
-  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  std::unique_ptr<journal::Journal> j;
-  std::vector<journal::Record> records;
-  if (!dir.empty()) {
-    auto opened = journal::Journal::openForReading(dir);
-    if (!opened) return fail(opened.status().message());
-    j = std::move(*opened);
-  } else {
-    auto b = replay::readBundle(bundlePath);
-    if (!b) return fail(b.status().message());
-    records = std::move(b->records);
-  }
-  const std::string tenant = flags.getString("tenant"), source = j ? "journal " + dir : "bundle " + bundlePath;
-  if (flags.given("tenant")) {
-    if (tenant.empty()) return fail("--tenant needs a tenant name");
-    Status exists = j ? replay::requireTenant(*j, tenant, source) : replay::requireTenant(records, tenant, source);
-    if (!exists.isOk()) return fail(exists.message());
-    if (!j) records = replay::recordsOfTenant(std::move(records), tenant);
-  }
-  if (!flags.getString("object").empty()) {
-    Status s = selectObject(flags.getString("object"), j.get(), records, source, &options.objectKey);
-    if (s.isOk() && flags.given("tenant"))
-      s = j ? replay::requireObjectOfTenant(*j, options.objectKey, flags.getString("object"), tenant)
-            : replay::requireObjectOfTenant(records, flags.getString("object"), tenant);
-    if (!s.isOk()) return fail(s.message());
-  }
+  std::function<double()> seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  Source src;
+  Status s = openSource(flags, &src);
+  if (s.isOk()) s = applyFilters(flags, &src, &options);
+  if (!s.isOk()) return fail(s.message());
   if (flags.getBool("timeline")) {
-    if (!j) return timeline(records, options.objectKey, asJson);
-    auto bundle = replay::exportObject(*j, options.objectKey);
+    if (!src.journal) return timeline(src.records, options.objectKey, asJson);
+    auto bundle = replay::exportObject(*src.journal, options.objectKey);
     if (!bundle) return fail(bundle.status().message());
     return timeline(bundle->records, options.objectKey, asJson);
   }
   std::unique_ptr<replay::EffectChecker> checker;
-  TapeReport tapes = setUpTapes(flags, j.get(), records, &checker);
+  TapeReport tapes = setUpTapes(flags, src.journal.get(), src.records, &checker);
   options.effects = checker.get();
   Replayer replayer(options);
-  Status s;
-  if (j && flags.given("tenant")) {
-    auto b = replay::exportTenant(*j, flags.getString("tenant"));
-    if (!b) return fail(b.status().message());
-    s = replay::replayRecords(std::move(b->records), replayer, options);
-  } else if (j) {
-    bool progress = flags.getBool("progress") || ::isatty(2);
-    s = replay::replayJournal(*j, replayer, options, [&](uint64_t n) {
-      if (progress) std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
-    });
-  } else {
-    s = replay::replayRecords(std::move(records), replayer, options);
-  }
+  s = replaySource(flags, &src, replayer, options, seconds);
   if (!s.isOk()) return fail(s.message());
   if (replayer.records() == 0)  // a check that checked nothing must not say it passed
-    return fail("nothing to replay: no record of " + source + " matches " + filtersText(flags));
+    return fail("nothing to replay: no record of " + src.name + " matches " + filtersText(flags));
   if (flags.getBool("show-state")) return showState(replayer, options.objectKey, options.untilSeq, asJson);
   return report(replayer, seconds(), asJson, tapes);
 }
