@@ -1,7 +1,7 @@
 // `spr audit`: one tenant's lifecycle history from the tenant index, as a table for people
 // or JSON / JSON Lines for tools (field names: replay/AUDIT.md). The hash chain is verified
-// around every record printed. Exit codes: 0 ok (also: unknown tenant, no rows), 2 bad
-// input, 3 the chain failed verification (loud warning on stderr).
+// around every record printed. Exit codes: 0 ok, 2 bad input (also: a --tenant, --object
+// or time window that matches nothing), 3 the chain failed verification (loud warning).
 #include <cstdio>
 #include <string>
 
@@ -9,6 +9,7 @@
 #include "common/flags.h"
 #include "core/journal/journal.h"
 #include "replay/audit.h"
+#include "replay/filters.h"
 #include "replay/record_json.h"
 #include "replay/rfc3339.h"
 
@@ -36,10 +37,6 @@ void print(const replay::AuditResult& result, const std::string& tenant, const s
     std::printf("%s\n", replay::dumpLine(out).c_str());
     return;
   }
-  if (!result.tenantKnown) {
-    std::fprintf(stderr, "spr audit: tenant '%s' is unknown to this journal (no records)\n", tenant.c_str());
-    return;
-  }
   if (format == "jsonl") {
     for (const auto& row : result.rows) std::printf("%s\n", replay::dumpLine(row).c_str());
     return;
@@ -54,6 +51,23 @@ Result<int64_t> timeFlag(const Flags& flags, const char* name, int64_t fallback)
   auto t = replay::parseRfc3339(flags.getString(name));
   if (!t) return Status(t.status().code(), std::string("--") + name + ": " + t.status().message());
   return t;
+}
+
+// Why a filter left no row (one line naming the filter and what exists); "" if none did.
+std::string emptyBecause(const Flags& flags, const replay::AuditResult& result) {
+  const std::string object = flags.getString("object");
+  if (!object.empty()) {
+    bool exists = false;
+    for (const auto& o : result.objects)
+      exists |= object.find('/') == std::string::npos ? o.substr(o.find('/') + 1) == object : o == object;
+    if (!exists)
+      return "--object " + object + " matches no object of tenant '" + flags.getString("tenant") +
+             "' (its objects: " + replay::listSome(result.objects) + ")";
+  }
+  if (flags.getString("since").empty() && flags.getString("until").empty()) return "";
+  return "--since/--until match no record of tenant '" + flags.getString("tenant") + "'" +
+         (object.empty() ? "" : " --object " + object) + " (its records span " +
+         replay::formatRfc3339(result.firstUnixNanos) + " .. " + replay::formatRfc3339(result.lastUnixNanos) + ")";
 }
 
 int run(const Flags& flags) {
@@ -74,6 +88,8 @@ int run(const Flags& flags) {
   q.untilUnixNanos = *until;
   auto j = journal::Journal::openForReading(dir);
   if (!j) return fail(j.status().message());
+  Status known = replay::requireTenant(**j, tenant, "journal " + dir);
+  if (!known.isOk()) return fail(known.message());
   auto result = replay::audit(**j, q);
   if (!result && result.status().code() == Code::kCorruption) {
     // The tenant index names a record the log no longer has (deleted or unreadable): that is
@@ -85,6 +101,10 @@ int run(const Flags& flags) {
     return 3;
   }
   if (!result) return fail(result.status().message());
+  if (result->rows.empty()) {
+    std::string why = emptyBecause(flags, *result);
+    if (!why.empty()) return fail(why);
+  }
   print(*result, tenant, format);
   if (result->chain.ok) return 0;
   std::fprintf(stderr,

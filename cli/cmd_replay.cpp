@@ -5,14 +5,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "cli/commands.h"
 #include "common/flags.h"
 #include "core/journal/journal.h"
 #include "replay/bundle.h"
+#include "replay/filters.h"
 #include "replay/record_json.h"
 #include "replay/replay_run.h"
 #include "replay/timeline.h"
@@ -37,8 +40,9 @@ int fail(const std::string& message) {
 }
 
 json divergenceJson(const replay::Divergence& d) {
-  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},          {"what", d.what},
-          {"recorded", d.recorded}, {"produced", d.produced}, {"recordsBefore", d.before}};
+  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},  {"what", d.what},
+          {"field", d.field},   {"expected", d.expected},   {"got", d.got}, {"note", d.note},
+          {"recordsBefore", d.before}};
 }
 
 // What replay did with the effects' tapes: re-ran them, or why not.
@@ -70,9 +74,11 @@ int report(const Replayer& r, double seconds, bool asJson, const TapeReport& tap
   else
     std::printf("effects not re-run against their tapes: %s\n", tapes.why.c_str());
   if (!d) return 0;
-  std::printf("first divergence: object %s, record seq %llu (%s)\n", d->object.c_str(),
-              static_cast<unsigned long long>(d->seq), d->what.c_str());
-  std::printf("  recorded: %s\n  produced: %s\n", oneLine(d->recorded).c_str(), oneLine(d->produced).c_str());
+  std::printf("first divergence: object %s, record seq %llu (%s), field %s\n", d->object.c_str(),
+              static_cast<unsigned long long>(d->seq), d->what.c_str(), d->field.c_str());
+  std::printf("  expected (journal): %s\n  got (this build):   %s\n", oneLine(d->expected).c_str(),
+              oneLine(d->got).c_str());
+  if (!d->note.empty()) std::printf("  note: %s\n", oneLine(d->note).c_str());
   std::printf("  records before it:\n");
   for (const auto& b : d->before) std::printf("    %s\n", oneLine(b).c_str());
   return 1;
@@ -160,9 +166,95 @@ TapeReport setUpTapes(const Flags& flags, const journal::Journal* j, const std::
   return t;
 }
 
-int run(const Flags& flags) {
+// --object NS/NAME -> its object key, in the journal or among the bundle's records.
+Status selectObject(const std::string& nsName, const journal::Journal* j, const std::vector<journal::Record>& records,
+                    const std::string& source, std::string* key) {
+  if (nsName.find('/') == std::string::npos)
+    return Status(Code::kInvalidArgument,
+                  "--object '" + nsName + "' must be NAMESPACE/NAME (e.g. tenant-a/my-crossplane)");
+  if (j) {
+    auto found = replay::resolveObject(*j, nsName);
+    if (!found) return found.status();
+    *key = *found;
+    return Status();
+  }
+  std::set<std::string> objects;
+  for (const auto& r : records) {
+    if (r.object.cluster == "platform" || r.object.name.empty()) continue;
+    if (replay::nsName(r.object) == nsName) *key = r.object.key();
+    objects.insert(replay::nsName(r.object));
+  }
+  if (!key->empty()) return Status();
+  return Status(Code::kNotFound, "--object " + nsName + " matches nothing in " + source + " (its objects: " +
+                                     replay::listSome({objects.begin(), objects.end()}) + ")");
+}
+
+// The filters given, for "matches nothing" errors: "--tenant a --object b/x --until 5".
+std::string filtersText(const Flags& flags) {
+  std::string out;
+  if (flags.given("tenant")) out += " --tenant " + flags.getString("tenant");
+  if (!flags.getString("object").empty()) out += " --object " + flags.getString("object");
+  if (flags.getInt("until") != 0) out += " --until " + std::to_string(flags.getInt("until"));
+  return out.empty() ? "(no filter: the input has no records)" : out.substr(1);
+}
+
+// What is replayed: a journal, or the records of a bundle.
+struct Source {
+  std::unique_ptr<journal::Journal> journal;
+  std::vector<journal::Record> records;  // the bundle's
+  std::string name;                      // "journal DIR" / "bundle FILE", for messages
+};
+
+Status openSource(const Flags& flags, Source* src) {
   const std::string dir = flags.getString("journal"), bundlePath = flags.getString("bundle");
-  if (dir.empty() == bundlePath.empty()) return fail("give exactly one of --journal DIR or --bundle FILE");
+  if (dir.empty() == bundlePath.empty())
+    return Status(Code::kInvalidArgument, "give exactly one of --journal DIR or --bundle FILE");
+  if (!dir.empty()) {
+    auto opened = journal::Journal::openForReading(dir);
+    if (!opened) return opened.status();
+    src->journal = std::move(*opened);
+    src->name = "journal " + dir;
+    return Status();
+  }
+  auto b = replay::readBundle(bundlePath);
+  if (!b) return b.status();
+  src->records = std::move(b->records);
+  src->name = "bundle " + bundlePath;
+  return Status();
+}
+
+// --tenant and --object must match what the source holds; a bundle keeps only the tenant's records.
+Status applyFilters(const Flags& flags, Source* src, ReplayOptions* options) {
+  const std::string tenant = flags.getString("tenant"), object = flags.getString("object");
+  const journal::Journal* j = src->journal.get();
+  if (flags.given("tenant")) {
+    if (tenant.empty()) return Status(Code::kInvalidArgument, "--tenant needs a tenant name");
+    SPR_RETURN_IF_ERROR(j ? replay::requireTenant(*j, tenant, src->name)
+                          : replay::requireTenant(src->records, tenant, src->name));
+    if (!j) src->records = replay::recordsOfTenant(std::move(src->records), tenant);
+  }
+  if (object.empty()) return Status();
+  SPR_RETURN_IF_ERROR(selectObject(object, j, src->records, src->name, &options->objectKey));
+  if (!flags.given("tenant")) return Status();
+  return j ? replay::requireObjectOfTenant(*j, options->objectKey, object, tenant)
+           : replay::requireObjectOfTenant(src->records, object, tenant);
+}
+
+Status replaySource(const Flags& flags, Source* src, Replayer& replayer, const ReplayOptions& options,
+                    const std::function<double()>& seconds) {
+  if (src->journal && flags.given("tenant")) {
+    auto b = replay::exportTenant(*src->journal, flags.getString("tenant"));
+    if (!b) return b.status();
+    return replay::replayRecords(std::move(b->records), replayer, options);
+  }
+  if (!src->journal) return replay::replayRecords(std::move(src->records), replayer, options);
+  bool progress = flags.getBool("progress") || ::isatty(2);
+  return replay::replayJournal(*src->journal, replayer, options, [&](uint64_t n) {
+    if (progress) std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
+  });
+}
+
+int run(const Flags& flags) {
   if (flags.getInt("until") < 0) return fail("--until must be a record sequence >= 0");
   ReplayOptions options;
   options.untilSeq = static_cast<uint64_t>(flags.getInt("until"));
@@ -170,56 +262,27 @@ int run(const Flags& flags) {
   const bool wantsObject = flags.getBool("show-state") || flags.getBool("timeline");
   if (wantsObject && flags.getString("object").empty()) return fail("--show-state and --timeline need --object NS/NAME");
   auto t0 = std::chrono::steady_clock::now();
-  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  std::unique_ptr<journal::Journal> j;
-  std::vector<journal::Record> records;
-  if (!dir.empty()) {
-    auto opened = journal::Journal::openForReading(dir);
-    if (!opened) return fail(opened.status().message());
-    j = std::move(*opened);
-  } else {
-    auto b = replay::readBundle(bundlePath);
-    if (!b) return fail(b.status().message());
-    records = std::move(b->records);
-  }
-  if (!flags.getString("object").empty()) {
-    const std::string nsName = flags.getString("object");
-    if (nsName.find('/') == std::string::npos)
-      return fail("--object '" + nsName + "' must be NAMESPACE/NAME (e.g. tenant-a/my-crossplane)");
-    if (j) {
-      auto key = replay::resolveObject(*j, nsName);
-      if (!key) return fail(key.status().message());
-      options.objectKey = *key;
-    } else {
-      for (const auto& r : records)
-        if (r.object.cluster != "platform" && replay::nsName(r.object) == nsName) options.objectKey = r.object.key();
-      if (options.objectKey.empty()) return fail("no object " + nsName + " in bundle " + bundlePath);
-    }
-  }
+  std::function<double()> seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  Source src;
+  Status s = openSource(flags, &src);
+  if (s.isOk()) s = applyFilters(flags, &src, &options);
+  if (!s.isOk()) return fail(s.message());
   if (flags.getBool("timeline")) {
-    if (!j) return timeline(records, options.objectKey, asJson);
-    auto bundle = replay::exportObject(*j, options.objectKey);
+    if (!src.journal) return timeline(src.records, options.objectKey, asJson);
+    auto bundle = replay::exportObject(*src.journal, options.objectKey);
     if (!bundle) return fail(bundle.status().message());
     return timeline(bundle->records, options.objectKey, asJson);
   }
   std::unique_ptr<replay::EffectChecker> checker;
-  TapeReport tapes = setUpTapes(flags, j.get(), records, &checker);
+  TapeReport tapes = setUpTapes(flags, src.journal.get(), src.records, &checker);
   options.effects = checker.get();
   Replayer replayer(options);
-  Status s;
-  if (j && !flags.getString("tenant").empty()) {
-    auto b = replay::exportTenant(*j, flags.getString("tenant"));
-    if (!b) return fail(b.status().message());
-    s = replay::replayRecords(std::move(b->records), replayer, options);
-  } else if (j) {
-    bool progress = flags.getBool("progress") || ::isatty(2);
-    s = replay::replayJournal(*j, replayer, options, [&](uint64_t n) {
-      if (progress) std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
-    });
-  } else {
-    s = replay::replayRecords(std::move(records), replayer, options);
-  }
+  s = replaySource(flags, &src, replayer, options, seconds);
   if (!s.isOk()) return fail(s.message());
+  if (replayer.records() == 0)  // a check that checked nothing must not say it passed
+    return fail("nothing to replay: no record of " + src.name + " matches " + filtersText(flags));
   if (flags.getBool("show-state")) return showState(replayer, options.objectKey, options.untilSeq, asJson);
   return report(replayer, seconds(), asJson, tapes);
 }

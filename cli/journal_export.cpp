@@ -8,6 +8,7 @@
 #include "common/flags.h"
 #include "core/journal/journal.h"
 #include "replay/bundle.h"
+#include "replay/filters.h"
 #include "replay/compact.h"
 #include "replay/replay_run.h"
 #include "replay/rfc3339.h"
@@ -42,6 +43,8 @@ int exportBundle(const Flags& flags) {
     if (!key) return fail(key.status().message());
     bundle = replay::exportObject(**j, *key);
   } else {
+    Status known = replay::requireTenant(**j, tenant, "journal " + flags.getString("journal"));
+    if (!known.isOk()) return fail(known.message());
     bundle = replay::exportTenant(**j, tenant);
   }
   if (!bundle) return fail(bundle.status().message());

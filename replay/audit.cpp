@@ -135,6 +135,9 @@ Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
                          " but belongs to '" + r.tenant + "'";
       continue;
     }
+    if (out.objects.empty() || out.objects.back() != nsName(r.object)) out.objects.push_back(nsName(r.object));
+    if (out.firstUnixNanos == 0) out.firstUnixNanos = r.wallUnixNanos;
+    out.lastUnixNanos = r.wallUnixNanos;
     if (!objectMatches(r, q.object) || r.wallUnixNanos < q.sinceUnixNanos || r.wallUnixNanos > q.untilUnixNanos)
       continue;
     json row = {{"seq", r.seq}, {"time", formatRfc3339(r.wallUnixNanos)}, {"tenant", r.tenant},
@@ -143,6 +146,8 @@ Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
     verifyAround(j, r, &out.chain);
     out.rows.push_back(std::move(row));
   }
+  std::sort(out.objects.begin(), out.objects.end());
+  out.objects.erase(std::unique(out.objects.begin(), out.objects.end()), out.objects.end());
   return out;
 }
 

@@ -83,11 +83,18 @@ Result<Bundle> readBundle(const std::string& path) {
   std::string line;
   if (!std::getline(in, line)) return bad(path, 0, "is empty; expected a header line");
   b.header = json::parse(line, nullptr, false);
-  if (!b.header.is_object() || b.header.value("format", "") != kBundleFormat)
+  auto text = [&](const char* key) {  // a header string field; "" when absent or not a string
+    auto it = b.header.find(key);
+    return it != b.header.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (!b.header.is_object() || text("format") != kBundleFormat)
     return bad(path, 1, std::string("not an spr replay bundle (the first line must be a JSON header with format \"") +
                             kBundleFormat + "\")");
-  if (b.header.value("version", 0) > kBundleVersion)
-    return bad(path, 1, "bundle version " + std::to_string(b.header.value("version", 0)) + " is newer than this build's " +
+  if (b.header.contains("version") && !b.header["version"].is_number_integer())
+    return bad(path, 1, "the header's \"version\" must be an integer");
+  const int64_t version = b.header.value("version", int64_t{1});
+  if (version > kBundleVersion)
+    return bad(path, 1, "bundle version " + std::to_string(version) + " is newer than this build's " +
                             std::to_string(kBundleVersion));
   for (size_t n = 2; std::getline(in, line); ++n) {
     if (line.empty()) continue;
@@ -101,7 +108,7 @@ Result<Bundle> readBundle(const std::string& path) {
     if (!b.records.empty() && r->seq <= b.records.back().seq)
       return bad(path, n, "records out of order (seq " + std::to_string(r->seq) + " after " +
                               std::to_string(b.records.back().seq) + ")");
-    if (b.header.value("kind", "") == "archive" && !b.records.empty() &&
+    if (text("kind") == "archive" && !b.records.empty() &&
         (r->seq != b.records.back().seq + 1 || r->prevHash != b.records.back().hash))
       return bad(path, n, "archive chain broken at seq " + std::to_string(r->seq));
     b.records.push_back(std::move(*r));
@@ -110,8 +117,8 @@ Result<Bundle> readBundle(const std::string& path) {
       b.header["records"].get<size_t>() != b.records.size())
     return bad(path, 0, "truncated: the header says " + std::to_string(b.header["records"].get<size_t>()) +
                             " records, the file has " + std::to_string(b.records.size()));
-  if (b.header.value("kind", "") == "archive" && !b.records.empty() &&
-      journal::toHex(b.records.back().hash) != b.header.value("headHash", ""))
+  if (text("kind") == "archive" && !b.records.empty() &&
+      journal::toHex(b.records.back().hash) != text("headHash"))
     return bad(path, 0, "the last record's hash is not the header's headHash");
   // An archive of a journal compacted before carries the snapshots it starts from.
   json preload = b.header.value("preload", json::array());

@@ -31,6 +31,7 @@ struct EffectContext {
 struct EffectMismatch {
   std::string what = "cluster request";  // or "effect outcome" (outcome, message, Observe's answer)
   std::string recorded, produced;        // e.g. the tape's request vs the request this build made
+  std::string field;                     // the differing field, e.g. "outcome", "request body" ("" = whole)
 };
 
 struct EffectCheck {

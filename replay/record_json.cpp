@@ -42,12 +42,16 @@ struct PayloadJson {
                       {"status", t.status},
                       {"responseBody", t.responseBody},
                       {"error", t.error}});
-    return {{"effectId", e.effectId},     {"command", e.command}, {"outcome", jr::outcomeName(e.outcome)},
-            {"errorClass", e.errorClass}, {"message", e.message}, {"resultJson", e.resultJson},
-            {"tape", tape}};
+    json out = {{"effectId", e.effectId},     {"command", e.command}, {"outcome", jr::outcomeName(e.outcome)},
+                {"errorClass", e.errorClass}, {"message", e.message}, {"resultJson", e.resultJson},
+                {"tape", tape}};
+    if (!e.reason.empty()) out["reason"] = e.reason;  // typed field, absent in older records
+    return out;
   }
   json operator()(const jr::Transition& t) const {
-    return {{"from", t.from}, {"to", t.to}, {"event", t.event}, {"inputSeq", t.inputSeq}};
+    json out = {{"from", t.from}, {"to", t.to}, {"event", t.event}, {"inputSeq", t.inputSeq}};
+    if (t.rejected) out["rejected"] = true;  // typed field, absent in older records
+    return out;
   }
   json operator()(const jr::Snapshot& s) const { return {{"stateJson", s.stateJson}, {"throughSeq", s.throughSeq}}; }
 };
@@ -96,17 +100,21 @@ jr::Payload payloadOf(const std::string& kind, const json& p, std::string* err) 
   if (kind == "EffectCompleted") {
     jr::EffectCompleted e{field<uint64_t>(p, "effectId", err), field<std::string>(p, "command", err),
                           outcomeOf(field<std::string>(p, "outcome", err), err), field<std::string>(p, "errorClass", err),
-                          field<std::string>(p, "message", err), field<std::string>(p, "resultJson", err), {}};
+                          field<std::string>(p, "message", err), field<std::string>(p, "resultJson", err), {}, ""};
     for (const auto& t : field<json>(p, "tape", err))
       e.tape.push_back(jr::TapeEntry{field<std::string>(t, "cluster", err), field<std::string>(t, "method", err),
                                      field<std::string>(t, "path", err), field<std::string>(t, "requestBody", err),
                                      field<int32_t>(t, "status", err), field<std::string>(t, "responseBody", err),
                                      field<std::string>(t, "error", err)});
+    if (p.contains("reason")) e.reason = field<std::string>(p, "reason", err);
     return e;
   }
-  if (kind == "Transition")
-    return jr::Transition{field<std::string>(p, "from", err), field<std::string>(p, "to", err),
-                          field<std::string>(p, "event", err), field<uint64_t>(p, "inputSeq", err)};
+  if (kind == "Transition") {
+    jr::Transition t{field<std::string>(p, "from", err), field<std::string>(p, "to", err),
+                     field<std::string>(p, "event", err), field<uint64_t>(p, "inputSeq", err)};
+    if (p.contains("rejected")) t.rejected = field<bool>(p, "rejected", err);
+    return t;
+  }
   if (kind == "Snapshot")
     return jr::Snapshot{field<std::string>(p, "stateJson", err), field<uint64_t>(p, "throughSeq", err)};
   if (err->empty()) *err = "unknown payload kind '" + kind + "'";

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "replay/filters.h"
 #include "replay/record_json.h"
 
 namespace spr::replay {
@@ -106,8 +107,15 @@ Result<std::string> resolveObject(const journal::Journal& j, const std::string& 
     if (r.object.cluster == "onboarding" && matches(r.object.key())) found = r.object.key();
     return found.empty();
   }));
-  if (found.empty()) return Status(Code::kNotFound, "no object " + nsName + " in the journal");
-  return found;
+  if (!found.empty()) return found;
+  std::vector<std::string> objects;
+  for (const auto& [key, blob] : *states)
+    if (key.rfind("onboarding/", 0) == 0) {
+      auto cut = key.rfind('/', key.rfind('/') - 1);  // ".../<ns>/<name>"
+      objects.push_back(key.substr(cut + 1));
+    }
+  return Status(Code::kNotFound, "--object " + nsName + " matches nothing in the journal (its objects: " +
+                                     listSome(objects) + ")");
 }
 
 }  // namespace spr::replay

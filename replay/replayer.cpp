@@ -1,5 +1,7 @@
 #include "replay/replayer.h"
 
+#include <array>
+
 #include "replay/inputs.h"
 #include "replay/record_json.h"
 #include "replay/rfc3339.h"
@@ -18,20 +20,49 @@ std::vector<lc::Command> commandsOf(const lc::FoldResult& result) {
   return out;
 }
 
-std::string transitionText(const std::string& from, const std::string& to, const std::string& event) {
-  return from + " -> " + to + ": " + event;
+// "WriteStatus #7": a command by its typed identity (never its describe() text).
+std::string commandName(const lc::Command& c) { return std::string(lc::opName(c.op)) + " #" + std::to_string(c.effectId); }
+
+std::string boolText(bool b) { return b ? "true" : "false"; }
+
+// The first typed field where the journal's command and this build's differ, as
+// {field, expected, got}; nullopt when they agree. The status message is human text.
+std::optional<std::array<std::string, 3>> commandDifference(const lc::Command& want, const lc::Command& got) {
+  if (want.op != got.op) return std::array<std::string, 3>{"op", lc::opName(want.op), lc::opName(got.op)};
+  if (want.effectId != got.effectId)
+    return std::array<std::string, 3>{"effectId", std::to_string(want.effectId), std::to_string(got.effectId)};
+  if (want.op != lc::Op::kWriteStatus) return std::nullopt;
+  const lc::StatusView &a = want.status, &b = got.status;
+  if (a.phase != b.phase) return std::array<std::string, 3>{"status.phase", a.phase, b.phase};
+  if (a.ready != b.ready) return std::array<std::string, 3>{"status.ready", boolText(a.ready), boolText(b.ready)};
+  if (a.reason != b.reason) return std::array<std::string, 3>{"status.reason", a.reason, b.reason};
+  if (a.observedGeneration != b.observedGeneration)
+    return std::array<std::string, 3>{"status.observedGeneration", std::to_string(a.observedGeneration),
+                                      std::to_string(b.observedGeneration)};
+  return std::nullopt;
 }
 
-// "key: recorded value" lines for the top-level fields where two state JSONs differ.
-std::pair<std::string, std::string> stateDiff(const json& recorded, const json& produced) {
-  std::string r, p;
+// A state as compared: every field but the status message (human text).
+json comparableState(json state) {
+  if (state.is_object() && state.contains("status") && state["status"].is_object()) state["status"].erase("message");
+  return state;
+}
+
+// The first top-level field (or status.X) where two state JSONs differ.
+std::array<std::string, 3> stateDifference(const json& recorded, const json& produced) {
   for (const auto& [key, value] : recorded.items()) {
     json other = produced.contains(key) ? produced[key] : json();
     if (other == value) continue;
-    r += (r.empty() ? "" : ", ") + key + "=" + dumpLine(value);
-    p += (p.empty() ? "" : ", ") + key + "=" + dumpLine(other);
+    if (value.is_object() && other.is_object()) {
+      for (const auto& [sub, v] : value.items())
+        if (!other.contains(sub) || other[sub] != v)
+          return {key + "." + sub, dumpLine(v), other.contains(sub) ? dumpLine(other[sub]) : "(absent)"};
+    }
+    return {key, dumpLine(value), dumpLine(other)};
   }
-  return {r, p};
+  for (const auto& [key, value] : produced.items())
+    if (!recorded.contains(key)) return {key, "(absent)", dumpLine(value)};
+  return {"", "", ""};
 }
 
 }  // namespace
@@ -56,16 +87,18 @@ void Replayer::remember(ObjectReplay& o, const journal::Record& r) {
   while (o.recent.size() > options_.contextRecords) o.recent.pop_front();
 }
 
-void Replayer::diverge(const ObjectReplay& o, uint64_t seq, std::string what, std::string recorded,
-                       std::string produced) {
+void Replayer::diverge(const ObjectReplay& o, uint64_t seq, std::string what, std::string field, std::string expected,
+                       std::string got, std::string note) {
   if (divergence_) return;
   Divergence d;
   d.object = nsName(o.id);
   d.objectKey = o.id.key();
   d.seq = seq;
   d.what = std::move(what);
-  d.recorded = std::move(recorded);
-  d.produced = std::move(produced);
+  d.field = std::move(field);
+  d.expected = std::move(expected);
+  d.got = std::move(got);
+  d.note = std::move(note);
   d.before.assign(o.recent.begin(), o.recent.end());
   divergence_ = std::move(d);
   stopped_ = true;
@@ -95,11 +128,15 @@ Status Replayer::preloadSnapshot(const journal::Record& snapshot) {
   o.object = blob.value("object", json::object());
   o.started = true;
   for (const auto& p : doc.value("pending", json::array())) {
-    auto op = opFromName(p.value("command", ""));
-    if (!op) return op.status();
+    if (!p.is_object() || !p.contains("command") || !p["command"].is_string() || !p.contains("effectId") ||
+        !p["effectId"].is_number_unsigned())
+      return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) +
+                                           ": a pending effect needs a string command and an unsigned effectId");
+    auto op = opFromName(p["command"].get<std::string>());
+    if (!op) return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) + ": " + op.status().message());
     lc::Command c;
     c.op = *op;
-    c.effectId = p.value("effectId", uint64_t{0});
+    c.effectId = p["effectId"].get<uint64_t>();
     o.pending[c.effectId] = c;
   }
   return Status();
@@ -111,19 +148,20 @@ bool Replayer::feed(const journal::Record& r) {
     stopped_ = true;
     return false;
   }
-  ++records_;
   if (isConfigRecord(r)) {
     configs_[r.seq] = r;
+    ++records_;
     return true;
   }
   if (r.object.kind.empty() || r.object.name.empty()) return true;
   if (r.object.cluster == "platform") return true;  // a compaction's config snapshot: preloaded
   if (!options_.objectKey.empty() && r.object.key() != options_.objectKey) return true;
+  ++records_;  // counted only when checked: another object's record is not
   ObjectReplay& o = track(r);
   const auto* requested = std::get_if<journal::EffectRequested>(&r.payload);
   if (!o.expected.empty() && requested == nullptr) {
-    diverge(o, r.seq, "command", summarize(r) + " (the batch of seq " + std::to_string(o.expectedCause) + " ended)",
-            lc::describe(lc::AnyCommand(o.expected.front())));
+    diverge(o, r.seq, "command", "command", "none (the batch of seq " + std::to_string(o.expectedCause) + " ended)",
+            commandName(o.expected.front()), "the journal has " + summarize(r) + " here");
     return false;
   }
   if (const auto* t = std::get_if<journal::Transition>(&r.payload)) onTransition(o, r, *t);
@@ -135,7 +173,7 @@ bool Replayer::feed(const journal::Record& r) {
     // A snapshot met before anything was folded (an archive's start) restores the object.
     if (!o.started && snap->throughSeq < r.seq) {
       Status s = preloadSnapshot(r);
-      if (!s.isOk()) diverge(o, r.seq, "input", "a readable snapshot", s.message());
+      if (!s.isOk()) diverge(o, r.seq, "input", "snapshot", "a readable snapshot", s.message());
     }
   }
   remember(o, r);
@@ -161,25 +199,26 @@ void Replayer::onTransition(ObjectReplay& o, const journal::Record& r, const jou
     std::optional<lc::Input> converted;
     if (in) converted = inputOf(*in, t.event);
     if (!converted)
-      return diverge(o, r.seq, "input", "input record seq " + std::to_string(t.inputSeq) + ": " + t.event,
-                     in ? "record " + std::to_string(t.inputSeq) + " is a " + journal::payloadKind(in->payload) +
-                              ", not an input"
-                        : "record " + std::to_string(t.inputSeq) + " is not in the replayed input");
+      return diverge(o, r.seq, "input", "inputSeq", "an input record at seq " + std::to_string(t.inputSeq),
+                     in ? "a " + std::string(journal::payloadKind(in->payload)) + ", not an input"
+                        : "no such record in the replayed input",
+                     "the journal folded: " + t.event);
     input = *converted;
     if (std::holds_alternative<lc::ObjectSeen>(input) && !isConfigRecord(*in)) {
       const auto& obs = std::get<journal::Observed>(in->payload);
       o.object = json::parse(obs.objectJson, nullptr, false);
     }
   }
-  const std::string from = lc::phaseName(o.state.phase);
   lc::FoldResult result = options_.fold(o.state, input);
-  const std::string event = result.rejected ? "rejected: " + result.reason : lc::describe(input);
-  const std::string to = lc::phaseName(result.rejected ? o.state.phase : result.state.phase);
-  if (from != t.from)
-    return diverge(o, r.seq, "state", "phase " + t.from + " before folding seq " + std::to_string(t.inputSeq),
-                   "phase " + from);
-  if (to != t.to || event != t.event)
-    return diverge(o, r.seq, "transition", transitionText(t.from, t.to, t.event), transitionText(from, to, event));
+  const journal::Transition produced = fold::transitionOf(o.state.phase, result, input, t.inputSeq);
+  const std::string note = "journal: " + t.event + " | this build: " + produced.event;
+  if (produced.from != t.from)
+    return diverge(o, r.seq, "state", "phase", t.from, produced.from,
+                   "phase before folding seq " + std::to_string(t.inputSeq));
+  if (fold::wasRejected(t) != produced.rejected)
+    return diverge(o, r.seq, "transition", "rejected", boolText(fold::wasRejected(t)), boolText(produced.rejected),
+                   note);
+  if (produced.to != t.to) return diverge(o, r.seq, "transition", "to", t.to, produced.to, note);
   if (!result.rejected) o.state = result.state;
   o.inputs.erase(t.inputSeq);
   o.started = true;
@@ -191,16 +230,19 @@ void Replayer::onTransition(ObjectReplay& o, const journal::Record& r, const jou
 
 void Replayer::onRequested(ObjectReplay& o, const journal::Record& r, const journal::EffectRequested& q) {
   auto recorded = commandOf(q);
-  std::string recordedText = recorded ? lc::describe(lc::AnyCommand(*recorded)) : q.command + " #" + std::to_string(q.effectId);
+  if (!recorded) return diverge(o, r.seq, "command", "record", "a readable command", recorded.status().message());
   if (o.expected.empty())
-    return diverge(o, r.seq, "command", recordedText,
-                   "no command (the fold of seq " + std::to_string(q.causeSeq) + " asked for nothing more)");
-  lc::Command produced = o.expected.front();
-  std::string producedText = lc::describe(lc::AnyCommand(produced));
-  if (!recorded || producedText != recordedText) return diverge(o, r.seq, "command", recordedText, producedText);
+    return diverge(o, r.seq, "command", "command", commandName(*recorded),
+                   "none (the fold of seq " + std::to_string(q.causeSeq) + " asked for nothing more)");
+  if (auto diff = commandDifference(*recorded, o.expected.front()))
+    return diverge(o, r.seq, "command", (*diff)[0], (*diff)[1], (*diff)[2],
+                   "journal: " + lc::describe(lc::AnyCommand(*recorded)) +
+                       " | this build: " + lc::describe(lc::AnyCommand(o.expected.front())));
   o.expected.erase(o.expected.begin());
-  o.pending[produced.effectId] = produced;
-  o.requestedAt[produced.effectId] = r.wallUnixNanos;
+  // The journal's command runs against the tape: its human text (a reworded status
+  // message) is the one the live run sent.
+  o.pending[recorded->effectId] = *recorded;
+  o.requestedAt[recorded->effectId] = r.wallUnixNanos;
 }
 
 void Replayer::onCompleted(ObjectReplay& o, const journal::Record& r, const journal::EffectCompleted& c) {
@@ -231,7 +273,9 @@ void Replayer::onCompleted(ObjectReplay& o, const journal::Record& r, const jour
       tapeRequests_ += c.tape.size();
     }
     if (checked.mismatch)
-      return diverge(o, r.seq, checked.mismatch->what, checked.mismatch->recorded, checked.mismatch->produced);
+      return diverge(o, r.seq, checked.mismatch->what,
+                     checked.mismatch->field.empty() ? checked.mismatch->what : checked.mismatch->field,
+                     checked.mismatch->recorded, checked.mismatch->produced);
     if (checked.updatedObject.is_object()) o.object = checked.updatedObject;
   }
   if (pending != o.pending.end()) {
@@ -245,9 +289,9 @@ void Replayer::finish() {
   for (auto& [key, o] : objects_) {
     if (divergence_) return;
     if (!o.expected.empty())
-      diverge(o, o.expectedCause, "command",
-              "nothing more in the batch of seq " + std::to_string(o.expectedCause) + " (end of the journal)",
-              lc::describe(lc::AnyCommand(o.expected.front())));
+      diverge(o, o.expectedCause, "command", "command",
+              "none (the journal ends after the batch of seq " + std::to_string(o.expectedCause) + ")",
+              commandName(o.expected.front()));
   }
 }
 
@@ -259,11 +303,11 @@ void Replayer::checkStates(const std::function<std::optional<std::string>(const 
     if (!blob) continue;
     json recordedBlob = json::parse(*blob, nullptr, false);
     if (!recordedBlob.is_object() || !recordedBlob.contains("lifecycle")) continue;
-    json produced = json::parse(lc::toJson(o.state));
-    const json& recorded = recordedBlob["lifecycle"];
+    const json produced = comparableState(json::parse(lc::toJson(o.state)));
+    const json recorded = comparableState(recordedBlob["lifecycle"]);
     if (recorded == produced) continue;
-    auto [r, p] = stateDiff(recorded, produced);
-    diverge(o, o.lastSeq, "state", "state table: " + r, "folded state: " + p);
+    auto diff = stateDifference(recorded, produced);
+    diverge(o, o.lastSeq, "state", diff[0], diff[1], diff[2], "the state table against this build's folded state");
   }
 }
 

@@ -1,8 +1,10 @@
 // The replay engine: feeds journal records, in sequence order, through this build's
-// lifecycle fold (no cluster) and compares what it produces with what was recorded: each
-// Transition's phase and event, the EffectRequested commands of the same batch, the final
+// lifecycle fold (no cluster) and compares what it produces with what was recorded, field
+// by typed field: each Transition's phases and rejection, the EffectRequested commands of
+// the same batch (op, effect id, status phase/ready/reason/observedGeneration), the final
 // state, and (through an EffectChecker) the cluster requests provider ops make against
-// their tapes. Stops at the first divergence. Not thread-safe: one Replayer per replay.
+// their tapes. Human text (describe(), messages) is never compared, so rewording it makes
+// no divergence. Stops at the first divergence. Not thread-safe: one Replayer per replay.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +33,15 @@ struct ReplayOptions {
   size_t contextRecords = 5;         // records shown before a divergence
 };
 
+// A typed difference between the journal and this build.
 struct Divergence {
   std::string object;  // "<namespace>/<name>"
   std::string objectKey;
-  uint64_t seq = 0;    // the record where recorded and produced differ
+  uint64_t seq = 0;    // the record where the journal and this build differ
   std::string what;    // "transition", "command", "state", "input", "cluster request", "effect outcome"
-  std::string recorded, produced;
+  std::string field;   // which field differs, e.g. "to", "op", "status.reason", "phase"
+  std::string expected, got;  // the journal's value, this build's value
+  std::string note;           // human context (event texts, requests); never compared
   std::vector<std::string> before;  // "seq N <time> <summary>", oldest first
 };
 
@@ -75,6 +80,8 @@ class Replayer {
 
   const std::optional<Divergence>& divergence() const { return divergence_; }
   const std::map<std::string, ObjectReplay>& objects() const { return objects_; }
+  // Records checked: the replayed objects' records and the ProviderConfig records (never
+  // the records of objects filtered out by objectKey).
   uint64_t records() const { return records_; }
   uint64_t folds() const { return folds_; }
   // EffectCompleted records whose op was re-run against its tape (ReplayOptions::effects).
@@ -86,7 +93,8 @@ class Replayer {
   void onRequested(ObjectReplay& o, const journal::Record& r, const journal::EffectRequested& q);
   void onCompleted(ObjectReplay& o, const journal::Record& r, const journal::EffectCompleted& c);
   std::optional<journal::Record> findInput(ObjectReplay& o, uint64_t seq);
-  void diverge(const ObjectReplay& o, uint64_t seq, std::string what, std::string recorded, std::string produced);
+  void diverge(const ObjectReplay& o, uint64_t seq, std::string what, std::string field, std::string expected,
+               std::string got, std::string note = "");
   ObjectReplay& track(const journal::Record& r);
   void remember(ObjectReplay& o, const journal::Record& r);
 

@@ -1,5 +1,6 @@
 #include "replay/tape_checker.h"
 
+#include "core/fold/fold_input.h"
 #include "runtime/effects.h"
 #include "runtime/types.h"
 
@@ -70,7 +71,9 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
   json recordedResult = json::parse(recorded.resultJson.empty() ? "{}" : recorded.resultJson, nullptr, false);
   if (!recordedResult.is_object()) recordedResult = json::object();
   // A Create resumed after a restart ran Observe first; run it the same way.
-  input.resume = recorded.command == "Create" && recordedResult.value("resumed", false);
+  auto resumed = recordedResult.find("resumed");
+  input.resume = recorded.command == "Create" && resumed != recordedResult.end() && resumed->is_boolean() &&
+                 resumed->get<bool>();
   runtime::EffectOutput out = executor.run(input);
   session.finish();
   factory_.setSession(nullptr);
@@ -81,17 +84,22 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
     result.mismatch = session.mismatch();
     return result;
   }
-  const auto recordedOutcome = static_cast<lc::Outcome>(static_cast<int>(recorded.outcome));
-  if (recordedOutcome != out.done.outcome || recorded.errorClass != out.errorClass ||
-      recorded.message != out.done.message) {
+  // Typed fields only: the provider's message is human text and may be reworded.
+  const auto recordedOutcome = fold::outcomeOf(recorded.outcome);
+  const char* field = recordedOutcome != out.done.outcome ? "outcome"
+                      : recorded.errorClass != out.errorClass ? "errorClass"
+                      : !recorded.reason.empty() && recorded.reason != out.done.reason ? "reason"
+                                                                                         : nullptr;
+  if (field != nullptr) {
     result.mismatch = EffectMismatch{"effect outcome",
                                      head + outcomeText(recordedOutcome, recorded.errorClass, recorded.message),
-                                     outcomeText(out.done.outcome, out.errorClass, out.done.message)};
+                                     outcomeText(out.done.outcome, out.errorClass, out.done.message), field};
     return result;
   }
   if (auto field = resultDifference(recordedResult, out.result)) {
     result.mismatch = EffectMismatch{"effect outcome", head + "result " + recordedResult.dump(),
-                                     "result " + out.result.dump() + " (differs in \"" + *field + "\")"};
+                                     "result " + out.result.dump() + " (differs in \"" + *field + "\")",
+                                     "result." + *field};
     return result;
   }
   result.updatedObject = out.updatedObject;

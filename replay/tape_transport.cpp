@@ -137,11 +137,11 @@ Result<k8s::HttpResponse> TapeSession::answer(const std::string& cluster, const 
   if (index >= recorded_.tape.size()) {
     mismatch_ = EffectMismatch{"cluster request",
                                head + "the tape has " + std::to_string(recorded_.tape.size()) + " requests",
-                               "a request the tape does not have: " + describe(index, produced)};
+                               "a request the tape does not have: " + describe(index, produced), "request count"};
     return Status(Code::kUnavailable, "replay: request not on the tape");
   }
   const journal::TapeEntry& rec = recorded_.tape[index];
-  std::string where;
+  std::string where, field = "request";
   if (rec.cluster != produced.cluster || rec.method != produced.method || rec.path != produced.path) {
     where = "cluster/method/path differ";
   } else if (rec.requestBody != produced.requestBody) {
@@ -150,11 +150,12 @@ Result<k8s::HttpResponse> TapeSession::answer(const std::string& cluster, const 
       where = "bodies differ (not JSON)";
     } else if (auto d = firstJsonDifference(r, p, window_)) {
       where = "body differs at " + d->path + ": recorded " + d->recorded + ", produced " + d->produced;
+      field = "request body " + d->path;
     }
   }
   if (!where.empty()) {
     mismatch_ = EffectMismatch{"cluster request", head + describe(index, rec),
-                               describe(index, produced) + " [" + where + "]"};
+                               describe(index, produced) + " [" + where + "]", field};
     return Status(Code::kUnavailable, "replay: request differs from the tape");
   }
   if (!rec.error.empty()) return statusFromTapeError(rec.error);
@@ -172,7 +173,8 @@ void TapeSession::finish() {
                              "EffectCompleted seq " + std::to_string(seq_) + " (" + recorded_.command + " #" +
                                  std::to_string(recorded_.effectId) + "), " + describe(next_, rec),
                              "no such request: this build made only " + std::to_string(next_) + " of the " +
-                                 std::to_string(recorded_.tape.size()) + " recorded requests"};
+                                 std::to_string(recorded_.tape.size()) + " recorded requests",
+                             "request count"};
 }
 
 namespace {

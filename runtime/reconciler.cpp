@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "core/fold/fold_input.h"
 #include "runtime/object_util.h"
 #include "runtime/status.h"
 
@@ -140,21 +141,12 @@ Status Reconciler::observeApiObject(journal::WatchType type, const json& object,
     std::lock_guard<std::mutex> lock(configMu_);
     enqueue(entry, ConfigItem{configSeq_, configSeen_});
   }
-  lc::Input input =
-      type == journal::WatchType::kDeleted ? lc::Input(lc::ObjectGone{}) : lc::Input(objectSeenOf(object));
-  enqueue(entry, ObservedItem{seq, input, object});
+  enqueue(entry, ObservedItem{seq, fold::objectInputOf(type, object), object});
   return Status();
 }
 
 lc::ConfigSeen Reconciler::configSeen(const json& object, journal::WatchType type) const {
-  lc::ConfigSeen seen;
-  if (type == journal::WatchType::kDeleted || !object.is_object()) return seen;
-  const json& meta = object["metadata"];
-  seen.present = !(meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null());
-  const json spec = object.value("spec", json::object());
-  seen.pollIntervalMs = parseDurationMs(spec.value("pollInterval", json()), 60000);
-  seen.configHash = fnv1aHex(spec.dump());
-  return seen;
+  return fold::configSeenOf(type, object);
 }
 
 Status Reconciler::observeConfig(journal::WatchType type, const json& object, const std::string& resourceVersion) {

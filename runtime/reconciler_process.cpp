@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "core/fold/fold_input.h"
 #include "runtime/object_util.h"
 #include "runtime/reconciler.h"
 
@@ -87,27 +88,23 @@ Status Reconciler::handle(Entry* entry, const ResolveItem& resolve) {
     create.effectId = resolve.effectId;
     return runCommand(entry, create, /*resume=*/true);
   }
+  lc::EffectDone unknown;
+  unknown.effectId = resolve.effectId;
+  unknown.op = resolve.op;
+  unknown.outcome = lc::Outcome::kUnknown;
+  unknown.message = "spr restarted before the effect completed";
   journal::Record record = newRecord(*entry);
-  journal::EffectCompleted completed;
-  completed.effectId = resolve.effectId;
-  completed.command = lc::opName(resolve.op);
-  completed.outcome = journal::Outcome::kUnknown;
-  completed.errorClass = "Unknown";
-  completed.message = "spr restarted before the effect completed";
-  record.payload = completed;
+  record.payload = fold::completedOf(unknown, "Unknown", json::object(), {});
+  const lc::EffectDone done = fold::effectDoneOf(std::get<journal::EffectCompleted>(record.payload));
   auto seq = appendOne(std::move(record), journal::Sync::kNone);
   if (!seq) return seq.status();
-  lc::EffectDone done;
-  done.effectId = resolve.effectId;
-  done.op = resolve.op;
-  done.outcome = lc::Outcome::kUnknown;
-  done.message = completed.message;
   return foldInput(entry, done, *seq, "EffectCompleted seq " + std::to_string(*seq) + " (restart)");
 }
 
 Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inputSeq, const std::string& cause) {
   lc::FoldResult result = lc::fold(entry->state, input);
-  std::string from = lc::phaseName(entry->state.phase);
+  const lc::Phase fromPhase = entry->state.phase;
+  std::string from = lc::phaseName(fromPhase);
   std::vector<lc::Command> commands;
   const lc::RequeueAfter* requeue = nullptr;
   for (const auto& any : result.commands) {
@@ -120,9 +117,7 @@ Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inpu
 
   journal::AppendBatch batch;
   journal::Record transition = newRecord(e);
-  transition.payload =
-      journal::Transition{from, lc::phaseName(e.state.phase),
-                          result.rejected ? "rejected: " + result.reason : lc::describe(input), inputSeq};
+  transition.payload = fold::transitionOf(fromPhase, result, input, inputSeq);
   batch.records.push_back(std::move(transition));
   batch.states.emplace_back(e.id.key(), stateBlob(e));
   batch.meta.emplace_back(kMetaLowWater, lowWater());
@@ -150,13 +145,7 @@ void Reconciler::addEffectRequests(const Entry& e, const std::vector<lc::Command
     json in = {{"objectResourceVersion", meta.value("resourceVersion", "")},
                {"generation", e.state.generation},
                {"configSeq", configSeq}};
-    if (c.op == lc::Op::kWriteStatus)
-      in["status"] = {{"phase", c.status.phase},
-                      {"ready", c.status.ready},
-                      {"reason", c.status.reason},
-                      {"message", c.status.message},
-                      {"observedGeneration", c.status.observedGeneration}};
-    request.payload = journal::EffectRequested{c.effectId, lc::opName(c.op), in.dump(), inputSeq};
+    request.payload = fold::requestedOf(c, std::move(in), inputSeq);
     batch->records.push_back(std::move(request));
   }
 }
@@ -217,21 +206,15 @@ Status Reconciler::runCommand(Entry* entry, const lc::Command& command, bool res
   if (out.updatedObject.is_object()) entry->object = out.updatedObject;
 
   journal::Record record = newRecord(*entry);
-  journal::EffectCompleted completed;
-  completed.effectId = command.effectId;
-  completed.command = lc::opName(command.op);
-  completed.outcome = static_cast<journal::Outcome>(static_cast<int>(out.done.outcome));
-  completed.errorClass = out.errorClass;
-  completed.message = out.done.message;
-  completed.resultJson = out.result.dump();
-  completed.tape = std::move(out.tape);
-  record.payload = std::move(completed);
+  record.payload = fold::completedOf(out.done, out.errorClass, out.result, std::move(out.tape));
+  // What is folded is what replay will read back from the record: one mapping.
+  const lc::EffectDone done = fold::effectDoneOf(std::get<journal::EffectCompleted>(record.payload));
   auto seq = appendOne(std::move(record), journal::Sync::kNone);
   if (!seq) return seq.status();
   if (out.unauthorized) fatal(Status(Code::kUnauthorized, out.done.message));
   std::string cause = "EffectCompleted seq " + std::to_string(*seq) + " " + lc::opName(command.op) + " " +
                       lc::outcomeName(out.done.outcome) + (resume ? " (resumed after restart)" : "");
-  return foldInput(entry, out.done, *seq, cause);
+  return foldInput(entry, done, *seq, cause);
 }
 
 std::string Reconciler::stateBlob(const Entry& e) const {

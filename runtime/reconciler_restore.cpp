@@ -1,5 +1,6 @@
 // Reconciler: start-up from the journal (no re-folding of history).
 #include "common/log.h"
+#include "core/fold/fold_input.h"
 #include "runtime/object_util.h"
 #include "runtime/reconciler.h"
 
@@ -105,10 +106,7 @@ Status Reconciler::recoverUnfolded() {
       std::lock_guard<std::mutex> lock(lowMu_);
       noteUnfolded(r.seq);
     }
-    lc::Input input =
-        o.type == journal::WatchType::kDeleted ? lc::Input(lc::ObjectGone{}) : lc::Input(lc::ObjectSeen{});
-    if (o.type != journal::WatchType::kDeleted) input = objectSeenOf(object);
-    enqueue(e, ObservedItem{r.seq, input, object});
+    enqueue(e, ObservedItem{r.seq, fold::objectInputOf(o.type, object), object});
     ++requeued;
   }
   if (requeued) log::info("re-queued inputs journaled before a crash", {{"count", requeued}});

@@ -8,13 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/fold/fold_input.h"
 #include "core/statemachine/lifecycle.h"
 
 namespace spr::runtime {
 
 // The finalizer spr puts on every API object it manages.
-inline constexpr const char* kFinalizer = "services.openmcp.cloud/spr";
-inline constexpr const char* kOperationAnnotation = "openmcp.cloud/operation";
+inline constexpr const char* kFinalizer = fold::kFinalizer;
+inline constexpr const char* kOperationAnnotation = fold::kOperationAnnotation;
 
 // RFC 3339 UTC with seconds ("2026-11-24T11:45:00Z").
 std::string rfc3339(int64_t unixNanos);

@@ -71,6 +71,7 @@ struct EffectCompleted {
   message @4 :Text;
   resultJson @5 :Text;
   tape @6 :List(TapeEntry);
+  reason @7 :Text;            # the provider's CamelCase reason (typed; before: in resultJson)
 }
 
 struct Transition {
@@ -78,6 +79,7 @@ struct Transition {
   to @1 :Text;
   event @2 :Text;
   inputSeq @3 :UInt64;
+  rejected @4 :Bool;          # the fold rejected the input (typed; before: the event's "rejected: ")
 }
 
 struct Snapshot {

@@ -44,7 +44,7 @@ struct Synth {
     std::string from = lc::phaseName(s.phase);
     if (!res.rejected) s = res.state;
     t.payload = journal::Transition{from, lc::phaseName(s.phase), res.rejected ? "rejected: " + res.reason : lc::describe(in),
-                                    inputSeq};
+                                    inputSeq, false};
     batch.records.push_back(t);
     std::vector<lc::Command> out;
     for (const auto& any : res.commands) {
@@ -90,7 +90,7 @@ struct Synth {
       if (c.op == lc::Op::kCreate) created = true;
       journal::Record rec = base(id, ns);
       rec.payload = journal::EffectCompleted{c.effectId, lc::opName(c.op), journal::Outcome::kSucceeded, "", "",
-                                             result.dump(), {}};
+                                             result.dump(), {}, ""};
       uint64_t seq = *j->append(rec, journal::Sync::kNone);
       auto next = fold(s, id, ns, done, seq);
       todo.insert(todo.end(), next.begin(), next.end());
@@ -118,7 +118,7 @@ void build() {
   cfg.payload = journal::Observed{"platform", journal::WatchType::kAdded,
                                   R"({"metadata":{"name":"bench"},"spec":{"pollInterval":"1h"}})", "1", 1};
   synth.configSeq = *(*j)->append(cfg, journal::Sync::kNone);
-  synth.config = configSeenOf(std::get<journal::Observed>(cfg.payload));
+  synth.config = fold::configSeenOf(journal::WatchType::kAdded, json::parse(std::get<journal::Observed>(cfg.payload).objectJson));
   const uint64_t target = benchRecords();
   g_tenants = std::max<size_t>(1, target / 100);
   for (uint64_t n = 0; (*j)->nextSeq() <= target; ++n)
@@ -136,7 +136,7 @@ void replayAll(benchmark::State& state) {
     if (!replayJournal(**j, r, options).isOk()) state.SkipWithError("replay failed");
     if (const auto& d = r.divergence()) {
       std::fprintf(stderr, "divergence at seq %llu (%s): recorded %s | produced %s\n",
-                   static_cast<unsigned long long>(d->seq), d->what.c_str(), d->recorded.c_str(), d->produced.c_str());
+                   static_cast<unsigned long long>(d->seq), d->what.c_str(), d->expected.c_str(), d->got.c_str());
       state.SkipWithError("replay diverged");
     }
     benchmark::DoNotOptimize(r.folds());

@@ -75,6 +75,7 @@ void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b
   SPR_PUT_TEXT(b, ErrorClass, e.errorClass);
   SPR_PUT_TEXT(b, Message, e.message);
   SPR_PUT_TEXT(b, ResultJson, e.resultJson);
+  SPR_PUT_TEXT(b, Reason, e.reason);
   if (e.tape.empty()) return;
   auto tape = b.initTape(static_cast<unsigned>(e.tape.size()));
   for (size_t i = 0; i < e.tape.size(); ++i) {
@@ -98,6 +99,7 @@ EffectCompleted getEffectCompleted(cs::EffectCompleted::Reader r) {
   e.errorClass = str(r.getErrorClass());
   e.message = str(r.getMessage());
   e.resultJson = str(r.getResultJson());
+  e.reason = str(r.getReason());
   for (auto t : r.getTape()) {
     e.tape.push_back(TapeEntry{str(t.getCluster()), str(t.getMethod()), str(t.getPath()),
                                str(t.getRequestBody()), t.getStatus(), str(t.getResponseBody()),
@@ -139,6 +141,7 @@ struct PayloadWriter {
     SPR_PUT_TEXT(p, To, t.to);
     SPR_PUT_TEXT(p, Event, t.event);
     p.setInputSeq(t.inputSeq);
+    p.setRejected(t.rejected);
   }
   void operator()(const Snapshot& s) {
     auto p = b.initSnapshot();
@@ -168,7 +171,7 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
       return Payload(getEffectCompleted(p.getEffectCompleted()));
     case cs::Record::Payload::TRANSITION: {
       auto t = p.getTransition();
-      return Payload(Transition{str(t.getFrom()), str(t.getTo()), str(t.getEvent()), t.getInputSeq()});
+      return Payload(Transition{str(t.getFrom()), str(t.getTo()), str(t.getEvent()), t.getInputSeq(), t.getRejected()});
     }
     case cs::Record::Payload::SNAPSHOT: {
       auto s = p.getSnapshot();

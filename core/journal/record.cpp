@@ -67,10 +67,10 @@ bool operator==(const EffectRequested& a, const EffectRequested& b) {
 bool operator==(const EffectCompleted& a, const EffectCompleted& b) {
   return a.effectId == b.effectId && a.command == b.command && a.outcome == b.outcome &&
          a.errorClass == b.errorClass && a.message == b.message && a.resultJson == b.resultJson &&
-         a.tape == b.tape;
+         a.tape == b.tape && a.reason == b.reason;
 }
 bool operator==(const Transition& a, const Transition& b) {
-  return a.from == b.from && a.to == b.to && a.event == b.event && a.inputSeq == b.inputSeq;
+  return a.from == b.from && a.to == b.to && a.event == b.event && a.inputSeq == b.inputSeq && a.rejected == b.rejected;
 }
 bool operator==(const Snapshot& a, const Snapshot& b) {
   return a.stateJson == b.stateJson && a.throughSeq == b.throughSeq;

@@ -67,11 +67,13 @@ struct EffectCompleted {
   Outcome outcome = Outcome::kSucceeded;
   std::string errorClass, message, resultJson;
   std::vector<TapeEntry> tape;
+  std::string reason;  // the provider's CamelCase reason ("" in records before the field)
 };
 
 struct Transition {
   std::string from, to, event;
   uint64_t inputSeq = 0;
+  bool rejected = false;  // the fold rejected the input (false in records before the field)
 };
 
 struct Snapshot {

@@ -26,17 +26,20 @@ Record envelope(Payload payload) {
 
 std::vector<Record> everyKind() {
   EffectCompleted done{7, "Create", Outcome::kUserError, "Invalid", "spec.version: \"9\" is not allowed",
-                       R"({"x":1})", {}};
+                       R"({"x":1})", {}, ""};
   done.tape.push_back(TapeEntry{"mcp-1", "POST", "/apis/x/v1/things", "{\"a\":\"ü\"}", 422, "{}", ""});
   done.tape.push_back(TapeEntry{"mcp-1", "GET", "/api/v1/ns", "", 0, "", "connection refused"});
+  done.reason = "VersionNotAllowed";
+  Transition rejected{"Ready", "Ready", "rejected: stale", 42, true};
   return {
       envelope(Observed{"onboarding", WatchType::kBookmark, std::string("{\"a\":\"\0b\"}", 10), "991", -1}),
       envelope(TimerFired{"poll", 18446744073709551615ull, 1700000000123456789}),
       envelope(EffectRequested{3, "Observe", R"({"spec":{}})", 41}),
       envelope(done),
-      envelope(Transition{"Observing", "Creating", "ObservedAbsent", 40}),
+      envelope(Transition{"Observing", "Creating", "ObservedAbsent", 40, false}),
       envelope(Snapshot{R"({"state":"Ready"})", 39}),
       envelope(EffectCompleted{}),
+      envelope(rejected),
   };
 }
 
@@ -56,7 +59,7 @@ TEST(RecordCodec, PayloadKindNames) {
   std::vector<std::string> names;
   for (const Record& r : everyKind()) names.push_back(payloadKind(r.payload));
   EXPECT_EQ(names, (std::vector<std::string>{"Observed", "TimerFired", "EffectRequested", "EffectCompleted",
-                                             "Transition", "Snapshot", "EffectCompleted"}));
+                                             "Transition", "Snapshot", "EffectCompleted", "Transition"}));
 }
 
 TEST(RecordCodec, EncodingIsDeterministic) {

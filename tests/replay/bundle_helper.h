@@ -1,7 +1,7 @@
 // Turns a repro bundle into a regression test in one line:
 //   SPR_BUNDLE_REGRESSION_TEST(Issue123, "tests/replay/bundles/issue-123.bundle");
 // The path is relative to the source tree (or absolute). The test fails with the first
-// divergence (object, seq, recorded vs produced) when this build no longer replays it.
+// divergence (object, seq, field, expected vs got) when this build no longer replays it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,7 +26,7 @@ inline void expectBundleReplays(const std::string& path) {
     std::string before;
     for (const auto& b : d->before) before += "\n    " + b;
     FAIL() << full << ": divergence at seq " << d->seq << " of " << d->object << " (" << d->what
-           << ")\n  recorded: " << d->recorded << "\n  produced: " << d->produced << "\n  records before:" << before;
+           << ") field " << d->field << "\n  expected: " << d->expected << "\n  got: " << d->got << "\n  records before:" << before;
   }
 }
 

@@ -67,8 +67,8 @@ TEST_F(ReplayTest, RecordedJournalIncludingCrashReplaysWithNoDivergence) {
   ReplayOptions options;
   Replayer replayer(options);
   ASSERT_TRUE(replayJournal(*journal_, replayer, options).isOk());
-  ASSERT_FALSE(replayer.divergence()) << replayer.divergence()->seq << " " << replayer.divergence()->recorded
-                                      << " | " << replayer.divergence()->produced;
+  ASSERT_FALSE(replayer.divergence()) << replayer.divergence()->seq << " " << replayer.divergence()->expected
+                                      << " | " << replayer.divergence()->got;
   EXPECT_EQ(replayer.records(), journal_->nextSeq() - 1);
   EXPECT_EQ(replayer.objects().size(), 4u);
   EXPECT_GT(replayer.folds(), 40u);
@@ -77,15 +77,36 @@ TEST_F(ReplayTest, RecordedJournalIncludingCrashReplaysWithNoDivergence) {
   EXPECT_EQ(replayer.objects().at(key("acme", "c")).state.phase, lifecycle::Phase::kDeleted);
 }
 
-TEST_F(ReplayTest, ChangedDecisionInTheFoldNamesTheExactRecord) {
-  // A "build" whose fold writes a different Ready message: the first WriteStatus(Ready)
-  // EffectRequested in the journal is where it must diverge.
+TEST_F(ReplayTest, RewordedConditionMessageIsNoDivergence) {
+  // A "build" that words every condition message differently: human text, not a decision.
+  static const std::string kPrefix = "reworded: ";
+  ReplayOptions options;
+  options.fold = [](const lifecycle::State& s, const lifecycle::Input& in) {
+    lifecycle::State unworded = s;  // the fold of this build words messages with kPrefix
+    if (unworded.status.message.rfind(kPrefix, 0) == 0) unworded.status.message.erase(0, kPrefix.size());
+    lifecycle::FoldResult r = lifecycle::fold(unworded, in);
+    for (auto& any : r.commands)
+      if (auto* c = std::get_if<lifecycle::Command>(&any))
+        if (c->op == lifecycle::Op::kWriteStatus) c->status.message = kPrefix + c->status.message;
+    if (!r.rejected) r.state.status.message = kPrefix + r.state.status.message;
+    return r;
+  };
+  Replayer replayer(options);
+  ASSERT_TRUE(replayJournal(*journal_, replayer, options).isOk());
+  EXPECT_FALSE(replayer.divergence()) << replayer.divergence()->field << ": " << replayer.divergence()->expected
+                                      << " | " << replayer.divergence()->got;
+  EXPECT_EQ(replayer.records(), journal_->nextSeq() - 1);
+}
+
+TEST_F(ReplayTest, ChangedDecisionInTheFoldNamesTheExactRecordAndField) {
+  // A "build" whose fold gives Ready a different reason: the first WriteStatus(Ready)
+  // EffectRequested in the journal is where it must diverge, on status.reason.
   ReplayOptions options;
   options.fold = [](const lifecycle::State& s, const lifecycle::Input& in) {
     lifecycle::FoldResult r = lifecycle::fold(s, in);
     for (auto& any : r.commands)
       if (auto* c = std::get_if<lifecycle::Command>(&any))
-        if (c->op == lifecycle::Op::kWriteStatus && c->status.phase == "Ready") c->status.message = "all good";
+        if (c->op == lifecycle::Op::kWriteStatus && c->status.phase == "Ready") c->status.reason = "AllGood";
     return r;
   };
   uint64_t expected = firstSeq([](const journal::Record& r) {
@@ -99,8 +120,12 @@ TEST_F(ReplayTest, ChangedDecisionInTheFoldNamesTheExactRecord) {
   const Divergence& d = *replayer.divergence();
   EXPECT_EQ(d.seq, expected);
   EXPECT_EQ(d.what, "command");
-  EXPECT_NE(d.recorded.find("the service is ready"), std::string::npos) << d.recorded;
-  EXPECT_NE(d.produced.find("all good"), std::string::npos) << d.produced;
+  EXPECT_EQ(d.field, "status.reason");
+  EXPECT_EQ(d.expected, "Ready");
+  EXPECT_EQ(d.got, "AllGood");
+  auto at = journal_->readRange(expected, expected, 1);
+  ASSERT_TRUE(at.isOk() && !at->empty());
+  EXPECT_EQ(d.objectKey, at->front().object.key());
   EXPECT_FALSE(d.before.empty());
   EXPECT_EQ(replayer.records(), expected);  // stopped right there
 }
@@ -124,8 +149,9 @@ TEST_F(ReplayTest, ChangedTransitionIsReportedAtTheTransitionRecord) {
   ASSERT_TRUE(replayer.divergence());
   EXPECT_EQ(replayer.divergence()->seq, expected);
   EXPECT_EQ(replayer.divergence()->what, "transition");
-  EXPECT_NE(replayer.divergence()->recorded.find("-> Backoff"), std::string::npos);
-  EXPECT_NE(replayer.divergence()->produced.find("-> UserError"), std::string::npos);
+  EXPECT_EQ(replayer.divergence()->field, "to");
+  EXPECT_EQ(replayer.divergence()->expected, "Backoff");
+  EXPECT_EQ(replayer.divergence()->got, "UserError");
 }
 
 TEST_F(ReplayTest, UntilStopsAndShowStateGivesStateObjectAndPendingCommands) {
@@ -215,6 +241,13 @@ TEST_F(ReplayTest, MalformedBundleNamesTheFileAndTheProblem) {
   ASSERT_FALSE(b.isOk());
   EXPECT_NE(b.status().message().find(path), std::string::npos);
   EXPECT_NE(b.status().message().find("line 2"), std::string::npos) << b.status().message();
+  // A header field of the wrong type is named, not thrown as an internal error.
+  for (const char* header : {R"({"format":"spr-replay-bundle","version":"1"})", R"({"format":7,"version":1})"}) {
+    std::ofstream(path, std::ios::trunc) << header << "\n";
+    b = readBundle(path);
+    ASSERT_FALSE(b.isOk()) << header;
+    EXPECT_NE(b.status().message().find("line 1"), std::string::npos) << b.status().message();
+  }
   std::filesystem::remove(path);
 }
 
@@ -239,8 +272,8 @@ TEST_F(ReplayTest, CompactArchivesOldHistoryAndBothPartsReplayAndVerify) {
   ReplayOptions options;
   Replayer live(options);
   ASSERT_TRUE(replayJournal(*journal_, live, options).isOk());
-  EXPECT_FALSE(live.divergence()) << live.divergence()->seq << " " << live.divergence()->recorded << " | "
-                                  << live.divergence()->produced;
+  EXPECT_FALSE(live.divergence()) << live.divergence()->seq << " " << live.divergence()->expected << " | "
+                                  << live.divergence()->got;
   // The archive replays on its own, and its head hash is the live chain's first prevHash.
   auto a = readBundle(archive);
   ASSERT_TRUE(a.isOk()) << a.status().toString();

@@ -100,8 +100,8 @@ TEST(TapeReplay, OperatorJournalReplaysWithNoDivergenceAndEveryEffectReRun) {
   auto counts = completedByOp(env.dir + "/journal", &firstCreate);
   Outcome out = replayWith(env.dir + "/journal", providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->recorded
-                               << "\n produced: " << out.divergence->produced;
+                               << "\n recorded: " << out.divergence->expected
+                               << "\n produced: " << out.divergence->got;
   int total = 0;
   for (const auto& [op, n] : counts) total += n;
   EXPECT_EQ(out.effects, static_cast<uint64_t>(total));  // no restart markers in this journal
@@ -122,8 +122,8 @@ TEST(TapeReplay, JournalRecordedUnderApiFaultsReplaysWithNoDivergence) {
   recordJournal(env, 3, faults);
   Outcome out = replayWith(env.dir + "/journal", providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->recorded
-                               << "\n produced: " << out.divergence->produced;
+                               << "\n recorded: " << out.divergence->expected
+                               << "\n produced: " << out.divergence->got;
   EXPECT_GT(out.effects, 10u);
   std::printf("[tape] faults: %llu effects, %llu tape requests re-run in %.3f s\n",
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
@@ -179,8 +179,8 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
   pid = 0;
   Outcome out = replayWith(journalDir, providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->recorded
-                               << "\n produced: " << out.divergence->produced;
+                               << "\n recorded: " << out.divergence->expected
+                               << "\n produced: " << out.divergence->got;
   EXPECT_GE(out.effects, static_cast<uint64_t>(4 * n));
   std::printf("[tape] kill -9: %llu effects, %llu tape requests re-run in %.3f s\n",
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
@@ -262,15 +262,16 @@ TEST(TapeReplay, ProviderWithOneDecisionChangedDivergesAtTheFirstCreate) {
   Outcome out = replayWith(env.dir + "/journal", std::make_unique<ReplicasTwoProvider>());
   ASSERT_TRUE(out.divergence);
   const Divergence& d = *out.divergence;
-  EXPECT_EQ(d.seq, firstCreate) << d.recorded << "\n" << d.produced;
+  EXPECT_EQ(d.seq, firstCreate) << d.expected << "\n" << d.got;
   EXPECT_EQ(d.what, "cluster request");
-  EXPECT_NE(d.recorded.find("EffectCompleted seq " + std::to_string(firstCreate) + " (Create #"), std::string::npos)
-      << d.recorded;
-  EXPECT_NE(d.recorded.find("mcp POST /apis/apps/v1/namespaces/"), std::string::npos) << d.recorded;
-  EXPECT_NE(d.recorded.find("\"replicas\":1"), std::string::npos) << d.recorded;
-  EXPECT_NE(d.produced.find("\"replicas\":2"), std::string::npos) << d.produced;
-  EXPECT_NE(d.produced.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos)
-      << d.produced;
+  EXPECT_EQ(d.field, "request body /spec/replicas");
+  EXPECT_NE(d.expected.find("EffectCompleted seq " + std::to_string(firstCreate) + " (Create #"), std::string::npos)
+      << d.expected;
+  EXPECT_NE(d.expected.find("mcp POST /apis/apps/v1/namespaces/"), std::string::npos) << d.expected;
+  EXPECT_NE(d.expected.find("\"replicas\":1"), std::string::npos) << d.expected;
+  EXPECT_NE(d.got.find("\"replicas\":2"), std::string::npos) << d.got;
+  EXPECT_NE(d.got.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos)
+      << d.got;
   // Everything before the first Create was re-run and matched.
   EXPECT_GT(out.effects, 1u);
 }
