@@ -53,6 +53,7 @@ class OperatorImpl : public Operator {
   // space is back (then wait() returns so a restart resumes from the journal) or a stop.
   [[nodiscard]] Status waitForSpace();
   std::string journalSpaceMetrics() const;
+  bool shortOfSpace() const;  // the journal refused an append for lack of space
   void workerLoop();
   bool ready() const;
   std::string journaledRv(const std::string& cluster, const k8s::GroupVersionResource& gvr) const {
@@ -207,8 +208,12 @@ std::string OperatorImpl::journalSpaceMetrics() const {
          std::to_string(st.refusedAppends) + "\n";
 }
 
+bool OperatorImpl::shortOfSpace() const {
+  return waitingForSpace_ || (journal_ && journal_->space().refusing && !journal_->poisoned());
+}
+
 bool OperatorImpl::ready() const {
-  if (waitingForSpace_) return false;
+  if (shortOfSpace()) return false;
   if (leader_ && !leader_->leading()) return false;
   return watchesStarted_ && configWatch_->synced() && apiWatch_->synced();
 }
@@ -228,11 +233,11 @@ Status OperatorImpl::startEndpoints() {
     healthHttp_ = std::make_unique<HttpEndpoint>();
     healthHttp_->handle("/healthz", [this] {
       std::lock_guard<std::mutex> lock(mu_);
-      const bool alive = !stopped_ || waitingForSpace_;  // waiting for disk space is not dead
+      const bool alive = !stopped_ || shortOfSpace();  // waiting for disk space is not dead
       return alive ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, std::string("stopped\n"));
     });
     healthHttp_->handle("/readyz", [this] {
-      if (waitingForSpace_) {
+      if (shortOfSpace()) {
         journal::SpaceStatus st = journal_->space();
         return std::make_pair(500, "not ready: journal " + options_.journalDir + " has " + std::to_string(st.freeBytes) +
                                        " bytes free, below its reserve of " + std::to_string(st.reserveBytes) +

@@ -40,7 +40,9 @@ class Damage : public ::testing::Test {
     auto j = Journal::open(dir()).value();
     for (int i = 0; i < 200; ++i) {
       ASSERT_TRUE(j->append(testing::observed("acme", "acme", "obj" + std::to_string(i % 7)), Sync::kNone).isOk());
-      if (i % 50 == 49) ASSERT_TRUE(j->compactStorage().isOk());  // table files, several MANIFEST edits
+      if (i % 50 == 49) {
+        ASSERT_TRUE(j->compactStorage().isOk());  // table files, several MANIFEST edits
+      }
     }
     std::ofstream(tmp_.sub("kubeconfig")) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: "
                                               "{server: \"http://127.0.0.1:9\"}\nusers:\n- name: u\n  user: {token: x}\n"
