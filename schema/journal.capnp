@@ -61,6 +61,13 @@ struct TapeEntry {
   error @6 :Text;
   requestBodyDigest @7 :Data;   # schema >= 2: SHA-256 of requestBody, stored in `bodies`
   responseBodyDigest @8 :Data;  # schema >= 2: SHA-256 of responseBody, stored in `bodies`
+  tapeDigest @9 :Data;          # schema >= 2: this entry alone stands for the whole tape, stored in `bodies` as a Tape
+}
+
+# A whole tape stored as one body (schema >= 2): its entries in stored form, so an
+# unchanged poll's tape is the same body every time.
+struct Tape {
+  entries @0 :List(TapeEntry);
 }
 
 struct EffectCompleted {

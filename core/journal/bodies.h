@@ -1,6 +1,7 @@
 // Content-addressed bodies: from schema version 2 on, every large text of a record
 // (object JSON, tape request/response bodies; effect inputs once EffectRequested @8 can
-// be declared after the runtime's and replay's @4-@7) is stored once in the
+// be declared after the runtime's and replay's @4-@7), and every EffectCompleted's tape
+// as one body (a `Tape`, its own large bodies by digest inside it) is stored once in the
 // `bodies` column family under its SHA-256, and the record keeps only the digest, so the
 // record's hash covers the digest and the digest covers the body. Stateless functions:
 // safe from any thread. See schema/JOURNAL.md, "Bodies".
@@ -42,10 +43,18 @@ struct BodySlot {
 std::vector<BodySlot> bodySlots(Record& record);
 
 // Turns a whole record into its stored form: each text that the record's schema stores
-// by digest moves into `bodies` (digest -> text) and its digest field is set.
+// by digest moves into `bodies` (digest -> text) and its digest field is set; a tape
+// becomes one entry whose tapeDigest names its encoded entries (also put in `bodies`).
+// Throws std::runtime_error if encoding or hashing fails.
 void toStoredForm(Record& record, std::map<std::string, std::string>* bodies);
-// The digests a stored-form record refers to (in slot order; may repeat).
-std::vector<std::string> referencedDigests(const Record& stored);
+// A body a stored-form record refers to; a tape's body refers to more bodies in turn.
+struct BodyRef {
+  std::string digest;
+  bool tape = false;  // the body is an encoded tape (decodeTapeBody, codec.h)
+};
+std::vector<BodyRef> referencedBodies(const Record& stored);
+// The digests a tape body's entries refer to. kCorruption if it does not decode.
+[[nodiscard]] Result<std::vector<std::string>> digestsInTape(const std::string& tapeBody);
 
 // Looks a body up by digest: the text, nullopt when absent, or an error.
 using BodyLookup = std::function<Result<std::optional<std::string>>(const std::string& digest)>;

@@ -68,6 +68,25 @@ ObjectId getObjectId(cs::ObjectId::Reader r) {
                   str(r.getNamespace()), str(r.getName()), str(r.getUid())};
 }
 
+template <typename Reader>
+std::string canonicalBytes(Reader reader) {
+  kj::Array<capnp::word> words = capnp::canonicalize(reader);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+void putTapeEntries(const std::vector<TapeEntry>& entries, capnp::List<cs::TapeEntry>::Builder tape, uint32_t schema);
+
+// Whether `tape` is in stored form: one entry standing for the whole tape (bodies.h).
+bool storedTape(const std::vector<TapeEntry>& tape) { return tape.size() == 1 && !tape[0].tapeDigest.empty(); }
+
+std::string tapeBodyBytes(const std::vector<TapeEntry>& entries, uint32_t schema) {
+  capnp::MallocMessageBuilder message;
+  auto t = message.initRoot<cs::Tape>();
+  putTapeEntries(entries, t.initEntries(static_cast<unsigned>(entries.size())), schema);
+  return canonicalBytes(t.asReader());
+}
+
 void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b, uint32_t schema) {
   b.setEffectId(e.effectId);
   SPR_PUT_TEXT(b, Command, e.command);
@@ -77,9 +96,17 @@ void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b
   SPR_PUT_TEXT(b, ResultJson, e.resultJson);
   SPR_PUT_TEXT(b, Reason, e.reason);
   if (e.tape.empty()) return;
-  auto tape = b.initTape(static_cast<unsigned>(e.tape.size()));
-  for (size_t i = 0; i < e.tape.size(); ++i) {
-    const TapeEntry& t = e.tape[i];
+  if (storesBodies(schema) && !storedTape(e.tape)) {
+    const std::string digest = bodyDigest(tapeBodyBytes(e.tape, schema));
+    b.initTape(1)[0].setTapeDigest(asData(digest));
+    return;
+  }
+  putTapeEntries(e.tape, b.initTape(static_cast<unsigned>(e.tape.size())), schema);
+}
+
+void putTapeEntries(const std::vector<TapeEntry>& entries, capnp::List<cs::TapeEntry>::Builder tape, uint32_t schema) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const TapeEntry& t = entries[i];
     auto tb = tape[static_cast<unsigned>(i)];
     SPR_PUT_TEXT(tb, Cluster, t.cluster);
     SPR_PUT_TEXT(tb, Method, t.method);
@@ -88,7 +115,15 @@ void putEffectCompleted(const EffectCompleted& e, cs::EffectCompleted::Builder b
     tb.setStatus(t.status);
     SPR_PUT_BODY(tb, ResponseBody, t.responseBody, t.responseBodyDigest, schema);
     SPR_PUT_TEXT(tb, Error, t.error);
+    SPR_PUT_TEXT_DATA(tb, TapeDigest, t.tapeDigest);
   }
+}
+
+TapeEntry getTapeEntry(cs::TapeEntry::Reader t) {
+  return TapeEntry{str(t.getCluster()),           str(t.getMethod()),       str(t.getPath()),
+                   str(t.getRequestBody()),       t.getStatus(),            str(t.getResponseBody()),
+                   str(t.getError()),             str(t.getRequestBodyDigest()), str(t.getResponseBodyDigest()),
+                   str(t.getTapeDigest())};
 }
 
 EffectCompleted getEffectCompleted(cs::EffectCompleted::Reader r) {
@@ -100,12 +135,7 @@ EffectCompleted getEffectCompleted(cs::EffectCompleted::Reader r) {
   e.message = str(r.getMessage());
   e.resultJson = str(r.getResultJson());
   e.reason = str(r.getReason());
-  for (auto t : r.getTape()) {
-    e.tape.push_back(TapeEntry{str(t.getCluster()), str(t.getMethod()), str(t.getPath()),
-                               str(t.getRequestBody()), t.getStatus(), str(t.getResponseBody()),
-                               str(t.getError()), str(t.getRequestBodyDigest()),
-                               str(t.getResponseBodyDigest())});
-  }
+  for (auto t : r.getTape()) e.tape.push_back(getTapeEntry(t));
   return e;
 }
 
@@ -193,11 +223,7 @@ void buildRecord(const Record& record, cs::Record::Builder b, bool withHash) {
   std::visit(PayloadWriter{b.initPayload(), record.schemaVersion}, record.payload);
 }
 
-std::string canonical(cs::Record::Reader reader) {
-  kj::Array<capnp::word> words = capnp::canonicalize(reader);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-}
+std::string canonical(cs::Record::Reader reader) { return canonicalBytes(reader); }
 
 Result<std::string> sha256(const std::string& a, const std::string& b) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
@@ -308,6 +334,40 @@ Result<std::string> sealRecord(Record& record) {
     return Result<std::string>(Code::kInternal, "sealing record: " + std::string(e.getDescription().cStr()));
   } catch (const std::exception& e) {
     return Result<std::string>(Code::kInternal, std::string("sealing record: ") + e.what());
+  }
+}
+
+}  // namespace spr::journal
+
+namespace spr::journal {
+
+Result<std::string> encodeTapeBody(const std::vector<TapeEntry>& tape, uint32_t schemaVersion) {
+  try {
+    return tapeBodyBytes(tape, schemaVersion);
+  } catch (const kj::Exception& e) {
+    return Result<std::string>(Code::kInternal, "encoding a tape: " + std::string(e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return Result<std::string>(Code::kInternal, std::string("encoding a tape: ") + e.what());
+  }
+}
+
+Result<std::vector<TapeEntry>> decodeTapeBody(const std::string& bytes) {
+  using R = Result<std::vector<TapeEntry>>;
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return R(Code::kCorruption, "tape body has length " + std::to_string(bytes.size()) + ", not a multiple of 8");
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 1ull << 30;
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
+    std::vector<TapeEntry> out;
+    for (auto t : message.getRoot<cs::Tape>().getEntries()) out.push_back(getTapeEntry(t));
+    return out;
+  } catch (const kj::Exception& e) {
+    return R(Code::kCorruption, "undecodable tape body: " + std::string(e.getDescription().cStr()));
   }
 }
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "core/journal/record.h"
@@ -17,6 +19,12 @@ namespace spr::journal {
 // a record from a newer schema -> kVersionMismatch.
 [[nodiscard]] Result<Record> decodeRecord(const std::string& bytes);
 [[nodiscard]] Result<Record> decodeRecord(const char* data, size_t size);
+
+// A tape stored as one body (bodies.h, schema >= 2): the canonical bytes of its entries
+// in stored form (whole entries are accepted and stored-formed on the way), and back
+// (entries in stored form: their large bodies by digest).
+[[nodiscard]] Result<std::string> encodeTapeBody(const std::vector<TapeEntry>& tape, uint32_t schemaVersion);
+[[nodiscard]] Result<std::vector<TapeEntry>> decodeTapeBody(const std::string& bytes);
 
 // SHA-256(prevHash || canonical bytes of `record` with its hash field empty), 32 raw bytes.
 // The record's own hash field is ignored.

@@ -35,7 +35,15 @@ Status stageBodyGarbage(const Journal::Impl& im, uint64_t firstKeptSeq, rocksdb:
     auto rec = decodeRecord(it->value().data(), it->value().size());
     if (!rec) return Status(rec.status().code(), "refusing to collect bodies of a damaged journal: record " +
                                                      std::to_string(fromBe64(it->key())) + ": " + rec.status().message());
-    for (auto& d : referencedDigests(*rec)) referenced.insert(std::move(d));
+    for (const BodyRef& ref : referencedBodies(*rec)) {
+      if (!referenced.insert(ref.digest).second || !ref.tape) continue;
+      auto tape = im.get(im.bodies, ref.digest);  // a tape's body names more bodies
+      if (!tape) return tape.status();
+      if (!tape->has_value()) continue;  // already missing: verify reports it
+      auto nested = digestsInTape(**tape);
+      if (!nested) return Status(nested.status().code(), "refusing to collect bodies: " + nested.status().message());
+      referenced.insert(nested->begin(), nested->end());
+    }
   }
   if (!it->status().ok()) return Status(Code::kIoError, "reading the log: " + it->status().ToString());
   std::unique_ptr<rocksdb::Iterator> bodies(im.db->NewIterator(rocksdb::ReadOptions(), im.bodies));

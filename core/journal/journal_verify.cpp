@@ -48,20 +48,31 @@ struct BodyCheck {
   const rocksdb::Snapshot* snapshot = nullptr;
   std::map<std::string, std::string> problem;            // digest -> "" (good) or what is wrong
   std::map<std::string, std::vector<uint64_t>> badUsers;  // digest -> records using it
+  std::map<std::string, std::vector<std::string>> tapeBodies;  // good tape digest -> the digests in it
 
-  void check(const std::string& digest, uint64_t seq) {
-    auto found = problem.find(digest);
-    if (found == problem.end()) found = problem.emplace(digest, examine(digest)).first;
-    if (found->second.empty()) return;
-    auto& users = badUsers[digest];
-    if (users.empty() || users.back() != seq) users.push_back(seq);
+  void check(const BodyRef& ref, uint64_t seq) {
+    auto found = problem.find(ref.digest);
+    if (found == problem.end()) found = problem.emplace(ref.digest, examine(ref)).first;
+    if (!found->second.empty()) {
+      auto& users = badUsers[ref.digest];
+      if (users.empty() || users.back() != seq) users.push_back(seq);
+      return;
+    }
+    auto nested = tapeBodies.find(ref.digest);
+    if (nested == tapeBodies.end()) return;
+    for (const std::string& d : nested->second) check(BodyRef{d, false}, seq);
   }
-  std::string examine(const std::string& digest) const {
+  // "" when the body is there and hashes to its digest (a tape's digests are remembered).
+  std::string examine(const BodyRef& ref) {
     if (im->bodies == nullptr) return "is missing (the journal has no bodies column family)";
-    auto body = im->get(im->bodies, digest, snapshot);
+    auto body = im->get(im->bodies, ref.digest, snapshot);
     if (!body) return "cannot be read (" + body.status().message() + ")";
     if (!body->has_value()) return "is missing from the bodies column family (deleted)";
-    if (bodyDigest(**body) != digest) return "does not hash to its digest (altered)";
+    if (bodyDigest(**body) != ref.digest) return "does not hash to its digest (altered)";
+    if (!ref.tape) return "";
+    auto nested = digestsInTape(**body);
+    if (!nested) return "is not a readable tape (" + nested.status().message() + ")";
+    tapeBodies[ref.digest] = std::move(nested).value();
     return "";
   }
   // The first bad body by first use: (first record using it, reason naming the users).
@@ -124,7 +135,7 @@ struct ChainWalk {
       return fail(seq, "record " + s + ": stored bytes are not the canonical encoding of the record "
                            "(bytes altered outside its hashed content)");
     }
-    for (const std::string& digest : referencedDigests(*rec)) bodies.check(digest, seq);
+    for (const BodyRef& ref : referencedBodies(*rec)) bodies.check(ref, seq);
     if (indexedByObject(*rec)) expectedIndex.add('o', indexKey(rec->object.key(), seq));
     if (indexedByTenant(*rec)) expectedIndex.add('t', indexKey(rec->tenant, seq));
     prevHash = rec->hash;

@@ -50,7 +50,7 @@ bool operator==(const TapeEntry& a, const TapeEntry& b) {
   return a.cluster == b.cluster && a.method == b.method && a.path == b.path &&
          a.requestBody == b.requestBody && a.status == b.status && a.responseBody == b.responseBody &&
          a.error == b.error && a.requestBodyDigest == b.requestBodyDigest &&
-         a.responseBodyDigest == b.responseBodyDigest;
+         a.responseBodyDigest == b.responseBodyDigest && a.tapeDigest == b.tapeDigest;
 }
 bool operator==(const Observed& a, const Observed& b) {
   return a.cluster == b.cluster && a.type == b.type && a.objectJson == b.objectJson &&

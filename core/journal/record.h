@@ -59,6 +59,9 @@ struct TapeEntry {
   int32_t status = 0;
   std::string responseBody, error;
   std::string requestBodyDigest{}, responseBodyDigest{};  // stored form only (see Observed)
+  // Stored form only: this entry, alone in its tape, stands for the whole tape, stored as
+  // one body (bodies.h).
+  std::string tapeDigest{};
 };
 
 struct EffectCompleted {

@@ -194,12 +194,41 @@ TEST_F(Bodies, DropBeforeDeletesAnUnusedBody) {
   EXPECT_EQ(raw.get("bodies", bodyDigest(gone)), "");
 }
 
+// An unchanged poll's tape (13 requests in real polls) is one body, stored once.
+TEST_F(Bodies, AnUnchangedTapeIsOneBodyStoredOnceAndAVerifiedDeletionNamesEveryUse) {
+  const std::string response = bigObject("deployment", 2000);
+  std::string tapeDigest;
+  {
+    auto j = open();
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(j->append(completedWith("o", response), Sync::kNone).isOk());
+    EXPECT_LT(j->stats().value().bytes, 20u * 600) << "each record holds one tape digest, not 4 KB of bodies";
+    auto back = j->readRange(20, 20, 1).value();
+    EXPECT_EQ(std::get<EffectCompleted>(back[0].payload).tape, std::get<EffectCompleted>(completedWith("o", response).payload).tape);
+    for (const auto& [digest, body] : bodiesOf({completedWith("o", response)})) {
+      if (body != response) tapeDigest = digest;
+    }
+  }
+  ASSERT_FALSE(tapeDigest.empty());
+  auto del = ldb({"delete", "--key_hex", hexKey(tapeDigest)});
+  ASSERT_EQ(del.exitCode, 0) << del.out << del.err;
+  VerifyReport report = open()->verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.firstBadSeq, 1u);
+  EXPECT_NE(report.reason.find("used by 20 record(s): 1, 2, 3"), std::string::npos) << report.reason;
+}
+
 TEST_F(Bodies, ArchiveWritersGetTheBodiesOfWholeRecords) {
   const std::string json = bigObject("x", 300);
   auto bodies = bodiesOf({observedWith("x", json), completedWith("y", json), testing::observed("a", "a", "s")});
-  ASSERT_EQ(bodies.size(), 1u);
-  EXPECT_EQ(bodies.begin()->first, bodyDigest(json));
-  EXPECT_EQ(bodies.begin()->second, json);
+  ASSERT_EQ(bodies.size(), 2u) << "the shared object, and the tape of the EffectCompleted";
+  EXPECT_EQ(bodies[bodyDigest(json)], json);
+  for (const auto& [digest, body] : bodies) {
+    if (body == json) continue;
+    auto tape = decodeTapeBody(body);
+    ASSERT_TRUE(tape.isOk()) << tape.status().toString();
+    ASSERT_EQ(tape->size(), 2u);
+    EXPECT_EQ((*tape)[1].requestBodyDigest, bodyDigest(json));
+  }
 }
 
 // A journal written by spr demo before bodies existed (tests/fixtures/journals/v1-demo).

@@ -4,6 +4,10 @@
 
 #include <capnp/message.h>
 
+#include <map>
+#include <optional>
+
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "schema/journal.capnp.h"
 #include "core/journal/record.h"
@@ -43,6 +47,22 @@ std::vector<Record> everyKind() {
   };
 }
 
+// Decodes `bytes` (the stored form: bodies by digest) and reads the bodies of `whole`
+// back in, as the journal does; the stored form itself must round-trip exactly.
+Record readBack(const std::string& bytes, const Record& whole) {
+  Record stored = whole;
+  std::map<std::string, std::string> bodies;
+  toStoredForm(stored, &bodies);
+  Record back = decodeRecord(bytes).value();
+  EXPECT_TRUE(back == stored) << payloadKind(whole.payload) << ": the stored form did not round-trip";
+  Status s = hydrate(back, [&](const std::string& digest) -> Result<std::optional<std::string>> {
+    auto it = bodies.find(digest);
+    return it == bodies.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  });
+  EXPECT_TRUE(s.isOk()) << s.toString();
+  return back;
+}
+
 TEST(RecordCodec, EveryPayloadKindRoundTrips) {
   for (const Record& r : everyKind()) {
     auto bytes = encodeRecord(r);
@@ -50,7 +70,7 @@ TEST(RecordCodec, EveryPayloadKindRoundTrips) {
     EXPECT_EQ(bytes->size() % 8, 0u);
     auto back = decodeRecord(*bytes);
     ASSERT_TRUE(back.isOk()) << payloadKind(r.payload) << ": " << back.status().toString();
-    EXPECT_TRUE(*back == r) << payloadKind(r.payload);
+    EXPECT_TRUE(readBack(*bytes, r) == r) << payloadKind(r.payload);
     EXPECT_STREQ(payloadKind(back->payload), payloadKind(r.payload));
   }
 }
@@ -92,7 +112,7 @@ TEST(RecordCodec, SealSetsTheHashAndEncodesWithIt) {
   const std::string bytes = sealRecord(r).value();
   EXPECT_EQ(r.hash, computeHash(r).value());
   EXPECT_EQ(bytes, encodeRecord(r).value());
-  EXPECT_TRUE(decodeRecord(bytes).value() == r);
+  EXPECT_TRUE(readBack(bytes, r) == r);
 }
 
 TEST(RecordCodec, GarbageIsCorruptionNotACrash) {
