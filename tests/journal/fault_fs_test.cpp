@@ -3,7 +3,7 @@
 // are gone. Round after round, appends with Sync::kSync and Sync::kNone (single records and
 // batches with states and meta) are cut at a random point and the journal is reopened from
 // what survived: it always opens, verify passes, no synced record is lost or reordered, and
-// every batch survives whole or not at all. SPR_FAULT_SEED=<seed> reruns one seed.
+// every batch survives whole or not at all. Some rounds drop a prefix and compact first. SPR_FAULT_SEED=<seed> reruns one seed.
 #include <gtest/gtest.h>
 #include <rocksdb/env.h>
 
@@ -28,7 +28,9 @@ struct Appended {
 
 struct Model {
   std::vector<Appended> records;  // in sequence order; records[i] has seq i+1
-  uint64_t durableSeq = 0;        // the last sequence acknowledged by a kSync append
+  uint64_t durableSeq = 0;        // the last sequence acknowledged by a synced write
+  uint64_t firstSeq = 1;          // records before it were dropped (retention)
+  int drops = 0;
   int roundsThatLostUnsynced = 0;
 };
 
@@ -66,11 +68,13 @@ void checkSurvivors(const Journal& journal, Model& model, int round) {
   ASSERT_GE(last, model.durableSeq) << "round " << round << ": synced records lost";
   ASSERT_LE(last, model.records.size()) << "round " << round << ": records appeared from nowhere";
   if (last < model.records.size()) ++model.roundsThatLostUnsynced;
-  Result<std::vector<Record>> records = journal.readRange(1, last, last + 1);
+  ASSERT_EQ(journal.firstSeq(), model.firstSeq) << "round " << round << ": a synced dropBefore was undone";
+  Result<std::vector<Record>> records = journal.readRange(model.firstSeq, last, last + 1);
   ASSERT_TRUE(records.isOk()) << records.status().toString();
-  ASSERT_EQ(records->size(), last);
-  for (uint64_t i = 0; i < last; ++i) {
-    ASSERT_EQ((*records)[i].object.name, model.records[i].name) << "round " << round << ": reordered at " << i + 1;
+  ASSERT_EQ(records->size(), last + 1 - model.firstSeq);
+  for (uint64_t seq = model.firstSeq; seq <= last; ++seq) {
+    ASSERT_EQ((*records)[seq - model.firstSeq].object.name, model.records[seq - 1].name)
+        << "round " << round << ": reordered at " << seq;
   }
   for (uint64_t i = 0; i < model.records.size(); ++i) {
     const std::string& key = model.records[i].stateKey;
@@ -80,6 +84,18 @@ void checkSurvivors(const Journal& journal, Model& model, int round) {
     EXPECT_EQ(state->has_value(), i < last) << "round " << round << ": batch at " << i + 1 << " split by the crash";
   }
   model.records.resize(last);
+}
+
+// Retention as `spr journal compact` runs it: drop a prefix (synced), then compact, which
+// writes new SST files, a new MANIFEST and deletes old files: the riskiest moment for a cut.
+void dropAndCompact(Journal& journal, Model& model, std::mt19937_64& rng) {
+  const uint64_t next = journal.nextSeq();
+  const uint64_t keep = model.firstSeq + rng() % (next - model.firstSeq + 1);
+  ASSERT_TRUE(journal.dropBefore(keep).isOk());
+  model.firstSeq = keep;
+  model.durableSeq = next - 1;  // a synced write makes every earlier write durable
+  ASSERT_TRUE(journal.compactStorage().isOk());
+  ++model.drops;
 }
 
 TEST(JournalFaultFs, SyncedRecordsSurvivePowerCutsThatDropUnsyncedWrites) {
@@ -103,8 +119,10 @@ TEST(JournalFaultFs, SyncedRecordsSurvivePowerCutsThatDropUnsyncedWrites) {
       return;
     }
     const int appends = static_cast<int>(rng() % 12);  // 0: the cut lands right after recovery
-    for (int i = 0; i < appends; ++i) {
-      appendSome(**journal, model, rng);
+    const int dropAt = rng() % 5 == 0 ? static_cast<int>(rng() % (appends + 1)) : -1;
+    for (int i = 0; i <= appends; ++i) {
+      if (i == dropAt) dropAndCompact(**journal, model, rng);
+      if (i < appends) appendSome(**journal, model, rng);
       ASSERT_FALSE(HasFatalFailure());
     }
     const std::string image = tmp.sub("image-" + std::to_string(round + 1));
@@ -116,6 +134,7 @@ TEST(JournalFaultFs, SyncedRecordsSurvivePowerCutsThatDropUnsyncedWrites) {
   // The fault filesystem must have had teeth: some cuts lost unsynced records.
   EXPECT_GT(model.roundsThatLostUnsynced, 0);
   EXPECT_GT(model.durableSeq, 0u);
+  EXPECT_GT(model.drops, 0);
 }
 
 }  // namespace
