@@ -201,3 +201,19 @@ TEST(SimCrud, LabelSelectorsAndPagination) {
 
 }  // namespace
 }  // namespace spr::sim::testing
+
+namespace spr::sim::testing {
+namespace {
+
+// Found by the sim_request fuzzer: a name in the URL that is not UTF-8 made the 404's JSON
+// body throw while being written (the client saw a 500). kube-apiserver writes U+FFFD.
+TEST(SimCrud, NotUtf8NameInTheUrlIsAPlainNotFound) {
+  SimFixture sim;
+  auto missing = sim.get("onboarding", "/api/v1/namespaces/default/configmaps/x%80");
+  EXPECT_EQ(missing.code, 404);
+  EXPECT_EQ(missing.body["reason"], "NotFound");
+  EXPECT_EQ(missing.body["message"], "configmaps \"x\xef\xbf\xbd\" not found");
+}
+
+}  // namespace
+}  // namespace spr::sim::testing
