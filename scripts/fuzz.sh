@@ -4,18 +4,21 @@
 # SECONDS (default 600) under `nice`, growing a working corpus in build-fuzz/corpus/<target>
 # (seeded from tests/fuzz/corpus/<target>; the checked-in seeds are left alone). Crashes
 # land in build-fuzz/artifacts/<target>/; the log ends with libFuzzer's final stats.
-#   scripts/fuzz.sh [--time SECONDS] [--jobs N] [TARGET...]   (default: every target)
+# --keep-going fuzzes in libFuzzer's fork mode, past crashes, for the whole time.
+#   scripts/fuzz.sh [--time SECONDS] [--keep-going] [TARGET...]   (default: every target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${SPR_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=600
 all=(journal_record watch_stream kubeconfig sim_request lifecycle)
 targets=()
+keep=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --time) seconds=$2; shift 2 ;;
-    --help|-h) sed -n '2,7p' "$0"; exit 0 ;;
-    -*) echo "fuzz.sh: unknown flag $1 (use --time SECONDS, then target names)" >&2; exit 2 ;;
+    --keep-going) keep=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1); shift ;;
+    --help|-h) sed -n '2,8p' "$0"; exit 0 ;;
+    -*) echo "fuzz.sh: unknown flag $1 (use --time SECONDS, --keep-going, then target names)" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -33,8 +36,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
   cp -n tests/fuzz/corpus/"$t"/* "$build/corpus/$t/" 2>/dev/null || true
   echo "== fuzz_$t for ${seconds}s (log: $build/fuzz_$t.log)"
-  nice -n 10 "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
+  nice -n 10 "$build/tests/fuzz/fuzz_$t" ${keep[@]+"${keep[@]}"} -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$build/artifacts/$t/" "$build/corpus/$t" >"$build/fuzz_$t.log" 2>&1 || true
-  grep -E "^#[0-9]+ +DONE|^stat::|ERROR|SUMMARY" "$build/fuzz_$t.log" | tail -12
+  grep -E "^#[0-9]+ +DONE|^#[0-9]+: cov|^stat::|ERROR|SUMMARY" "$build/fuzz_$t.log" | tail -12
   ls "$build/artifacts/$t"
 done
