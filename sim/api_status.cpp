@@ -71,4 +71,8 @@ ApiResponse deleteSuccess(const StatusTarget& t, const std::string& uid) {
   return {200, body, {}};
 }
 
+std::string wireJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace spr::sim

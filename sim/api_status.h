@@ -42,5 +42,8 @@ ApiResponse noSuchPath();
 ApiResponse deleteSuccess(const StatusTarget& t, const std::string& uid);
 // "<resource>.<group>" or "<resource>" for the core group.
 std::string qualifiedResource(const std::string& group, const std::string& resource);
+// JSON text as kube-apiserver writes it: bytes that are not UTF-8 (a name taken from the
+// URL, a protobuf string) become U+FFFD instead of failing the whole answer.
+std::string wireJson(const nlohmann::json& value);
 
 }  // namespace spr::sim

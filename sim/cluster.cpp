@@ -125,7 +125,7 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
     json obj;
     if (auto err = decodeProtobufBody(request.body, obj)) return *err;
     decoded = request;
-    decoded.body = obj.dump();
+    decoded.body = wireJson(obj);
     decoded.contentType = "application/json";
   }
   const ApiRequest& r = protobuf ? decoded : request;

@@ -8,7 +8,7 @@ using nlohmann::json;
 namespace {
 
 std::string line(const std::string& type, const json& object) {
-  return json{{"type", type}, {"object", object}}.dump() + "\n";
+  return wireJson(json{{"type", type}, {"object", object}}) + "\n";
 }
 
 // An event's line; for a Table watch its object is a one-row Table, with the column

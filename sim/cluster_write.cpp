@@ -316,6 +316,11 @@ ApiResponse Cluster::remove(const Target& t, const ApiRequest& r) {
 }
 
 ApiResponse Cluster::removeCollection(const Target& t, const ApiRequest& r) {
+  // As kube-apiserver: a namespaced resource is deleted as a collection only per namespace
+  // (found by tests/fuzz: the all-namespaces form read objects it could not find).
+  if (t.type->namespaced && t.ns.empty()) {
+    return methodNotAllowed("the server does not allow this method on the requested resource");
+  }
   auto labels = LabelSelector::parse(r.param("labelSelector"));
   if (!labels) return badRequest(labels.status().message());
   json items = json::array();
@@ -325,7 +330,9 @@ ApiResponse Cluster::removeCollection(const Target& t, const ApiRequest& r) {
   for (const auto& n : names) {
     Target one = t;
     one.name = n;
-    json existing = *store_.get(t.type->key(), t.ns, n);
+    const json* found = store_.get(t.type->key(), t.ns, n);
+    if (!found) continue;  // gone with an earlier one (a namespace's contents)
+    json existing = *found;
     if (t.type->resource == "namespaces" || t.type->resource == "customresourcedefinitions") {
       ApiRequest sub = r;
       sub.body.clear();

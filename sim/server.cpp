@@ -33,7 +33,7 @@ constexpr auto kWatchPoll = std::chrono::milliseconds(100);
 void writeResponse(httplib::Response& res, const ApiResponse& r) {
   res.status = r.code;
   for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
-  res.set_content(r.body.dump(), "application/json");
+  res.set_content(wireJson(r.body), "application/json");
 }
 
 std::string mediaType(const std::string& contentType) {

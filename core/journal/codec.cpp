@@ -253,7 +253,10 @@ Result<std::string> hashRecord(const Record& record, std::string* sealed) {
 Result<Record> decodeAligned(kj::ArrayPtr<const capnp::word> words) {
   kj::ArrayPtr<const capnp::word> segments[1] = {words};
   capnp::ReaderOptions options;
-  options.traversalLimitInWords = 1ull << 30;
+  // A well-formed record is read about once; a bound proportional to its size stops a
+  // damaged one (overlapping pointers, lists of empty structs) from making the reader
+  // allocate gigabytes. Found by tests/fuzz (journal_record).
+  options.traversalLimitInWords = 8 * words.size() + 1024;
   capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
   if (message.getRoot<capnp::AnyPointer>().isNull()) {
     return Result<Record>(Code::kCorruption, "empty record (null root pointer)");

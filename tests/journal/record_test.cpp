@@ -171,3 +171,21 @@ TEST(RecordCodec, HexIsLowerCase) { EXPECT_EQ(toHex(std::string("\x00\xab\x10", 
 
 }  // namespace
 }  // namespace spr::journal
+
+// Found by the journal_record fuzzer: a 13 KB damaged record whose pointers describe
+// millions of empty list elements made decodeRecord take seconds and ~1.5 GB. The reader's
+// traversal limit is now proportional to the record's size, so it is plain corruption.
+namespace spr::journal {
+namespace {
+
+TEST(RecordCodec, DamagedRecordCannotMakeTheReaderAllocateWithoutBound) {
+  const std::string bytes = spr::journal::testing::slurp(
+      std::string(SPR_SOURCE_DIR) + "/tests/fuzz/regressions/journal_record/list-of-empty-structs-amplification");
+  ASSERT_EQ(bytes.size(), 13664u);
+  Result<Record> decoded = decodeRecord(bytes);
+  ASSERT_FALSE(decoded.isOk());
+  EXPECT_EQ(decoded.status().code(), Code::kCorruption) << decoded.status().toString();
+}
+
+}  // namespace
+}  // namespace spr::journal

@@ -201,3 +201,32 @@ TEST(SimCrud, LabelSelectorsAndPagination) {
 
 }  // namespace
 }  // namespace spr::sim::testing
+
+namespace spr::sim::testing {
+namespace {
+
+// Found by the sim_request fuzzer: a name in the URL that is not UTF-8 made the 404's JSON
+// body throw while being written (the client saw a 500). kube-apiserver writes U+FFFD.
+TEST(SimCrud, NotUtf8NameInTheUrlIsAPlainNotFound) {
+  SimFixture sim;
+  auto missing = sim.get("onboarding", "/api/v1/namespaces/default/configmaps/x%80");
+  EXPECT_EQ(missing.code, 404);
+  EXPECT_EQ(missing.body["reason"], "NotFound");
+  EXPECT_EQ(missing.body["message"], "configmaps \"x\xef\xbf\xbd\" not found");
+}
+
+// Found by the sim_request fuzzer: DELETE of a namespaced collection across all namespaces
+// read objects by the wrong key (a crash). kube-apiserver answers 405 and deletes nothing.
+TEST(SimCrud, DeleteCollectionAcrossNamespacesIsNotAllowed) {
+  SimFixture sim;
+  ASSERT_EQ(sim.post("onboarding", "/api/v1/namespaces/default/configmaps", configMap("x")).code, 201);
+  auto all = sim.call("onboarding", "DELETE", "/api/v1/configmaps");
+  EXPECT_EQ(all.code, 405);
+  EXPECT_EQ(all.body["reason"], "MethodNotAllowed");
+  EXPECT_EQ(sim.get("onboarding", "/api/v1/namespaces/default/configmaps/x").code, 200);
+  EXPECT_EQ(sim.call("onboarding", "DELETE", "/api/v1/namespaces/default/configmaps").code, 200);
+  EXPECT_EQ(sim.get("onboarding", "/api/v1/namespaces/default/configmaps/x").code, 404);
+}
+
+}  // namespace
+}  // namespace spr::sim::testing
