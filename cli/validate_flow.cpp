@@ -97,7 +97,7 @@ Status ValidateFlow::setup() {
     onboardingCfg = *o;
     platformCfg = *p;
   } else {
-    ClusterFlags flags{options_.onboardingKubeconfig, options_.platformKubeconfig, "default", options_.provider};
+    ClusterFlags flags{options_.onboardingKubeconfig, options_.platformKubeconfig, "default", options_.provider, {}};
     SPR_RETURN_IF_ERROR(resolveClusters(flags, onboardingCfg, platformCfg));
   }
   auto o = connect(onboardingCfg);

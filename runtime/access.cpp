@@ -120,7 +120,8 @@ Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const Acce
 }
 
 Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformConfig, const std::string& ns,
-                                            const std::string& providerName) {
+                                            const std::string& providerName,
+                                            const std::function<bool()>& stopRequested) {
   auto transport = k8s::makeCurlTransport(platformConfig);
   if (!transport) return transport.status();
   k8s::Client platform(**transport);
@@ -133,7 +134,11 @@ Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformCo
     last = cfg.status();
     if (last.code() != Code::kUnavailable) return last;
     if (i % 10 == 0) log::info("waiting for onboarding cluster access", {{"reason", last.message()}});
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    for (int tick = 0; tick < 10; ++tick) {
+      if (stopRequested && stopRequested())
+        return Status(Code::kUnavailable, "stopped while waiting for onboarding cluster access: " + last.message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return Status(Code::kUnavailable, "no onboarding cluster access after 2 minutes: " + last.message());
 }

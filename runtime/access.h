@@ -5,6 +5,7 @@
 // hidden cache, so replay sees the same requests). Tokens never reach logs or errors.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "adapters/k8s/client.h"
@@ -29,8 +30,10 @@ struct AccessTarget {
                                                              const std::string& purpose);
 
 // For `spr run` without --onboarding-kubeconfig: ClusterRequest `spr-onboarding-<provider>`
-// (purpose onboarding) in `ns` on the platform cluster, waits (up to ~2 min) until granted.
+// (purpose onboarding) in `ns` on the platform cluster, waits (up to ~2 min) until granted,
+// or until `stopRequested` returns true (kUnavailable, "stopped ...").
 [[nodiscard]] Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platform, const std::string& ns,
-                                                          const std::string& providerName);
+                                                          const std::string& providerName,
+                                                          const std::function<bool()>& stopRequested = {});
 
 }  // namespace spr::runtime
