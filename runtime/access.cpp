@@ -103,6 +103,33 @@ Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarg
   return configFromSecret(platform, t, secret);
 }
 
+Result<bool> clusterGone(k8s::Client& platform, const AccessTarget& t) {
+  auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
+  if (!cr && cr.status().code() == Code::kNotFound) return true;
+  if (!cr) return cr.status();
+  const json meta = cr->value("metadata", json::object());
+  return meta.is_object() && meta.contains("deletionTimestamp");
+}
+
+Status releaseAccess(k8s::Client& platform, const AccessTarget& t) {
+  auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
+  if (!ar && ar.status().code() == Code::kNotFound) return Status();
+  if (!ar) return ar.status();
+  const std::string secret = secretName(*ar);
+  Status removed = platform.remove(kAccessRequests, t.ns, t.accessRequest);
+  if (!removed.isOk() && removed.code() != Code::kNotFound) return removed;
+  if (secret.empty()) return Status();
+  Status secretRemoved = platform.remove(kSecrets, t.ns, secret);
+  if (secretRemoved.code() == Code::kUnauthorized) {
+    log::warn("cannot delete the kubeconfig Secret of a released AccessRequest; its owner should",
+              {{"secret", ref(t, secret)}, {"error", secretRemoved.message()}});
+    return Status();
+  }
+  if (!secretRemoved.isOk() && secretRemoved.code() != Code::kNotFound) return secretRemoved;
+  log::info("released cluster access", {{"accessRequest", ref(t, t.accessRequest)}, {"secret", ref(t, secret)}});
+  return Status();
+}
+
 Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& t,
                                                const std::string& purpose) {
   auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);

@@ -25,6 +25,17 @@ struct AccessTarget {
 // Not granted yet → kUnavailable naming the AccessRequest.
 [[nodiscard]] Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarget& target);
 
+// While deleting: true when the target's cluster is gone for good, i.e. its ClusterRequest
+// does not exist or is being deleted (the MCP was deleted first, or its namespace): what
+// was deployed there went with the cluster.
+[[nodiscard]] Result<bool> clusterGone(k8s::Client& platform, const AccessTarget& target);
+
+// Deletes the AccessRequest spr created for `target` and the kubeconfig Secret it was
+// granted (NotFound counts as deleted; a Secret spr may not delete is left to the
+// AccessRequest's owner and logged). Run once a request is gone, so no credentials to a
+// tenant's cluster outlive it. Requests go through `platform`, so they are recorded.
+[[nodiscard]] Status releaseAccess(k8s::Client& platform, const AccessTarget& target);
+
 // Like requestAccess, but first creates the ClusterRequest (spec.purpose = purpose) if missing.
 [[nodiscard]] Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& target,
                                                              const std::string& purpose);

@@ -106,6 +106,10 @@ TEST(Deploy, ClusterRoleGrantsWhatSprNeeds) {
   for (const char* res : {"clusterrequests", "accessrequests"})
     EXPECT_TRUE(allows("clusters.openmcp.cloud", res, "create")) << res;
   EXPECT_TRUE(allows("", "secrets", "get"));
+  // spr deletes the AccessRequests (and their kubeconfig Secrets) of requests that are gone.
+  EXPECT_TRUE(allows("clusters.openmcp.cloud", "accessrequests", "delete"));
+  EXPECT_TRUE(allows("", "secrets", "delete"));
+  EXPECT_FALSE(allows("clusters.openmcp.cloud", "clusterrequests", "delete")) << "the MCP's ClusterRequest is openMCP's";
   EXPECT_FALSE(allows("", "secrets", "list")) << "spr reads the kubeconfig Secrets it asked for, by name";
   for (const auto& r : role["rules"])
     for (const auto& v : r["verbs"]) EXPECT_NE(v, "*") << r.dump();
