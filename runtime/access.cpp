@@ -111,23 +111,24 @@ Result<bool> clusterGone(k8s::Client& platform, const AccessTarget& t) {
   return meta.is_object() && meta.contains("deletionTimestamp");
 }
 
-Status releaseAccess(k8s::Client& platform, const AccessTarget& t) {
+Result<json> releaseAccess(k8s::Client& platform, const AccessTarget& t) {
+  json done = json::object();
   auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
-  if (!ar && ar.status().code() == Code::kNotFound) return Status();
+  if (!ar && ar.status().code() == Code::kNotFound) return done;
   if (!ar) return ar.status();
   const std::string secret = secretName(*ar);
   Status removed = platform.remove(kAccessRequests, t.ns, t.accessRequest);
   if (!removed.isOk() && removed.code() != Code::kNotFound) return removed;
-  if (secret.empty()) return Status();
+  done["accessRequest"] = ref(t, t.accessRequest);
+  if (secret.empty()) return done;
   Status secretRemoved = platform.remove(kSecrets, t.ns, secret);
   if (secretRemoved.code() == Code::kUnauthorized) {
-    log::warn("cannot delete the kubeconfig Secret of a released AccessRequest; its owner should",
-              {{"secret", ref(t, secret)}, {"error", secretRemoved.message()}});
-    return Status();
+    done["secretLeft"] = ref(t, secret) + ": " + secretRemoved.message();
+    return done;
   }
   if (!secretRemoved.isOk() && secretRemoved.code() != Code::kNotFound) return secretRemoved;
-  log::info("released cluster access", {{"accessRequest", ref(t, t.accessRequest)}, {"secret", ref(t, secret)}});
-  return Status();
+  done["secret"] = ref(t, secret);
+  return done;
 }
 
 Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& t,

@@ -32,9 +32,12 @@ struct AccessTarget {
 
 // Deletes the AccessRequest spr created for `target` and the kubeconfig Secret it was
 // granted (NotFound counts as deleted; a Secret spr may not delete is left to the
-// AccessRequest's owner and logged). Run once a request is gone, so no credentials to a
-// tenant's cluster outlive it. Requests go through `platform`, so they are recorded.
-[[nodiscard]] Status releaseAccess(k8s::Client& platform, const AccessTarget& target);
+// AccessRequest's owner). Run once a request is gone, so no credentials to a tenant's
+// cluster outlive it. Requests go through `platform`, so they are recorded. Returns what
+// it did, for the effect's result: {"accessRequest": "ns/name", "secret": "ns/name",
+// "secretLeft": "why"} (fields present as they apply; {} when there was no AccessRequest).
+// Logs nothing: replay runs it too.
+[[nodiscard]] Result<nlohmann::json> releaseAccess(k8s::Client& platform, const AccessTarget& target);
 
 // Like requestAccess, but first creates the ClusterRequest (spec.purpose = purpose) if missing.
 [[nodiscard]] Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& target,

@@ -359,11 +359,14 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
       if (scope.deleting()) {
         // The request is gone: its AccessRequest and kubeconfig Secret go too (recorded in
         // this effect's tape), before the finalizer, so a crash in between repeats both.
-        Status released = releaseAccess(scope.platform(), scope.mcpTarget());
-        if (!released.isOk()) {
-          fail(out, released);
+        auto released = releaseAccess(scope.platform(), scope.mcpTarget());
+        if (!released) {
+          fail(out, released.status());
           break;
         }
+        mutateObject(c, [](json& o) { return setFinalizer(o, false); });
+        if (!released->empty()) out.result["released"] = *released;
+        break;
       }
       mutateObject(c, [](json& o) { return setFinalizer(o, false); });
       break;
