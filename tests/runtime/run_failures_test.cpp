@@ -2,7 +2,7 @@
 // the local API server: an unreachable or untrusted cluster is logged with its address and
 // the reason and named by /readyz, SIGTERM ends start-up promptly, a failed start logs an
 // error, bad flags exit 2 naming the flag; and in process, /readyz fails while a watch
-// cannot reconnect and recovers by itself.
+// cannot reconnect and recovers by itself; `spr demo` reports its process's time.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -209,6 +209,26 @@ TEST(SprCliInput, EachBadInputExitsTwoNamingTheFlag) {
   int status = 0;
   std::string help = spr::testing::runCommand(spr + " audit --help", &status);
   EXPECT_NE(help.find("3 the journal failed verification"), std::string::npos) << help;
+  std::filesystem::remove_all(dir);
+}
+
+// `spr demo` reports the time the whole process took and exits right after saying so
+// (it used to wait out its own keep-alive connections for ~5 s after the report).
+TEST(SprDemo, ReportsTheProcessTimeAndExitsPromptly) {
+  char dir[] = "/tmp/spr-demo-time-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string journal = std::string(dir) + "/journal";
+  auto begin = std::chrono::steady_clock::now();
+  int status = 0;
+  std::string out = spr::testing::runCommand(spr::testing::sprBinary() + " demo --journal " + journal, &status);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const std::string marker = "all steps passed in ";
+  auto at = out.find(marker);
+  ASSERT_NE(at, std::string::npos) << out;
+  double reported = std::strtod(out.c_str() + at + marker.size(), nullptr);
+  EXPECT_GT(reported, 0.5) << out;
+  EXPECT_LT(wall - reported, 1.0) << "reported " << reported << " s, the process took " << wall << " s";
   std::filesystem::remove_all(dir);
 }
 
