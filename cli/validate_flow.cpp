@@ -146,7 +146,7 @@ Status ValidateFlow::assessRequest() {
 
 Status ValidateFlow::connectMcp() {
   if (mcp_.client) return Status();
-  runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp"};
+  runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp", nullptr};
   Result<k8s::ClusterConfig> cfg = Status(Code::kUnavailable, "not asked yet");
   waitFor(
       [&] {

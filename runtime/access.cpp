@@ -50,7 +50,10 @@ Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget&
       {"spec",
        {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
         {"permissions",
-         json::array({{{"rules", json::array({{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}}})}}})}}}};
+         json::array({{{"rules", t.rules.is_array() ? t.rules
+                                                     : json::array({{{"apiGroups", {"*"}},
+                                                                     {"resources", {"*"}},
+                                                                     {"verbs", {"*"}}}})}}})}}}};
   auto created = platform.create(kAccessRequests, t.ns, body);
   if (!created && created.status().code() == Code::kAlreadyExists)
     return platform.get(kAccessRequests, t.ns, t.accessRequest);
@@ -154,7 +157,7 @@ Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformCo
   if (!transport) return transport.status();
   k8s::Client platform(**transport);
   std::string name = "spr-onboarding-" + providerName;
-  AccessTarget target{ns, name, name, "onboarding"};
+  AccessTarget target{ns, name, name, "onboarding", nullptr};  // spr's own access: its API kind, events
   Status last;
   for (int i = 0; i < 120; ++i) {
     auto cfg = ensureClusterAccess(platform, target, "onboarding");

@@ -19,6 +19,8 @@ struct AccessTarget {
   std::string clusterRequest;  // ClusterRequest name
   std::string accessRequest;   // AccessRequest name
   std::string what;            // "mcp", "workload", "onboarding": for messages
+  // The AccessRequest's spec.permissions[0].rules (RBAC PolicyRules); null = everything.
+  nlohmann::json rules;
 };
 
 // The ClusterRequest must exist already (the MCP's). Creates the AccessRequest if missing.

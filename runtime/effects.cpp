@@ -69,7 +69,8 @@ class Scope : public providers::ReconcileScope {
   AccessTarget mcpTarget() const {
     const json& meta = object_["metadata"];
     std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
-    return AccessTarget{k8s::mcpNamespace(ns, name), name, cfg_.providerName + "-" + name, "mcp"};
+    return AccessTarget{k8s::mcpNamespace(ns, name), name, cfg_.providerName + "-" + name, "mcp",
+                        cfg_.provider->mcpAccessRules()};
   }
   bool deleting() const { return object_["metadata"].contains("deletionTimestamp"); }
   // True once mcp() found, for an object being deleted, that the MCP cluster is gone.
@@ -97,7 +98,7 @@ class Scope : public providers::ReconcileScope {
   Result<k8s::Client*> workload() override {
     if (workload_.client) return workload_.client.get();
     std::string name = "spr-workload-" + cfg_.providerName;
-    AccessTarget target{"default", name, name, "workload"};
+    AccessTarget target{"default", name, name, "workload", nullptr};
     auto access = ensureClusterAccess(*platform_.client, target, "workload");
     if (!access) return access.status();
     auto c = client("workload", *access);

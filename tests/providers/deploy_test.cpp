@@ -231,5 +231,34 @@ TEST(Deploy, ExampleProviderConfigIsOneTheCrossplaneProviderAccepts) {
             "spec.version \"2.0.0\" is not offered; allowed: 1.20.0, 1.19.1");
 }
 
+// The AccessRequest spr creates on a tenant's MCP asks only for what the provider declares,
+// and the built-in providers declare no wildcard (issue 11: it used to ask for */*/*).
+TEST(AccessRules, BuiltInProvidersAskForNoWildcardOnTheMcp) {
+  for (const auto& name : providerNames()) {
+    json rules = makeProvider(name)->mcpAccessRules();
+    ASSERT_TRUE(rules.is_array() && !rules.empty()) << name;
+    for (const auto& r : rules)
+      for (const char* field : {"apiGroups", "resources", "verbs", "resourceNames"})
+        for (const auto& v : r.value(field, json::array()))
+          EXPECT_EQ(v.get<std::string>().find('*'), std::string::npos) << name << ": " << r.dump();
+  }
+  json crossplane = makeProvider("crossplane")->mcpAccessRules();
+  auto allows = [&](const std::string& group, const std::string& resource, const std::string& verb) {
+    return roleAllows(json{{"rules", crossplane}}, group, resource, verb, false);
+  };
+  for (const char* verb : {"get", "create", "patch", "delete"}) {
+    EXPECT_TRUE(allows("", "namespaces", verb)) << verb;
+    EXPECT_TRUE(allows("apps", "deployments", verb)) << verb;
+    EXPECT_TRUE(allows("apiextensions.k8s.io", "customresourcedefinitions", verb)) << verb;
+    EXPECT_TRUE(allows("rbac.authorization.k8s.io", "clusterrolebindings", verb)) << verb;
+    EXPECT_TRUE(allows("pkg.crossplane.io", "providers", verb)) << verb;
+  }
+  EXPECT_TRUE(allows("pkg.crossplane.io", "providers", "list"));
+  EXPECT_FALSE(allows("", "secrets", "get")) << "the crossplane provider reads no Secret on the MCP";
+  // escalate/bind only on Crossplane's own ClusterRole.
+  EXPECT_FALSE(roleAllows(json{{"rules", crossplane}}, "rbac.authorization.k8s.io", "clusterroles", "escalate"));
+  EXPECT_TRUE(allows("rbac.authorization.k8s.io", "clusterroles", "escalate"));
+}
+
 }  // namespace
 }  // namespace spr::providers

@@ -57,6 +57,13 @@ TEST(CleanupE2E, DeletedRequestsLeaveNoAccessRequestOrKubeconfigSecret) {
   EXPECT_EQ(before.requests.size(), 3u);
   EXPECT_EQ(before.secrets.size(), 3u);
   for (const auto& s : before.secrets) EXPECT_TRUE(secretExists(env, s)) << s;
+  // Each asks for what the crossplane provider declares, no wildcard.
+  auto ars = env.platform->list(kAccessRequests, "");
+  ASSERT_TRUE(ars.isOk());
+  for (const json& ar : (*ars)["items"]) {
+    EXPECT_EQ(ar["spec"]["permissions"][0]["rules"], env.provider->mcpAccessRules()) << ar.dump();
+    EXPECT_EQ(ar["spec"].dump().find('*'), std::string::npos) << ar["spec"].dump();
+  }
 
   for (const auto& t : tenants) ASSERT_TRUE(env.onboarding->remove(env.api, t, "mcp").isOk());
   for (const auto& t : tenants) ASSERT_TRUE(eventually([&] { return gone(env, t, "mcp"); })) << t;
