@@ -227,6 +227,11 @@ Status ValidateFlow::teardown() {
     if (!stopped.isOk()) return stopped;
   }
   if (sim_) {
+    // Close this process's connections first: the server would wait out their keep-alive.
+    for (Connection* c : {&onboarding_, &platform_, &mcp_}) {
+      c->client.reset();
+      c->transport.reset();
+    }
     sim_->stop();
     sim_.reset();
     return Status();
