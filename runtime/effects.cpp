@@ -303,9 +303,15 @@ void postEvent(Ctx& c, const json& obj, const lc::StatusView& view) {
 
 void writeStatus(Ctx& c) {
   lc::StatusView view = c.in.command.status;
-  if (view.reason == lc::kReasonConfigNotFound)
+  if (view.reason == lc::kReasonConfigNotFound) {
     view.message = configNotFoundMessage(
         c.cfg.providerName, c.cfg.provider->kinds().config.group + "/" + c.cfg.provider->kinds().config.version);
+    // The offering is withdrawn: keep no credentials to the tenant's MCP for it (they are
+    // asked for again once a ProviderConfig is back).
+    auto released = releaseAccess(c.scope.platform(), c.scope.mcpTarget());
+    if (!released) return fail(c.out, released.status());
+    if (!released->empty()) c.out.result["released"] = *released;
+  }
   json obj = c.in.object;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     json previous = obj.value("status", json::object());

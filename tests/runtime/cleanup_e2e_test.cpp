@@ -1,5 +1,5 @@
-// Nothing left behind, against the in-process local API server: once requests are deleted
-// no AccessRequest or kubeconfig Secret spr asked for remains; a request whose MCP
+// Nothing left behind, against the in-process local API server: once requests are deleted,
+// or the ProviderConfig is, no AccessRequest or kubeconfig Secret spr asked for remains; a request whose MCP
 // (ClusterRequest) was deleted first, or whose tenant namespace is deleted, still finishes
 // its deletion, and the operator keeps running.
 #include <gtest/gtest.h>
@@ -104,6 +104,30 @@ TEST(CleanupE2E, DeletingATenantNamespaceFinishesItsRequestsAndTheOperatorKeepsR
                          60));
   env.createRequest("project-o--ws-1", "after");
   EXPECT_TRUE(eventually([&] { return env.isReady("project-o--ws-1", "after"); }));
+  op->requestStop();
+  EXPECT_TRUE(op->wait().isOk());
+}
+
+// Removing the ProviderConfig withdraws the offering: the requests report it and spr
+// keeps no AccessRequest (or Secret) to their MCPs; putting it back asks for access again.
+TEST(CleanupE2E, ProviderConfigRemovalReleasesAccessAndItsReturnRestoresIt) {
+  E2E env("configgone");
+  env.createConfig();
+  auto op = testing::startOperator(env);
+  ASSERT_TRUE(op);
+  env.createRequest("project-p--ws-1", "mcp");
+  ASSERT_TRUE(eventually([&] { return env.isReady("project-p--ws-1", "mcp"); }));
+  Access before = platformAccess(env);
+  ASSERT_EQ(before.requests.size(), 1u);
+  ASSERT_TRUE(env.platform->remove(env.config, "", "crossplane").isOk());
+  EXPECT_TRUE(eventually([&] {
+    return E2E::readyCondition(env.get("project-p--ws-1", "mcp")).value("reason", "") == "ProviderConfigNotFound";
+  })) << env.get("project-p--ws-1", "mcp").dump();
+  EXPECT_TRUE(eventually([&] { return platformAccess(env).requests.empty(); })) << *platformAccess(env).requests.begin();
+  for (const auto& s : before.secrets) EXPECT_FALSE(secretExists(env, s)) << s;
+  env.createConfig();
+  EXPECT_TRUE(eventually([&] { return env.isReady("project-p--ws-1", "mcp"); }));
+  EXPECT_EQ(platformAccess(env).requests.size(), 1u);
   op->requestStop();
   EXPECT_TRUE(op->wait().isOk());
 }
