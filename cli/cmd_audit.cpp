@@ -74,7 +74,7 @@ int run(const Flags& flags) {
   const std::string dir = flags.getString("journal"), tenant = flags.getString("tenant");
   const std::string format = flags.getString("format");
   if (dir.empty()) return fail("--journal DIR is required");
-  if (!flags.given("tenant")) return fail("--tenant T is required (audit is per tenant)");
+  if (tenant.empty()) return fail("--tenant T is required and must not be empty (audit is per tenant)");
   if (format != "table" && format != "json" && format != "jsonl")
     return fail("--format must be table, json or jsonl (got '" + format + "')");
   replay::AuditQuery q;
@@ -84,6 +84,9 @@ int run(const Flags& flags) {
   if (!since) return fail(since.status().message());
   auto until = timeFlag(flags, "until", q.untilUnixNanos);
   if (!until) return fail(until.status().message());
+  if (*since > *until)
+    return fail("--since " + flags.getString("since") + " is after --until " + flags.getString("until") +
+                "; give --since before --until");
   q.sinceUnixNanos = *since;
   q.untilUnixNanos = *until;
   auto j = journal::Journal::openForReading(dir);
@@ -118,6 +121,8 @@ int run(const Flags& flags) {
 
 int cmdAudit(const Args& args) {
   Flags flags("spr audit", "One tenant's lifecycle history (from the tenant index), verified against the hash chain.");
+  flags.setExitCodes("0 ok (also an unknown tenant, no rows); 2 bad input; 3 the journal failed verification "
+                     "(possible tampering)");
   flags.addString("journal", "the journal directory (required)");
   flags.addString("tenant", "the tenant (required; exact match)");
   flags.addString("object", "only this object: NAME or NAMESPACE/NAME");

@@ -84,6 +84,7 @@ int cmdDemo(const Args& args) {
   std::printf("spr demo: journal %s\n", journal.c_str());
   DemoRun demo(journal, static_cast<int>(flags.getInt("workers")));
   Status result = demo.run();
+  demo.shutdown();
   if (!result.isOk()) {
     std::printf("\nspr demo FAILED: %s\n", result.message().c_str());
     printNextSteps(journal, logFile);

@@ -32,7 +32,7 @@ int cmdInit(const Args& args) {
     return 2;
   }
   ClusterFlags clusterFlags{flags.getString("onboarding-kubeconfig"), flags.getString("platform-kubeconfig"),
-                            flags.getString("access-namespace"), name};
+                            flags.getString("access-namespace"), name, {}};
   k8s::ClusterConfig onboardingCfg, platformCfg;
   Status resolved = resolveClusters(clusterFlags, onboardingCfg, platformCfg);
   if (!resolved.isOk()) {

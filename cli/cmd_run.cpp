@@ -4,9 +4,12 @@
 // fatal error (exit 1). Exit 2 for bad flags.
 #include <pthread.h>
 
+#include <cctype>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -15,6 +18,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "cli/scenario.h"
+#include "runtime/metrics.h"
 #include "runtime/operator.h"
 
 namespace spr::cli {
@@ -49,10 +53,49 @@ void defineFlags(Flags& flags) {
   flags.addString("metrics-cert-key", "key file name in --metrics-cert-path", "tls.key");
 }
 
+Status bad(const std::string& message) { return Status(Code::kInvalidArgument, message); }
+
+// DEBUG, INFO, WARN(ING), ERROR in any case, or openmcp-operator's numeric verbosity.
+bool knownVerbosity(std::string value) {
+  for (char& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (value == "DEBUG" || value == "INFO" || value == "WARN" || value == "WARNING" || value == "ERROR") return true;
+  return !value.empty() && value.size() < 4 && value.find_first_not_of("0123456789") == std::string::npos;
+}
+
+Status checkBindAddress(const std::string& flag, const std::string& value) {
+  if (value.empty() || value == "0") return Status();
+  std::string host;
+  int port = 0;
+  Status parsed = runtime::parseBindAddress(value, &host, &port);
+  return parsed.isOk() ? parsed : bad("--" + flag + ": " + parsed.message());
+}
+
+Status checkFlags(const Flags& flags) {
+  if (!knownVerbosity(flags.getString("verbosity")))
+    return bad("--verbosity \"" + flags.getString("verbosity") + "\" is not a log level; use DEBUG, INFO, WARN or ERROR");
+  if (flags.given("journal") && flags.getString("journal").empty())
+    return bad("--journal is empty; give a directory, or leave the flag out for $SPR_JOURNAL or /var/lib/spr/journal");
+  if (flags.getInt("rate-limit-qps") < 1)
+    return bad("--rate-limit-qps must be at least 1 (provider effects per second), got " + flags.getString("rate-limit-qps"));
+  if (flags.getInt("rate-limit-burst") < 1)
+    return bad("--rate-limit-burst must be at least 1, got " + flags.getString("rate-limit-burst"));
+  if (flags.getInt("workers") < 1 || flags.getInt("workers") > 1024)
+    return bad("--workers must be from 1 to 1024, got " + flags.getString("workers"));
+  SPR_RETURN_IF_ERROR(checkBindAddress("metrics-bind-address", flags.getString("metrics-bind-address")));
+  SPR_RETURN_IF_ERROR(checkBindAddress("health-probe-bind-address", flags.getString("health-probe-bind-address")));
+  const std::string scale = flags.getString("delay-scale");
+  char* end = nullptr;
+  double value = std::strtod(scale.c_str(), &end);
+  if (scale.empty() || *end != '\0' || !std::isfinite(value) || value <= 0)
+    return bad("--delay-scale must be a positive number, e.g. 0.1; got \"" + scale + "\"");
+  return Status();
+}
+
 Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
+  SPR_RETURN_IF_ERROR(checkFlags(flags));
   options.providerName = flags.getString("provider-name");
   options.journalDir = flags.getString("journal");
-  if (options.providerName.empty()) return Status(Code::kInvalidArgument, "--provider-name NAME is required");
+  if (options.providerName.empty()) return bad("--provider-name NAME is required, e.g. --provider-name crossplane");
   if (options.journalDir.empty()) {
     // openmcp-operator passes no --journal: the Deployment mounts a volume there (deploy/).
     const char* env = std::getenv("SPR_JOURNAL");
@@ -63,7 +106,7 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.healthProbeBindAddress = flags.getString("health-probe-bind-address");
   options.metricsSecure = flags.getBool("metrics-secure");
   if (std::string dir = flags.getString("metrics-cert-path"); !dir.empty()) {
-    if (!options.metricsSecure) return Status(Code::kInvalidArgument, "--metrics-cert-path needs --metrics-secure");
+    if (!options.metricsSecure) return bad("--metrics-cert-path needs --metrics-secure");
     options.metricsCertFile = dir + "/" + flags.getString("metrics-cert-name");
     options.metricsKeyFile = dir + "/" + flags.getString("metrics-cert-key");
   }
@@ -72,13 +115,60 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.leaderElectionId = flags.getString("leader-election-id");
   options.rateLimitQps = static_cast<double>(flags.getInt("rate-limit-qps"));
   options.rateLimitBurst = static_cast<int>(flags.getInt("rate-limit-burst"));
-  try {
-    options.delayScale = std::stod(flags.getString("delay-scale"));
-  } catch (const std::exception&) {
-    return Status(Code::kInvalidArgument, "--delay-scale must be a number, e.g. 0.1");
-  }
+  options.delayScale = std::strtod(flags.getString("delay-scale").c_str(), nullptr);
   return Status();
 }
+
+// SIGTERM/SIGINT from the first moment: blocked in every thread, one thread sigwait()s.
+// Until an operator is attached (after its start()) a signal only sets the flag, which
+// start-up polls; afterwards it calls requestStop(). Thread-safe.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      std::lock_guard<std::mutex> lock(mu_);
+      requested_ = !done_;
+      if (requested_) log::info("stop requested", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+      if (requested_ && op_) op_->requestStop();
+    });
+  }
+  ~StopSignals() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      op_ = nullptr;
+    }
+    pthread_kill(thread_.native_handle(), SIGTERM);  // wake the thread if it still waits
+    thread_.join();
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  bool requested() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requested_;
+  }
+  // From now on a signal stops `op`; one that came already stops it at once.
+  void attach(runtime::Operator* op) {
+    std::lock_guard<std::mutex> lock(mu_);
+    op_ = op;
+    if (requested_ && op_) op_->requestStop();
+  }
+
+ private:
+  sigset_t set_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  bool requested_ = false;            // guarded by mu_
+  bool done_ = false;                 // guarded by mu_
+  runtime::Operator* op_ = nullptr;  // guarded by mu_
+};
 
 }  // namespace
 
@@ -86,36 +176,28 @@ int cmdRun(const Args& args) {
   Flags flags("spr run", "run the service-provider operator");
   defineFlags(flags);
   if (auto done = parseCommandLine(flags, args)) return *done;
-  log::configure(log::parseLevel(flags.getString("verbosity")), true);
   runtime::OperatorOptions options;
   Status filled = fillOptions(flags, options);
   if (!filled.isOk()) return failRun(2, filled.message());
+  log::configure(log::parseLevel(flags.getString("verbosity")), true);
   auto provider = providers::makeProvider(options.providerName);
   if (!provider) return failRun(2, "unknown provider \"" + options.providerName + "\"; built in: crossplane, template");
-  // Block the stop signals in every thread; one thread sigwait()s for them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  StopSignals signals;
   ClusterFlags clusterFlags{flags.getString("onboarding-kubeconfig"), flags.getString("platform-kubeconfig"),
-                            options.leaderElectionNamespace, options.providerName};
+                            options.leaderElectionNamespace, options.providerName,
+                            [&signals] { return signals.requested(); }};
   Status clusters = resolveClusters(clusterFlags, options.onboarding, options.platform);
+  if (signals.requested()) return 0;
   if (!clusters.isOk()) return failRun(clusters.code() == Code::kInvalidArgument ? 2 : 1, clusters.toString());
+  options.stopRequested = [&signals] { return signals.requested(); };
   auto op = runtime::Operator::create(std::move(options), std::move(provider));
   if (!op) return failRun(2, op.status().message());
-  Status started = (*op)->start();
-  if (!started.isOk()) return failRun(1, "cannot start: " + started.toString());
   runtime::Operator* raw = op->get();
-  std::thread signals([set, raw] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    if (sig != 0) raw->requestStop();
-  });
+  Status started = raw->start();
+  signals.attach(raw);
+  if (!started.isOk()) return failRun(started.code() == Code::kInvalidArgument ? 2 : 1, "cannot start: " + started.toString());
   Status stopped = raw->wait();
-  // Wake the signal thread if it is still waiting.
-  pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
+  signals.attach(nullptr);
   if (!stopped.isOk()) return failRun(1, "stopped: " + stopped.toString());
   return 0;
 }

@@ -41,19 +41,25 @@ Status parseRate(const Flags& flags, const std::string& name, double& out) {
   std::string v = flags.getString(name);
   char* end = nullptr;
   out = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || out < 0 || out > 1)
+  if (v.empty() || *end != '\0' || !(out >= 0 && out <= 1))  // NaN fails both
     return Status(Code::kInvalidArgument, "--" + name + " \"" + v + "\": give a number between 0 and 1, e.g. 0.1");
   return Status();
 }
 
+// Written whole to a temporary file, then renamed: a reader (`until [ -s FILE ]`, kubectl)
+// never sees a partial kubeconfig.
 Status writeFile(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
   // 0600: the kubeconfig holds bearer tokens.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return Status(Code::kIoError, "cannot write --kubeconfig-out " + path + ": check the directory exists and is writable");
   ssize_t n = ::write(fd, content.data(), content.size());
   ::fchmod(fd, 0600);
   ::close(fd);
-  if (n != static_cast<ssize_t>(content.size())) return Status(Code::kIoError, "short write to " + path);
+  if (n != static_cast<ssize_t>(content.size()) || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Status(Code::kIoError, "cannot write --kubeconfig-out " + path + " (short write or rename failed)");
+  }
   return Status();
 }
 

@@ -1,8 +1,14 @@
 #include "cli/demo_steps.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "core/journal/journal.h"
 
@@ -44,16 +50,39 @@ std::string conditionText(const json& object) {
 DemoRun::DemoRun(std::string journalDir, int workers)
     : journalDir_(std::move(journalDir)), workers_(workers), start_(Clock::now()) {}
 
-DemoRun::~DemoRun() {
+DemoRun::~DemoRun() { shutdown(); }
+
+void DemoRun::shutdown() {
   if (operator_) {
     operator_->requestStop();
     (void)operator_->wait();
+    operator_.reset();
+  }
+  for (Connection* c : {&onboarding_, &platform_}) {
+    c->client.reset();  // before the transport it refers to
+    c->transport.reset();
   }
   if (sim_) sim_->stop();
+  sim_.reset();
 }
 
+// From /proc (start time in clock ticks since boot, against the uptime); the time since
+// this DemoRun was made when /proc cannot be read.
 double DemoRun::elapsedSeconds() const {
-  return std::chrono::duration<double>(Clock::now() - start_).count();
+  double fallback = std::chrono::duration<double>(Clock::now() - start_).count();
+  std::ifstream stat("/proc/self/stat"), uptime("/proc/uptime");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  double up = 0;
+  auto paren = text.rfind(')');
+  if (!(uptime >> up) || paren == std::string::npos) return fallback;
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i < 22) continue;
+    double started = std::strtod(field.c_str(), nullptr) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    if (up >= started) return up - started;
+  }
+  return fallback;
 }
 
 void DemoRun::step(const std::string& what) {

@@ -21,12 +21,16 @@ inline const std::string kDemoTenantB = "project-globex--ws-prod";
 class DemoRun {
  public:
   DemoRun(std::string journalDir, int workers);
-  ~DemoRun();  // stops the operator and the server
+  ~DemoRun();  // shutdown()
   DemoRun(const DemoRun&) = delete;
   DemoRun& operator=(const DemoRun&) = delete;
 
   // Runs every step; the first failure ends the demo with a message saying which step.
   [[nodiscard]] Status run();
+  // Stops the operator, closes this process's connections, then stops the server (which
+  // would otherwise wait out their keep-alive). Idempotent.
+  void shutdown();
+  // Seconds since this process started (the demo's whole run, as `time` would report it).
   double elapsedSeconds() const;
 
  private:

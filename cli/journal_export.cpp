@@ -34,6 +34,11 @@ int parse(Flags& flags, const Args& args) {
 int exportBundle(const Flags& flags) {
   const std::string object = flags.getString("object"), tenant = flags.getString("tenant"), out = flags.getString("out");
   if (out.empty()) return fail("--out FILE is required");
+  if (std::FILE* existing = std::fopen(out.c_str(), "r")) {
+    std::fclose(existing);
+    if (!flags.getBool("force"))
+      return fail("--out " + out + " already exists; choose another file, or pass --force to overwrite it");
+  }
   if (object.empty() == !flags.given("tenant")) return fail("give exactly one of --object NS/NAME or --tenant T");
   auto j = journal::Journal::openForReading(flags.getString("journal"));
   if (!j) return fail(j.status().message());
@@ -90,7 +95,8 @@ int journalExport(const Args& args) {
   flags.addString("journal", "the journal directory (required)");
   flags.addString("object", "the object, NAMESPACE/NAME");
   flags.addString("tenant", "every object of this tenant (exact match)");
-  flags.addString("out", "the bundle file to write (required)");
+  flags.addString("out", "the bundle file to write (required; an existing file only with --force)");
+  flags.addBool("force", "overwrite an existing --out file");
   int rc = parse(flags, args);
   return rc >= 0 ? rc : exportBundle(flags);
 }

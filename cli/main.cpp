@@ -31,7 +31,10 @@ void printHelp(std::FILE* out) {
                "usage: spr COMMAND [flags]\n\ncommands:\n",
                SPR_VERSION);
   for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-  std::fprintf(out, "\nRun 'spr COMMAND --help' for the flags of one command.\n");
+  std::fprintf(out,
+               "\nRun 'spr COMMAND --help' for the flags of one command.\n"
+               "Exit codes: 0 success; 1 a failed check or a failure at run time; 2 bad input (flags, files);\n"
+               "3 (spr audit) the journal failed verification.\n");
 }
 
 }  // namespace

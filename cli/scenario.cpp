@@ -29,8 +29,10 @@ Status resolveClusters(const ClusterFlags& flags, k8s::ClusterConfig& onboarding
   const std::string& platformFlag = flags.platformKubeconfig;
   auto platformCfg = k8s::resolveConfig(platformFlag, env);
   if (!platformCfg)
-    return Status(platformFlag.empty() ? platformCfg.status().code() : Code::kInvalidArgument,
-                  (platformFlag.empty() ? "platform cluster (KUBECONFIG, in-cluster or ~/.kube/config): "
+    return Status(platformFlag.empty() && platformCfg.status().code() != Code::kNotFound ? platformCfg.status().code()
+                                                                                        : Code::kInvalidArgument,
+                  (platformFlag.empty() ? "platform cluster (--platform-kubeconfig FILE[#CONTEXT], else KUBECONFIG, in-cluster "
+                                          "or ~/.kube/config): "
                                         : "--platform-kubeconfig: ") +
                       platformCfg.status().message());
   platform = *platformCfg;
@@ -40,7 +42,7 @@ Status resolveClusters(const ClusterFlags& flags, k8s::ClusterConfig& onboarding
     onboarding = *cfg;
     return Status();
   }
-  auto cfg = runtime::onboardingAccess(platform, flags.accessNamespace, flags.providerName);
+  auto cfg = runtime::onboardingAccess(platform, flags.accessNamespace, flags.providerName, flags.stopRequested);
   if (!cfg) return cfg.status();
   onboarding = *cfg;
   return Status();

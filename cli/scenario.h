@@ -35,6 +35,7 @@ struct Connection {
 // Flag errors are kInvalidArgument naming the flag.
 struct ClusterFlags {
   std::string onboardingKubeconfig, platformKubeconfig, accessNamespace, providerName;
+  std::function<bool()> stopRequested;  // ends the wait for onboarding access early (SIGTERM)
 };
 [[nodiscard]] Status resolveClusters(const ClusterFlags& flags, k8s::ClusterConfig& onboarding,
                                      k8s::ClusterConfig& platform);

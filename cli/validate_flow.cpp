@@ -97,7 +97,7 @@ Status ValidateFlow::setup() {
     onboardingCfg = *o;
     platformCfg = *p;
   } else {
-    ClusterFlags flags{options_.onboardingKubeconfig, options_.platformKubeconfig, "default", options_.provider};
+    ClusterFlags flags{options_.onboardingKubeconfig, options_.platformKubeconfig, "default", options_.provider, {}};
     SPR_RETURN_IF_ERROR(resolveClusters(flags, onboardingCfg, platformCfg));
   }
   auto o = connect(onboardingCfg);
@@ -146,7 +146,7 @@ Status ValidateFlow::assessRequest() {
 
 Status ValidateFlow::connectMcp() {
   if (mcp_.client) return Status();
-  runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp"};
+  runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp", nullptr};
   Result<k8s::ClusterConfig> cfg = Status(Code::kUnavailable, "not asked yet");
   waitFor(
       [&] {
@@ -227,6 +227,11 @@ Status ValidateFlow::teardown() {
     if (!stopped.isOk()) return stopped;
   }
   if (sim_) {
+    // Close this process's connections first: the server would wait out their keep-alive.
+    for (Connection* c : {&onboarding_, &platform_, &mcp_}) {
+      c->client.reset();
+      c->transport.reset();
+    }
     sim_->stop();
     sim_.reset();
     return Status();

@@ -60,6 +60,10 @@ Status Flags::parse(const std::vector<std::string>& args) {
                                                 "'; run '" + command_ + " --help' for the flags it takes");
     }
     Def& def = it->second;
+    if (def.given) {
+      return Status(Code::kInvalidArgument,
+                    "flag --" + name + " is given twice; give it once (each flag takes one value)");
+    }
     if (def.kind == Kind::kBool) {
       if (hasValue && value != "true" && value != "false") {
         return Status(Code::kInvalidArgument,
@@ -122,6 +126,7 @@ std::string Flags::usage() const {
     if (def.kind != Kind::kBool && !def.value.empty()) out << " (default " << def.value << ")";
     out << "\n";
   }
+  out << "\nexit codes: " << exitCodes_ << "\n";
   return out.str();
 }
 

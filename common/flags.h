@@ -1,7 +1,7 @@
 // Flags: command-line parsing for spr's subcommands.
 // Accepts `--name value`, `--name=value` and boolean `--name`; anything not starting
-// with `--` is positional. Unknown flags and malformed values are errors that name the
-// flag and the fix. Not thread-safe; parse once in main().
+// with `--` is positional. Unknown flags, malformed values and a flag given twice are
+// errors that name the flag and the fix. Not thread-safe; parse once in main().
 #pragma once
 
 #include <cstdint>
@@ -35,6 +35,8 @@ class Flags {
   const std::vector<std::string>& positional() const { return positional_; }
   std::string usage() const;
   const std::string& command() const { return command_; }
+  // The "exit codes:" line of usage(); the default is every command's 0 / 1 / 2.
+  void setExitCodes(std::string text) { exitCodes_ = std::move(text); }
 
  private:
   enum class Kind { kString, kInt, kBool };
@@ -46,6 +48,7 @@ class Flags {
   };
   std::string command_;
   std::string summary_;
+  std::string exitCodes_ = "0 success; 1 a failed check or a failure at run time; 2 bad input (flags, files)";
   std::map<std::string, Def> defs_;
   std::vector<std::string> order_;
   std::vector<std::string> positional_;

@@ -97,6 +97,14 @@ class Provider {
   virtual OpResult create(const json& apiObject, ReconcileScope& scope) = 0;
   virtual OpResult update(const json& apiObject, ReconcileScope& scope) = 0;
   virtual OpResult remove(const json& apiObject, ReconcileScope& scope) = 0;
+
+  // What spr's AccessRequest for an end user's MCP cluster asks for: RBAC PolicyRules
+  // (apiGroups, resources, verbs, optional resourceNames), exactly what observe / create /
+  // update / remove use there. The default asks for everything (`*`): a provider that
+  // deploys onto the MCP should override it; the built-in ones do, with no wildcard.
+  virtual json mcpAccessRules() const {
+    return json::array({{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}}});
+  }
 };
 
 // The providers built into this binary, by name ("crossplane", "template").

@@ -50,7 +50,10 @@ Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget&
       {"spec",
        {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
         {"permissions",
-         json::array({{{"rules", json::array({{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}}})}}})}}}};
+         json::array({{{"rules", t.rules.is_array() ? t.rules
+                                                     : json::array({{{"apiGroups", {"*"}},
+                                                                     {"resources", {"*"}},
+                                                                     {"verbs", {"*"}}}})}}})}}}};
   auto created = platform.create(kAccessRequests, t.ns, body);
   if (!created && created.status().code() == Code::kAlreadyExists)
     return platform.get(kAccessRequests, t.ns, t.accessRequest);
@@ -103,6 +106,34 @@ Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarg
   return configFromSecret(platform, t, secret);
 }
 
+Result<bool> clusterGone(k8s::Client& platform, const AccessTarget& t) {
+  auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
+  if (!cr && cr.status().code() == Code::kNotFound) return true;
+  if (!cr) return cr.status();
+  const json meta = cr->value("metadata", json::object());
+  return meta.is_object() && meta.contains("deletionTimestamp");
+}
+
+Result<json> releaseAccess(k8s::Client& platform, const AccessTarget& t) {
+  json done = json::object();
+  auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
+  if (!ar && ar.status().code() == Code::kNotFound) return done;
+  if (!ar) return ar.status();
+  const std::string secret = secretName(*ar);
+  Status removed = platform.remove(kAccessRequests, t.ns, t.accessRequest);
+  if (!removed.isOk() && removed.code() != Code::kNotFound) return removed;
+  done["accessRequest"] = ref(t, t.accessRequest);
+  if (secret.empty()) return done;
+  Status secretRemoved = platform.remove(kSecrets, t.ns, secret);
+  if (secretRemoved.code() == Code::kUnauthorized) {
+    done["secretLeft"] = ref(t, secret) + ": " + secretRemoved.message();
+    return done;
+  }
+  if (!secretRemoved.isOk() && secretRemoved.code() != Code::kNotFound) return secretRemoved;
+  done["secret"] = ref(t, secret);
+  return done;
+}
+
 Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const AccessTarget& t,
                                                const std::string& purpose) {
   auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
@@ -120,12 +151,13 @@ Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const Acce
 }
 
 Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformConfig, const std::string& ns,
-                                            const std::string& providerName) {
+                                            const std::string& providerName,
+                                            const std::function<bool()>& stopRequested) {
   auto transport = k8s::makeCurlTransport(platformConfig);
   if (!transport) return transport.status();
   k8s::Client platform(**transport);
   std::string name = "spr-onboarding-" + providerName;
-  AccessTarget target{ns, name, name, "onboarding"};
+  AccessTarget target{ns, name, name, "onboarding", nullptr};  // spr's own access: its API kind, events
   Status last;
   for (int i = 0; i < 120; ++i) {
     auto cfg = ensureClusterAccess(platform, target, "onboarding");
@@ -133,7 +165,11 @@ Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformCo
     last = cfg.status();
     if (last.code() != Code::kUnavailable) return last;
     if (i % 10 == 0) log::info("waiting for onboarding cluster access", {{"reason", last.message()}});
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    for (int tick = 0; tick < 10; ++tick) {
+      if (stopRequested && stopRequested())
+        return Status(Code::kUnavailable, "stopped while waiting for onboarding cluster access: " + last.message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return Status(Code::kUnavailable, "no onboarding cluster access after 2 minutes: " + last.message());
 }

@@ -65,11 +65,28 @@ class Scope : public providers::ReconcileScope {
   k8s::Client& onboarding() override { return *onboarding_.client; }
   k8s::Client& platform() override { return *platform_.client; }
 
-  Result<k8s::Client*> mcp() override {
-    if (mcp_.client) return mcp_.client.get();
+  // The MCP's ClusterRequest and the AccessRequest spr creates for this object.
+  AccessTarget mcpTarget() const {
     const json& meta = object_["metadata"];
     std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
-    AccessTarget target{k8s::mcpNamespace(ns, name), name, cfg_.providerName + "-" + name, "mcp"};
+    return AccessTarget{k8s::mcpNamespace(ns, name), name, cfg_.providerName + "-" + name, "mcp",
+                        cfg_.provider->mcpAccessRules()};
+  }
+  bool deleting() const { return object_["metadata"].contains("deletionTimestamp"); }
+  // True once mcp() found, for an object being deleted, that the MCP cluster is gone.
+  bool mcpGone() const { return mcpGone_; }
+
+  Result<k8s::Client*> mcp() override {
+    if (mcp_.client) return mcp_.client.get();
+    AccessTarget target = mcpTarget();
+    if (deleting()) {
+      auto gone = clusterGone(*platform_.client, target);
+      if (!gone) return gone.status();
+      mcpGone_ = *gone;
+      if (mcpGone_)
+        return Status(Code::kNotFound, "the MCP cluster is gone (ClusterRequest " + target.ns + "/" +
+                                           target.clusterRequest + " deleted); what was deployed there went with it");
+    }
     auto access = requestAccess(*platform_.client, target);
     if (!access) return access.status();
     auto c = client("mcp", *access);
@@ -81,7 +98,7 @@ class Scope : public providers::ReconcileScope {
   Result<k8s::Client*> workload() override {
     if (workload_.client) return workload_.client.get();
     std::string name = "spr-workload-" + cfg_.providerName;
-    AccessTarget target{"default", name, name, "workload"};
+    AccessTarget target{"default", name, name, "workload", nullptr};
     auto access = ensureClusterAccess(*platform_.client, target, "workload");
     if (!access) return access.status();
     auto c = client("workload", *access);
@@ -111,6 +128,7 @@ class Scope : public providers::ReconcileScope {
   const json& object_;
   const json& config_;
   Handle onboarding_, platform_, mcp_, workload_;
+  bool mcpGone_ = false;
 };
 
 }  // namespace
@@ -178,6 +196,14 @@ void providerOp(Ctx& c) {
     default:
       r = p.remove(obj, c.scope);
       break;
+  }
+  if (c.scope.mcpGone() && (c.in.command.op == lc::Op::kObserve || c.in.command.op == lc::Op::kDelete)) {
+    // Deleting, and the MCP went first: nothing is left to delete, so deletion can finish.
+    r = providers::OpResult::success();
+    c.out.done.exists = false;
+    c.out.done.message = "the MCP cluster is gone; what was deployed there went with it";
+    if (c.in.command.op == lc::Op::kObserve) c.out.result = {{"exists", false}, {"drift", false}, {"ready", false}};
+    c.out.result["mcpGone"] = true;
   }
   c.out.done.outcome = outcomeOf(r);
   if (!r.ok()) {
@@ -277,9 +303,15 @@ void postEvent(Ctx& c, const json& obj, const lc::StatusView& view) {
 
 void writeStatus(Ctx& c) {
   lc::StatusView view = c.in.command.status;
-  if (view.reason == lc::kReasonConfigNotFound)
+  if (view.reason == lc::kReasonConfigNotFound) {
     view.message = configNotFoundMessage(
         c.cfg.providerName, c.cfg.provider->kinds().config.group + "/" + c.cfg.provider->kinds().config.version);
+    // The offering is withdrawn: keep no credentials to the tenant's MCP for it (they are
+    // asked for again once a ProviderConfig is back).
+    auto released = releaseAccess(c.scope.platform(), c.scope.mcpTarget());
+    if (!released) return fail(c.out, released.status());
+    if (!released->empty()) c.out.result["released"] = *released;
+  }
   json obj = c.in.object;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     json previous = obj.value("status", json::object());
@@ -331,6 +363,18 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
       mutateObject(c, [](json& o) { return setFinalizer(o, true); });
       break;
     case lc::Op::kRemoveFinalizer:
+      if (scope.deleting()) {
+        // The request is gone: its AccessRequest and kubeconfig Secret go too (recorded in
+        // this effect's tape), before the finalizer, so a crash in between repeats both.
+        auto released = releaseAccess(scope.platform(), scope.mcpTarget());
+        if (!released) {
+          fail(out, released.status());
+          break;
+        }
+        mutateObject(c, [](json& o) { return setFinalizer(o, false); });
+        if (!released->empty()) out.result["released"] = *released;
+        break;
+      }
       mutateObject(c, [](json& o) { return setFinalizer(o, false); });
       break;
     case lc::Op::kClearOperationAnnotation:

@@ -1,6 +1,7 @@
 #include "runtime/metrics.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <sstream>
@@ -148,24 +149,41 @@ void HttpEndpoint::handle(const std::string& path, Handler handler, const std::s
   });
 }
 
-Status HttpEndpoint::start(const std::string& bind) {
+// "[host]:port" with port 0..65535 (0 = any free port). kInvalidArgument naming the address.
+Status parseBindAddress(const std::string& bind, std::string* host, int* port) {
   auto colon = bind.rfind(':');
   if (colon == std::string::npos)
-    return Status(Code::kInvalidArgument, "bind address \"" + bind + "\" must be [host]:port");
-  std::string host = bind.substr(0, colon);
-  if (host.empty()) host = "0.0.0.0";
+    return Status(Code::kInvalidArgument, "bind address \"" + bind + "\" must be [host]:port, e.g. 127.0.0.1:8080");
+  *host = bind.substr(0, colon);
+  if (host->empty()) *host = "0.0.0.0";
+  std::string digits = bind.substr(colon + 1);
+  bool numeric = !digits.empty() && digits.size() <= 5 && digits.find_first_not_of("0123456789") == std::string::npos;
+  *port = numeric ? std::stoi(digits) : -1;
+  if (*port < 0 || *port > 65535)
+    return Status(Code::kInvalidArgument,
+                  "bind address \"" + bind + "\": the port must be a number from 0 to 65535 (0 = any free port)");
+  return Status();
+}
+
+Status HttpEndpoint::start(const std::string& bind) {
+  std::string host;
   int port = 0;
-  try {
-    port = std::stoi(bind.substr(colon + 1));
-  } catch (const std::exception&) {
-    return Status(Code::kInvalidArgument, "bind address \"" + bind + "\": port is not a number");
-  }
+  SPR_RETURN_IF_ERROR(parseBindAddress(bind, &host, &port));
+  // SO_REUSEADDR only: cpp-httplib also sets SO_REUSEPORT, which lets a second process bind
+  // the same port and take half the scrapes.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    (void)setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   if (port == 0) {
     port_ = server_->bind_to_any_port(host.c_str());
   } else {
     port_ = server_->bind_to_port(host.c_str(), port) ? port : -1;
   }
-  if (port_ <= 0) return Status(Code::kUnavailable, "cannot listen on " + bind);
+  if (port_ <= 0)
+    return Status(Code::kInvalidArgument, "cannot listen on " + bind +
+                                              ": the port is in use or the host is not an address of this machine; "
+                                              "choose another address");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return Status();
 }

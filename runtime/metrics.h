@@ -64,6 +64,10 @@ struct EndpointTls {
   std::string certFile, keyFile;
 };
 
+// "[host]:port", port 0..65535 (0 = any free port; host "" = all addresses). kInvalidArgument
+// naming the address and what is wrong.
+[[nodiscard]] Status parseBindAddress(const std::string& bind, std::string* host, int* port);
+
 // One HTTP listener on its own thread. `bind` is ":8080", "127.0.0.1:0", "host:port".
 class HttpEndpoint {
  public:

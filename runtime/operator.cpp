@@ -55,7 +55,9 @@ class OperatorImpl : public Operator {
   std::string journalSpaceMetrics() const;
   bool shortOfSpace() const;  // the journal refused an append for lack of space
   void workerLoop();
-  bool ready() const;
+  // "" when ready; else why not (leadership, a watch not listed yet or failing), for /readyz.
+  std::string notReady() const;
+  [[nodiscard]] Status startInner();
   std::string journaledRv(const std::string& cluster, const k8s::GroupVersionResource& gvr) const {
     auto rv = journal_->meta(watchRvKey(cluster, gvr.group, gvr.resource));
     return rv.isOk() && rv->has_value() ? **rv : std::string();
@@ -76,7 +78,8 @@ class OperatorImpl : public Operator {
   std::unique_ptr<HttpEndpoint> metricsHttp_, healthHttp_;
   std::vector<std::thread> workers_;
   std::thread starter_;                      // waits for leadership, then starts watches and workers
-  std::atomic<bool> watchesStarted_{false};  // both watch loops exist (set once)
+  std::atomic<bool> configWatchStarted_{false};  // configWatch_ exists (set once)
+  std::atomic<bool> watchesStarted_{false};      // both watch loops exist (set once)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -88,7 +91,14 @@ class OperatorImpl : public Operator {
   Status stopStatus_;     // guarded by mu_
 };
 
+// A failed start is a stop with that status: logged as an error, returned by wait().
 Status OperatorImpl::start() {
+  Status s = startInner();
+  if (!s.isOk()) stopWith(s);
+  return s;
+}
+
+Status OperatorImpl::startInner() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (started_) return Status(Code::kInternal, "Operator::start called twice");
@@ -177,10 +187,14 @@ Status OperatorImpl::startActing() {
                                    },
                                    [this](const Status& s) { stopWith(s); }});
   SPR_RETURN_IF_ERROR(configWatch_->start());
-  configWatch_->waitSynced([this] {
+  configWatchStarted_ = true;
+  auto stopping = [this] {
+    if (options_.stopRequested && options_.stopRequested()) stopWith(Status());
     std::lock_guard<std::mutex> lock(mu_);
     return stopped_;
-  });
+  };
+  configWatch_->waitSynced(stopping);
+  if (stopping()) return Status();  // SIGTERM (or a fatal error) while the platform cluster was not reachable
   WatchLoop::Target api{"onboarding", options_.onboarding, kinds_.api, "", ""};
   api.resumeRv = journaledRv("onboarding", kinds_.api);
   apiWatch_ = std::make_unique<WatchLoop>(
@@ -212,10 +226,25 @@ bool OperatorImpl::shortOfSpace() const {
   return waitingForSpace_ || (journal_ && journal_->space().refusing && !journal_->poisoned());
 }
 
-bool OperatorImpl::ready() const {
-  if (shortOfSpace()) return false;
-  if (leader_ && !leader_->leading()) return false;
-  return watchesStarted_ && configWatch_->synced() && apiWatch_->synced();
+// A watch failing for longer than this makes /readyz fail; a reconnect takes ~1 s.
+constexpr double kWatchGraceSec = 3;
+
+std::string OperatorImpl::notReady() const {
+  if (shortOfSpace()) {
+    journal::SpaceStatus st = journal_->space();
+    return "journal " + options_.journalDir + " has " + std::to_string(st.freeBytes) +
+           " bytes free, below its reserve of " + std::to_string(st.reserveBytes) +
+           " bytes; appends are refused: free space or grow the volume";
+  }
+  if (leader_ && !leader_->leading()) return "not the leader (Lease " + options_.leaderElectionId + ")";
+  if (!watchesStarted_) {
+    if (configWatchStarted_) return configWatch_->problem(kWatchGraceSec);
+    return "starting";
+  }
+  std::string why = configWatch_->problem(kWatchGraceSec);
+  std::string api = apiWatch_->problem(kWatchGraceSec);
+  if (!api.empty()) why += (why.empty() ? "" : "; ") + api;
+  return why;
 }
 
 Status OperatorImpl::startEndpoints() {
@@ -228,6 +257,7 @@ Status OperatorImpl::startEndpoints() {
         "/metrics", [this] { return std::make_pair(200, metrics_.render(options_.providerName)); },
         "text/plain; version=0.0.4");
     SPR_RETURN_IF_ERROR(metricsHttp_->start(options_.metricsBindAddress));
+    log::info("serving metrics", {{"address", options_.metricsBindAddress}, {"port", metricsHttp_->port()}});
   }
   if (!off(options_.healthProbeBindAddress)) {
     healthHttp_ = std::make_unique<HttpEndpoint>();
@@ -237,15 +267,11 @@ Status OperatorImpl::startEndpoints() {
       return alive ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, std::string("stopped\n"));
     });
     healthHttp_->handle("/readyz", [this] {
-      if (shortOfSpace()) {
-        journal::SpaceStatus st = journal_->space();
-        return std::make_pair(500, "not ready: journal " + options_.journalDir + " has " + std::to_string(st.freeBytes) +
-                                       " bytes free, below its reserve of " + std::to_string(st.reserveBytes) +
-                                       " bytes; appends are refused: free space or grow the volume\n");
-      }
-      return ready() ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, std::string("not ready\n"));
+      std::string why = notReady();
+      return why.empty() ? std::make_pair(200, std::string("ok\n")) : std::make_pair(500, "not ready: " + why + "\n");
     });
     SPR_RETURN_IF_ERROR(healthHttp_->start(options_.healthProbeBindAddress));
+    log::info("serving health probes", {{"address", options_.healthProbeBindAddress}, {"port", healthHttp_->port()}});
   }
   return Status();
 }
@@ -318,7 +344,10 @@ Status OperatorImpl::wait() {
   if (healthHttp_) healthHttp_->stop();
   lock.lock();
   if (spaceRefused) stopStatus_ = afterSpace;
-  log::info("operator stopped", {{"status", stopStatus_.toString()}});
+  if (stopStatus_.isOk())
+    log::info("operator stopped", {{"status", stopStatus_.toString()}});
+  else
+    log::error("operator stopped", {{"status", stopStatus_.toString()}});
   return stopStatus_;
 }
 

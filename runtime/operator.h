@@ -40,6 +40,9 @@ struct OperatorOptions {
   // pollInterval); tests use e.g. 0.05.
   double delayScale = 1.0;
   std::shared_ptr<Clock> clock;  // null = system clock
+  // Polled while start() waits for the platform cluster (SIGTERM before start() returned):
+  // true makes start() give up waiting and the operator stop (wait() returns ok).
+  std::function<bool()> stopRequested;
 };
 
 class Operator {

@@ -1,5 +1,7 @@
 #include "runtime/status.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 namespace spr::runtime {
@@ -24,7 +26,53 @@ json previousReady(const json& previous) {
   return json();
 }
 
+// Length of the UTF-8 sequence starting at text[i] and its code point; 0 when invalid.
+size_t decodeUtf8(const std::string& text, size_t i, uint32_t* cp) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char b = byte(i);
+  size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > text.size()) return 0;
+  uint32_t value = len == 1 ? b : b & (0xFF >> (len + 1));
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    value = (value << 6) | (byte(i + k) & 0x3F);
+  }
+  static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (value < kMin[len] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+  *cp = value;
+  return len;
+}
+
+bool hidden(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace
+
+std::string conditionMessage(const std::string& text) {
+  std::string clean;
+  clean.reserve(std::min(text.size(), kMaxConditionMessage));
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    size_t len = decodeUtf8(text, i, &cp);
+    if (len == 0) {
+      clean += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
+      i += 1;
+      continue;
+    }
+    if (cp == '\n' || cp == '\t' || cp == '\r')
+      clean += ' ';
+    else if (!hidden(cp))
+      clean.append(text, i, len);
+    i += len;
+  }
+  if (clean.size() <= kMaxConditionMessage) return clean;
+  std::string marker = "... [" + std::to_string(clean.size()) + " bytes, cut]";
+  size_t keep = kMaxConditionMessage - marker.size();
+  while (keep > 0 && (static_cast<unsigned char>(clean[keep]) & 0xC0) == 0x80) --keep;  // whole characters
+  return clean.substr(0, keep) + marker;
+}
 
 json buildStatus(const lifecycle::StatusView& view, const json& previous, int64_t nowUnixNanos) {
   std::string flag = view.ready ? "True" : "False";
@@ -36,7 +84,7 @@ json buildStatus(const lifecycle::StatusView& view, const json& previous, int64_
   json ready = {{"type", "Ready"},
                 {"status", flag},
                 {"reason", view.reason.empty() ? std::string(view.ready ? "Ready" : "Progressing") : view.reason},
-                {"message", view.message},
+                {"message", conditionMessage(view.message)},
                 {"lastTransitionTime", since},
                 {"observedGeneration", view.observedGeneration}};
   json status = previous.is_object() ? previous : json::object();

@@ -24,6 +24,13 @@ std::string rfc3339(int64_t unixNanos);
 // flipped condition.
 nlohmann::json buildStatus(const lifecycle::StatusView& view, const nlohmann::json& previous, int64_t nowUnixNanos);
 
+// A condition message safe to show: control characters (C0 but tab/newline, which become
+// spaces; DEL; C1) and bidirectional overrides/isolates/marks removed, invalid UTF-8 bytes
+// replaced by U+FFFD, and at most kMaxConditionMessage bytes (Kubernetes' limit for a
+// condition message is 32,768 characters), a cut marked "... [N bytes, cut]" (N = the whole).
+inline constexpr size_t kMaxConditionMessage = 32768;
+std::string conditionMessage(const std::string& text);
+
 // The message for a missing ProviderConfig, naming the expected object.
 std::string configNotFoundMessage(const std::string& providerName, const std::string& configGroupVersion);
 

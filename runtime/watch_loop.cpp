@@ -16,7 +16,9 @@ WatchLoop::WatchLoop(Target target, Callbacks callbacks)
 WatchLoop::~WatchLoop() { stop(); }
 
 Status WatchLoop::start() {
-  watcher_ = std::make_unique<k8s::Watcher>(k8s::WatchOptions{});
+  k8s::WatchOptions options;
+  options.onHealth = [this](const k8s::WatchHealth& health) { onHealth(health); };
+  watcher_ = std::make_unique<k8s::Watcher>(options);
   watcher_->add(target_.config, target_.gvr, target_.ns, target_.resumeRv,
                 [this](const k8s::WatchEvent& event) { onEvent(event); });
   watcher_->start();
@@ -24,7 +26,8 @@ Status WatchLoop::start() {
   if (!target_.resumeRv.empty()) markSynced();
   log::info(
       "watch started",
-      {{"cluster", target_.cluster}, {"resource", target_.gvr.resource}, {"resumeResourceVersion", target_.resumeRv}});
+      {{"cluster", target_.cluster}, {"address", target_.config.server}, {"resource", target_.gvr.resource},
+       {"resumeResourceVersion", target_.resumeRv}});
   return Status();
 }
 
@@ -53,10 +56,18 @@ void WatchLoop::onEvent(const k8s::WatchEvent& event) {
     status = callbacks_.event(type, event.object, rv);
   } else {
     int code = event.object.is_object() ? event.object.value("code", 0) : 0;
-    log::warn("watch error event", {{"cluster", target_.cluster}, {"type", event.type}, {"code", code}});
+    std::string message = event.object.is_object() ? event.object.value("message", "") : "";
+    log::warn("watch error event", {{"cluster", target_.cluster},
+                                    {"address", target_.config.server},
+                                    {"type", event.type},
+                                    {"code", code},
+                                    {"reason", message}});
     if (code == 401 || code == 403)
-      status = Status(Code::kUnauthorized,
-                      "the " + target_.cluster + " cluster refused spr's credentials watching " + target_.gvr.resource);
+      status = Status(Code::kUnauthorized, "the " + target_.cluster + " cluster (" + target_.config.server +
+                                               ") refused spr's credentials watching " + target_.gvr.resource +
+                                               " (HTTP " + std::to_string(code) + "): " + message);
+    else if (code == 0 && event.object.is_object() && event.object.value("reason", "") == "InvalidConfig")
+      status = Status(Code::kInvalidArgument, "the " + target_.cluster + " cluster: " + message);
   }
   if (!status.isOk()) {
     failed_ = true;
@@ -67,6 +78,28 @@ void WatchLoop::onEvent(const k8s::WatchEvent& event) {
 void WatchLoop::waitSynced(const std::function<bool()>& abort) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!synced_ && !stop_ && !abort()) cv_.wait_for(lock, std::chrono::milliseconds(100));
+}
+
+void WatchLoop::onHealth(const k8s::WatchHealth& health) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (health.ok) {
+    failing_ = false;
+    return;
+  }
+  if (!failing_) failingSince_ = std::chrono::steady_clock::now();
+  failing_ = true;
+  failingWhy_ = target_.cluster + " cluster (" + health.address + ") " + target_.gvr.resource + ": " + health.reason;
+}
+
+std::string WatchLoop::problem(double graceSec) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failing_) {
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - failingSince_);
+    if (seconds.count() >= graceSec || !synced_)
+      return "cannot watch the " + failingWhy_ + " (failing for " + std::to_string(seconds.count()) + "s)";
+  }
+  if (!synced_) return "waiting for the first list of " + target_.gvr.resource + " on the " + target_.cluster + " cluster";
+  return "";
 }
 
 void WatchLoop::markSynced() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -52,11 +53,16 @@ class WatchLoop {
   // (polled every 100 ms).
   void waitSynced(const std::function<bool()>& abort);
   bool synced() const { return synced_; }
+  // Why this watch is not serving, for /readyz: "" when it is; else it has not listed yet, or
+  // its requests have been failing for longer than graceSec ("platform cluster
+  // (https://...) unreachable for 7s: connection refused ..."). Recovers by itself.
+  std::string problem(double graceSec) const;
   void stop();
 
  private:
   void onEvent(const k8s::WatchEvent& event);
   void markSynced();
+  void onHealth(const k8s::WatchHealth& health);
 
   Target target_;
   Callbacks callbacks_;
@@ -67,8 +73,11 @@ class WatchLoop {
   std::atomic<bool> failed_{false};  // a callback failed: ignore further events
   bool listedOnce_ = false;          // watcher thread only
   std::set<std::string> seen_;       // watcher thread only: keys delivered since start
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
+  bool failing_ = false;  // guarded by mu_: the last list/watch request failed ...
+  std::chrono::steady_clock::time_point failingSince_;  // guarded by mu_: ... since then,
+  std::string failingWhy_;                               // guarded by mu_: ... and why (address and reason)
 };
 
 }  // namespace spr::runtime

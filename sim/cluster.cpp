@@ -95,8 +95,7 @@ bool Cluster::authorized(const std::string& token) const {
 
 bool Cluster::isWatch(const ApiRequest& r) {
   if (r.method != "GET") return false;
-  std::string w = r.param("watch");
-  return w == "true" || w == "1";
+  return r.flag("watch");
 }
 
 namespace {
@@ -222,6 +221,10 @@ std::optional<ApiResponse> Cluster::openapi(const ApiRequest& r) {
     kinds.push_back(std::move(k));
   }
   if (r.path == "/openapi/v3" || r.path == "/openapi/v3/") return ApiResponse{200, openapiIndex(prefix(), kinds), {}};
+  if (r.path == "/openapi/v2") {
+    OpenApiV2 doc = openapiV2Document(r.accept);
+    return ApiResponse{200, doc.body, {{"Content-Type", doc.contentType}}};
+  }
   auto segs = splitPath(r.path);  // openapi v3 api v1 | openapi v3 apis g v
   std::string group, version;
   if (segs.size() == 4 && segs[1] == "v3" && segs[2] == "api") version = segs[3];

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -38,6 +39,16 @@ struct ApiRequest {
   std::string param(const std::string& name) const {
     auto it = query.find(name);
     return it == query.end() ? "" : it->second;
+  }
+  // A boolean query parameter (watch, allowWatchBookmarks, ...) as kube-apiserver converts
+  // it (apimachinery's Convert_Slice_string_To_bool): absent, "0" or "false" in any case
+  // is false; anything else, "True", "1", "t" and even "" included, is true.
+  bool flag(const std::string& name) const {
+    auto it = query.find(name);
+    if (it == query.end()) return false;
+    std::string v = it->second;
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v != "0" && v != "false";
   }
 };
 

@@ -47,8 +47,7 @@ std::optional<ApiResponse> Cluster::openWatch(const ApiRequest& r, WatchCursor& 
   c.custom = t.type->custom;
   c.labels = std::move(*labels);
   c.fields = std::move(*fields);
-  std::string b = r.param("allowWatchBookmarks");
-  c.bookmarks = b == "true" || b == "1";
+  c.bookmarks = r.flag("allowWatchBookmarks");
   c.table = tableOptions(t, r);
   std::string rv = r.param("resourceVersion");
   if (rv.empty() || rv == "0") {
@@ -56,7 +55,7 @@ std::optional<ApiResponse> Cluster::openWatch(const ApiRequest& r, WatchCursor& 
       if (c.labels->matches((*obj)["metadata"].value("labels", json())) && c.fields->matches(*obj))
         c.initialLines.push_back(eventLine(c, "ADDED", outputObject(*t.type, *obj)));
     c.rv = store_.currentRv();
-    if (r.param("sendInitialEvents") == "true" && c.bookmarks) {
+    if (r.flag("sendInitialEvents") && c.bookmarks) {
       json bm = {{"kind", c.kind}, {"apiVersion", c.apiVersion},
                  {"metadata", {{"resourceVersion", std::to_string(c.rv)},
                                {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};

@@ -63,6 +63,22 @@ ApiResponse invalidBuiltin(const ResourceType& type, const std::string& name, co
   return ApiResponse{422, invalidStatus(type.group, type.kind, name, {FieldCause{reason, message, field}}), {}};
 }
 
+// kube-apiserver's ValidateAnnotationsSize: keys and values together at most 256 KiB, on
+// every kind (a CRD's schema cannot lift it).
+constexpr size_t kMaxAnnotationBytes = 256 * 1024;
+
+std::optional<ApiResponse> checkAnnotationsSize(const ResourceType& type, const json& obj) {
+  const json* meta = obj.contains("metadata") ? &obj["metadata"] : nullptr;
+  if (!meta || !meta->is_object() || !meta->contains("annotations") || !(*meta)["annotations"].is_object())
+    return std::nullopt;
+  size_t total = 0;
+  for (const auto& [key, value] : (*meta)["annotations"].items())
+    total += key.size() + (value.is_string() ? value.get_ref<const std::string&>().size() : value.dump().size());
+  if (total <= kMaxAnnotationBytes) return std::nullopt;
+  return invalidBuiltin(type, metaString(obj, "name"), "metadata.annotations", "FieldValueTooLong",
+                        "Too long: may not be more than " + std::to_string(kMaxAnnotationBytes) + " bytes");
+}
+
 }  // namespace
 
 std::optional<ApiResponse> Cluster::checkNamespace(const Target& t) const {
@@ -155,6 +171,7 @@ ApiResponse Cluster::create(const Target& t, const ApiRequest& r) {
   if (auto e = parseBody(r, obj)) return *e;
   const ResourceType& type = *t.type;
   if (auto e = identifyNew(t, obj)) return *e;
+  if (auto e = checkAnnotationsSize(type, obj)) return *e;
   if (auto e = checkCreateTarget(t, obj["metadata"]["name"])) return *e;
   json& meta = obj["metadata"];
   for (const char* f : {"resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"})
@@ -217,6 +234,7 @@ ApiResponse Cluster::writeUpdate(const Target& t, json updated, const json& exis
   }
   if (type.resource == "customresourcedefinitions") prepareCrd(updated);
   mergeStringData(type, updated);
+  if (auto e = checkAnnotationsSize(type, updated)) return *e;
   std::map<std::string, std::string> headers;
   if (auto e = validateCustom(type, updated, r, headers)) return *e;
   if (type.hasGeneration && specPart(updated) != specPart(existing))

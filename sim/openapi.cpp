@@ -278,4 +278,34 @@ json openapiIndex(const std::string& prefix, const std::vector<OpenApiKind>& kin
   return json{{"paths", paths}};
 }
 
+namespace {
+
+// One length-delimited protobuf field (wire type 2) with a short payload.
+std::string protoBytes(int field, const std::string& payload) {
+  std::string out(1, static_cast<char>((field << 3) | 2));
+  size_t n = payload.size();
+  do {
+    unsigned char b = n & 0x7F;
+    n >>= 7;
+    out.push_back(static_cast<char>(n ? b | 0x80 : b));
+  } while (n);
+  return out + payload;
+}
+
+}  // namespace
+
+OpenApiV2 openapiV2Document(const std::string& accept) {
+  const std::string title = "Kubernetes", version = "v1.32.0";
+  if (accept.find("protobuf") != std::string::npos) {
+    // openapi_v2.Document: swagger = 1, info = 2 (Info: title = 1, version = 2).
+    std::string info = protoBytes(1, title) + protoBytes(2, version);
+    return {protoBytes(1, "2.0") + protoBytes(2, info), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"};
+  }
+  nlohmann::json doc = {{"swagger", "2.0"},
+                        {"info", {{"title", title}, {"version", version}}},
+                        {"paths", nlohmann::json::object()},
+                        {"definitions", nlohmann::json::object()}};
+  return {doc.dump(), "application/json"};
+}
+
 }  // namespace spr::sim

@@ -18,6 +18,17 @@ struct OpenApiKind {
   bool statusSubresource = false;
 };
 
+// GET /openapi/v2: kube-apiserver still serves the Swagger 2.0 document, and kubectl reads it
+// (as protobuf) to check on the client what it cannot leave to server-side field
+// validation, e.g. the items of a `kind: List`. The sim publishes no definitions there, so
+// kubectl skips those client-side checks and the server validates each item as it is
+// applied. JSON {"swagger":"2.0","info":{...},"paths":{},"definitions":{}}, or the same as a
+// gnostic openapi_v2.Document in protobuf when `accept` names the protobuf media type.
+struct OpenApiV2 {
+  std::string body, contentType;
+};
+OpenApiV2 openapiV2Document(const std::string& accept);
+
 // GET /openapi/v3: {"paths": {"api/v1": {"serverRelativeURL": "<prefix>/openapi/v3/api/v1?hash=<HEX>"},
 // "apis/<g>/<v>": {...}}} — one entry per group-version among `kinds`. Each hash is the
 // SHA-512 (upper-case hex, as kube-apiserver) of the document's JSON, so clients' caches

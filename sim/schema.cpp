@@ -380,6 +380,29 @@ class Validator {
       invalid(path, std::to_string(size), "should have at least " + std::to_string(m->get<int64_t>()) + " items");
     if (const json* m = member(s, "maxItems"); m && m->is_number() && size > m->get<int64_t>())
       add("FieldValueTooMany", path, "Too many: " + std::to_string(size) + ": has too many items");
+    listType(v, s, path);
+  }
+
+  // x-kubernetes-list-type map (items unique by x-kubernetes-list-map-keys) and set (unique
+  // items): a repeated entry is field.Duplicate at its index, as kube-apiserver reports it.
+  void listType(const json& v, const json& s, const std::string& path) {
+    const json* type = member(s, "x-kubernetes-list-type");
+    if (!type || !type->is_string()) return;
+    const json* keys = member(s, "x-kubernetes-list-map-keys");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < v.size(); ++i) {
+      json key;
+      if (*type == "map" && keys && keys->is_array() && v[i].is_object()) {
+        key = json::object();
+        for (const auto& k : *keys)
+          if (k.is_string() && v[i].contains(k.get<std::string>())) key[k.get<std::string>()] = v[i][k.get<std::string>()];
+      } else if (*type == "set") {
+        key = v[i];
+      } else {
+        continue;
+      }
+      if (!seen.insert(key.dump()).second) add("FieldValueDuplicate", index(path, i), "Duplicate value: " + goValue(key));
+    }
   }
 
   void enumeration(const json& v, const json& s, const std::string& path) {

@@ -30,10 +30,26 @@ namespace {
 constexpr int kWorkerThreads = 512;
 constexpr auto kWatchPoll = std::chrono::milliseconds(100);
 
+// A JSON body, or (a string body with a Content-Type header) those bytes as that type.
 void writeResponse(httplib::Response& res, const ApiResponse& r) {
   res.status = r.code;
-  for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
+  auto type = r.headers.find("Content-Type");
+  for (const auto& [k, v] : r.headers)
+    if (k != "Content-Type") res.set_header(k.c_str(), v);
+  if (type != r.headers.end() && r.body.is_string()) return res.set_content(r.body.get<std::string>(), type->second.c_str());
   res.set_content(wireJson(r.body), "application/json");
+}
+
+// The token of an "Authorization: Bearer TOKEN" header; the scheme in any case, as
+// Kubernetes' bearer-token authenticator reads it. "" when there is none.
+std::string bearerToken(const std::string& header) {
+  auto space = header.find(' ');
+  if (space == std::string::npos) return "";
+  std::string scheme = header.substr(0, space);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "bearer") return "";
+  std::string token = header.substr(space + 1);
+  return token.substr(0, token.find(' '));
 }
 
 std::string mediaType(const std::string& contentType) {
@@ -88,6 +104,18 @@ class SimServerImpl final : public SimServer, public ClusterHost {
   std::string grantAccess(const std::string& cluster) override;
 
  private:
+  // True when `token` is a credential of some cluster here.
+  bool anyClusterAuthorizes(const std::string& token) {
+    if (token.empty()) return false;
+    std::vector<Cluster*> all;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [name, cluster] : clusters_) all.push_back(cluster.get());
+    }
+    for (Cluster* c : all)
+      if (c->authorized(token)) return true;
+    return false;
+  }
   void route(const httplib::Request& req, httplib::Response& res);
   void admin(const httplib::Request& req, httplib::Response& res);
   bool injectFault(httplib::Response& res);
@@ -225,8 +253,7 @@ bool SimServerImpl::injectFault(httplib::Response& res) {
 
 void SimServerImpl::admin(const httplib::Request& req, httplib::Response& res) {
   Cluster* first = findCluster(clusterNames().front());
-  std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) != 0 || !first->authorized(auth.substr(7))) return writeResponse(res, unauthorized());
+  if (!first->authorized(bearerToken(req.get_header_value("Authorization")))) return writeResponse(res, unauthorized());
   if (req.method == "POST") {
     json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
@@ -244,13 +271,16 @@ void SimServerImpl::admin(const httplib::Request& req, httplib::Response& res) {
 void SimServerImpl::route(const httplib::Request& req, httplib::Response& res) {
   if (req.path == "/admin/faults") return admin(req, res);
   const std::string kPrefix = "/clusters/";
-  if (req.path.rfind(kPrefix, 0) != 0) return writeResponse(res, noSuchPath());
+  const std::string token = bearerToken(req.get_header_value("Authorization"));
   size_t slash = req.path.find('/', kPrefix.size());
-  std::string name = req.path.substr(kPrefix.size(), slash == std::string::npos ? std::string::npos : slash - kPrefix.size());
-  Cluster* cluster = findCluster(name);
-  if (!cluster) return writeResponse(res, noSuchPath());
-  std::string auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) != 0 || !cluster->authorized(auth.substr(7))) return writeResponse(res, unauthorized());
+  Cluster* cluster = nullptr;
+  if (req.path.rfind(kPrefix, 0) == 0)
+    cluster = findCluster(
+        req.path.substr(kPrefix.size(), slash == std::string::npos ? std::string::npos : slash - kPrefix.size()));
+  // Authenticate before saying what exists, as kube-apiserver does: without a token some
+  // cluster accepts, an unknown cluster (or path) is 401 like a known one, not 404.
+  if (!cluster) return writeResponse(res, anyClusterAuthorizes(token) ? noSuchPath() : unauthorized());
+  if (!cluster->authorized(token)) return writeResponse(res, unauthorized());
   ApiRequest r;
   r.method = req.method;
   r.path = slash == std::string::npos ? "/" : req.path.substr(slash);

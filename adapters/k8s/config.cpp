@@ -128,8 +128,8 @@ Result<ClusterConfig> resolveConfig(const std::string& flagValue, const Env& env
   auto home = env.getenv("HOME");
   if (home && !home->empty() && env.fileExists(*home + "/.kube/config")) return loadWith(env, *home + "/.kube/config", "");
   return Status(Code::kNotFound,
-                "no cluster configuration found: pass --kubeconfig FILE[#CONTEXT], set KUBECONFIG, run in a pod, "
-                "or create ~/.kube/config");
+                "no cluster configuration found: give the command's kubeconfig flag (FILE[#CONTEXT]), set KUBECONFIG, "
+                "run in a pod, or create ~/.kube/config");
 }
 
 }  // namespace spr::k8s

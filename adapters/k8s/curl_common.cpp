@@ -109,6 +109,23 @@ Status CurlCluster::apply(CURL* easy, CurlHeaders& headers) {
   return Status::ok();
 }
 
+std::string describeCurlError(CURLcode code, const char* errorBuffer) {
+  std::string detail = errorBuffer && *errorBuffer ? errorBuffer : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return "TLS: the server certificate is not trusted (" + detail +
+             "); check certificate-authority(-data) in the kubeconfig";
+    case CURLE_SSL_CERTPROBLEM:
+      return "TLS: the client certificate or key cannot be used (" + detail + "); check client-certificate/client-key";
+    case CURLE_SSL_CONNECT_ERROR: return "TLS handshake failed (" + detail + ")";
+    case CURLE_COULDNT_RESOLVE_HOST: return "DNS: cannot resolve the server's host name (" + detail + ")";
+    case CURLE_COULDNT_CONNECT: return "connection refused or unreachable (" + detail + ")";
+    case CURLE_OPERATION_TIMEDOUT: return "timed out (" + detail + "); retry later";
+    default: return detail;
+  }
+}
+
 size_t collectHeader(char* data, size_t size, size_t count, void* target) {
   auto& headers = *static_cast<std::map<std::string, std::string>*>(target);
   std::string line(data, size * count);

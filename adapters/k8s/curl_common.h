@@ -53,6 +53,10 @@ class CurlCluster {
   std::timespec cachedMtime_{};
 };
 
+// Why a transfer failed, for logs and errors: curl's detail plus what it means and what to
+// check ("TLS: the server certificate is not trusted ...", "DNS: ...", "connection refused").
+std::string describeCurlError(CURLcode code, const char* errorBuffer);
+
 // Lower-cases header names and trims values; a header callback target for curl.
 size_t collectHeader(char* data, size_t size, size_t count, void* headersMap);
 

@@ -59,27 +59,13 @@ class CurlTransport : public Transport {
     CURLcode code = curl_easy_perform(easy);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
-    if (code != CURLE_OK) {
-      std::string detail = error[0] ? error : curl_easy_strerror(code);
-      return Status(Code::kUnavailable, "cluster " + cluster_->name() + ": " + request.method + " " + url + ": " +
-                                            detail + hint(code));
-    }
+    if (code != CURLE_OK)
+      return Status(Code::kUnavailable,
+                    "cluster " + cluster_->name() + ": " + request.method + " " + url + ": " + describeCurlError(code, error));
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     return response;
-  }
-
-  static std::string hint(CURLcode code) {
-    switch (code) {
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SSL_CACERT_BADFILE:
-        return " (the server certificate is not trusted: check certificate-authority(-data) in the kubeconfig)";
-      case CURLE_SSL_CERTPROBLEM:
-        return " (the client certificate or key cannot be used: check client-certificate/client-key)";
-      case CURLE_OPERATION_TIMEDOUT: return " (timed out: retry later)";
-      default: return "";
-    }
   }
 
   EasyHandle acquire() {

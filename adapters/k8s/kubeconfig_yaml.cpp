@@ -189,6 +189,9 @@ void mergeKubeconfig(Kubeconfig& into, const Kubeconfig& from) {
 
 Result<ClusterConfig> selectContext(const Kubeconfig& config, const std::string& context, const std::string& source) {
   std::string name = context.empty() ? config.currentContext : context;
+  if (name.empty() && config.contexts.empty() && config.clusters.empty())
+    return invalid(source, "holds no clusters and no contexts (is the file empty, or not written yet?); point the "
+                           "flag at a kubeconfig such as `spr sim --kubeconfig-out FILE` writes");
   if (name.empty())
     return invalid(source, "field `current-context` is not set and no context was given; pass FILE#CONTEXT "
                            "(contexts: " + names(config.contexts) + ")");

@@ -91,8 +91,21 @@ Code codeForHttp(int http, const std::string& reason, const std::string& method)
 
 namespace {
 
+// kube-apiserver refuses creates in a terminating namespace with 403 (cause reason
+// NamespaceTerminating): not an RBAC problem, the namespace is going away.
+bool namespaceTerminating(const ApiStatus& s) {
+  if (s.code != 403) return false;
+  for (const StatusCause& c : s.causes)
+    if (c.reason == "NamespaceTerminating") return true;
+  return s.message.find("because it is being terminated") != std::string::npos;
+}
+
 Status mapStatus(const ApiStatus& s, const std::string& method, const std::string& what, const std::string& cluster) {
   Code code = codeForHttp(s.code, s.reason, method);
+  if (namespaceTerminating(s)) {
+    std::string where = cluster.empty() ? what : "cluster " + cluster + ": " + what;
+    return Status(Code::kUnavailable, where + ": " + s.message + " (the namespace is being deleted; not an RBAC problem)");
+  }
   if (code == Code::kOk) code = Code::kInternal;  // a "Failure" Status with a 2xx code
   std::string message = code == Code::kInvalid ? invalidMessage(s) : s.message;
   if (message.empty()) message = s.reason.empty() ? "HTTP " + std::to_string(s.code) : s.reason;

@@ -55,6 +55,12 @@ struct Slot {
   bool streamed = false;  // the watch got a 200 and is streaming
   Clock::time_point connectedAt;
 
+  char error[CURL_ERROR_SIZE] = {0};  // curl's detail of a failed transfer
+  bool failing = false;               // the last request failed (reported through onHealth)
+  std::string loggedReason;           // the last failure logged, and when
+  Clock::time_point loggedAt;
+  int unlogged = 0;  // failures since then not logged (rate limit)
+
   double backoffSec = 0;
   int relistStreak = 0;  // 410s without an event in between: back off instead of hot-looping
   Clock::time_point nextAttempt;
@@ -91,6 +97,8 @@ struct Watcher::Impl {
   void deliver(Slot& slot, const WatchEvent& event);
   void failHttp(Slot& slot, long http, const std::string& body);
   void scheduleBackoff(Slot& slot);
+  void reportFailure(Slot& slot, const std::string& reason, long http);
+  void reportHealthy(Slot& slot);
   void relist(Slot& slot);
   void release(Slot& slot);
   int pollTimeoutMs() const;
@@ -193,6 +201,8 @@ void Watcher::Impl::begin(Slot& slot) {
   curl_easy_setopt(slot.easy, CURLOPT_PRIVATE, &slot);
   curl_easy_setopt(slot.easy, CURLOPT_WRITEFUNCTION, &Impl::onData);
   curl_easy_setopt(slot.easy, CURLOPT_WRITEDATA, &slot);
+  slot.error[0] = '\0';
+  curl_easy_setopt(slot.easy, CURLOPT_ERRORBUFFER, slot.error);
   curl_easy_setopt(slot.easy, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMs);
   // A watch ends server-side after timeoutSeconds; the client limit only catches a dead peer.
   long limitSec = slot.phase == Phase::kList ? 120 : options.timeoutSeconds + 60;
@@ -209,11 +219,12 @@ size_t Watcher::Impl::onData(char* data, size_t size, size_t count, void* slotPt
     slot.body.append(data, n);
     return n;
   }
+  auto* impl = static_cast<Impl*>(slot.owner);
   if (!slot.streamed) {
     slot.streamed = true;
     slot.connectedAt = Clock::now();
+    impl->reportHealthy(slot);
   }
-  auto* impl = static_cast<Impl*>(slot.owner);
   slot.lines.feed(data, n, [&slot, impl](const std::string& line) {
     if (slot.verdict == Verdict::kNone) impl->onLine(slot, line);
   });
@@ -269,6 +280,7 @@ void Watcher::Impl::finish(Slot& slot, CURLcode result) {
   } else if (slot.verdict == Verdict::kReconnect) {
     scheduleBackoff(slot);
   } else if (result != CURLE_OK && !(slot.phase == Phase::kWatch && slot.streamed)) {
+    reportFailure(slot, describeCurlError(result, slot.error), 0);
     scheduleBackoff(slot);  // could not connect, or a list broke off: try again later
   } else if (slot.phase == Phase::kList) {
     finishList(slot, http);
@@ -305,6 +317,7 @@ void Watcher::Impl::failHttp(Slot& slot, long http, const std::string& body) {
   auto api = parseApiStatus(body);
   json object = api ? json::parse(body) : statusObject(static_cast<int>(http), "", status.message());
   object["code"] = http;
+  reportFailure(slot, "HTTP " + std::to_string(http) + ": " + status.message(), http);
   if (!(http == 429 || http >= 500)) deliver(slot, {"ERROR", object, ""});
   if (http == 401 || http == 403)
     slot.phase = Phase::kStopped;
@@ -316,10 +329,11 @@ void Watcher::Impl::finishList(Slot& slot, long http) {
   if (http != 200) return failHttp(slot, http, slot.body);
   json page = json::parse(slot.body, nullptr, /*allow_exceptions=*/false);
   if (page.is_discarded() || !page.is_object()) {
-    log::warn("watch: list response is not JSON", {{"cluster", slot.config.name}, {"resource", slot.gvr.resource}});
+    reportFailure(slot, "the list response is not JSON", 200);
     scheduleBackoff(slot);
     return;
   }
+  reportHealthy(slot);
   for (json& item : page.value("items", json::array())) slot.items.push_back(std::move(item));
   slot.listApiVersion = page.value("apiVersion", slot.gvr.apiVersion());
   slot.listKind = page.value("kind", std::string());
@@ -351,6 +365,38 @@ void Watcher::Impl::scheduleBackoff(Slot& slot) {
   slot.backoffSec = std::min(slot.backoffSec * options.backoffFactor, options.maxBackoffSec);
   slot.nextAttempt = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
   slot.streamed = false;
+}
+
+// Logs each failure of a watch, except the same reason again within logEverySec (counted,
+// and the count logged with the next line), so an unreachable cluster is visible at once
+// without flooding the log.
+void Watcher::Impl::reportFailure(Slot& slot, const std::string& reason, long http) {
+  Clock::time_point now = Clock::now();
+  double since = std::chrono::duration<double>(now - slot.loggedAt).count();
+  if (reason != slot.loggedReason || since >= options.logEverySec) {
+    log::warn("cannot watch cluster", {{"cluster", slot.config.name},
+                                       {"address", slot.config.server},
+                                       {"resource", slot.gvr.resource},
+                                       {"reason", reason},
+                                       {"failuresNotLogged", slot.unlogged}});
+    slot.loggedReason = reason;
+    slot.loggedAt = now;
+    slot.unlogged = 0;
+  } else {
+    ++slot.unlogged;
+  }
+  slot.failing = true;
+  if (options.onHealth) options.onHealth({false, slot.config.name, slot.config.server, reason, http});
+}
+
+void Watcher::Impl::reportHealthy(Slot& slot) {
+  if (!slot.failing) return;
+  slot.failing = false;
+  slot.loggedReason.clear();
+  slot.unlogged = 0;
+  log::info("watching cluster again",
+            {{"cluster", slot.config.name}, {"address", slot.config.server}, {"resource", slot.gvr.resource}});
+  if (options.onHealth) options.onHealth({true, slot.config.name, slot.config.server, "", 200});
 }
 
 Watcher::Watcher(WatchOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

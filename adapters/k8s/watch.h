@@ -27,6 +27,15 @@ struct WatchEvent {
   std::string resourceVersion;  // of the event (for ADDED/MODIFIED/DELETED/BOOKMARK)
 };
 
+// A watch's connection health: reported when a list or watch request fails (ok=false: the
+// cluster, its address and why, e.g. "TLS: the server certificate is not trusted ...") and
+// when one succeeds again after a failure (ok=true).
+struct WatchHealth {
+  bool ok = true;
+  std::string cluster, address, reason;
+  long httpStatus = 0;  // 0 when the request got no HTTP answer
+};
+
 struct WatchOptions {
   double initialBackoffSec = 0.8, maxBackoffSec = 30, backoffFactor = 2;
   double resetAfterHealthySec = 120;
@@ -35,6 +44,10 @@ struct WatchOptions {
   double jitter = 0.25;      // each backoff delay is stretched by up to this fraction at random
   long listPageSize = 500;   // `limit` of the (re-)list pages
   long connectTimeoutMs = 5000;
+  // Called on the Watcher's thread on each failed request and on recovery (see WatchHealth).
+  // Failures are also logged (WARN, at most once per logEverySec per watch and reason).
+  std::function<void(const WatchHealth&)> onHealth;
+  double logEverySec = 30;
 };
 
 using WatchCallback = std::function<void(const WatchEvent&)>;

@@ -84,6 +84,7 @@ class CrossplaneProvider : public Provider {
   OpResult create(const json& apiObject, ReconcileScope& scope) override { return apply(apiObject, scope); }
   OpResult update(const json& apiObject, ReconcileScope& scope) override { return apply(apiObject, scope); }
   OpResult remove(const json& apiObject, ReconcileScope& scope) override;
+  json mcpAccessRules() const override;
 
  private:
   // Create and Update are one idempotent operation: bring every piece to the plan.
@@ -174,6 +175,25 @@ OpResult CrossplaneProvider::apply(const json& apiObject, ReconcileScope& scope)
     if (!r.ok()) return r;
   }
   return removeUnwanted(**mcp, plan, plan.providers);
+}
+
+// What Observe/Create/Update/Delete do on the MCP: get, create, merge-patch and delete the
+// objects of plan.cpp's baseObjects() and providerObjects() (Provider objects also listed,
+// to remove unwanted ones). Crossplane's own ClusterRole grants more than spr holds, so
+// creating it needs `escalate` and binding it `bind`, both only on that ClusterRole.
+json CrossplaneProvider::mcpAccessRules() const {
+  const json verbs = {"get", "create", "patch", "delete"};
+  return json::array({
+      {{"apiGroups", {""}}, {"resources", {"namespaces", "serviceaccounts"}}, {"verbs", verbs}},
+      {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", verbs}},
+      {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", verbs}},
+      {{"apiGroups", {"rbac.authorization.k8s.io"}}, {"resources", {"clusterroles", "clusterrolebindings"}}, {"verbs", verbs}},
+      {{"apiGroups", {"rbac.authorization.k8s.io"}},
+       {"resources", {"clusterroles"}},
+       {"resourceNames", {crossplane::kName}},
+       {"verbs", {"escalate", "bind"}}},
+      {{"apiGroups", {"pkg.crossplane.io"}}, {"resources", {"providers"}}, {"verbs", {"get", "list", "create", "patch", "delete"}}},
+  });
 }
 
 OpResult CrossplaneProvider::remove(const json& apiObject, ReconcileScope& scope) {

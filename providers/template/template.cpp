@@ -154,6 +154,13 @@ class TemplateProvider : public Provider {
   OpResult update(const json& apiObject, ReconcileScope& scope) override { return apply(apiObject, scope); }
 
   // Deletes in reverse order; NotFound counts as deleted, so a repeated Delete is harmless.
+  // Get, create, merge-patch and delete of desired()'s Namespace, ConfigMap and Deployment.
+  json mcpAccessRules() const override {
+    const json verbs = {"get", "create", "patch", "delete"};
+    return json::array({{{"apiGroups", {""}}, {"resources", {"namespaces", "configmaps"}}, {"verbs", verbs}},
+                        {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", verbs}}});
+  }
+
   OpResult remove(const json&, ReconcileScope& scope) override {
     auto mcp = scope.mcp();
     if (!mcp) return OpResult::fromStatus(mcp.status(), "reaching the MCP cluster");

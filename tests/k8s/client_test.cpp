@@ -108,6 +108,15 @@ TEST_F(ClientTest, ErrorsMapToWhatTheCallerDoes) {
   EXPECT_NE(unauthorized.message().find("check the token"), std::string::npos) << unauthorized.message();
   Status forbidden = statusFromResponse({403, status(403, "Forbidden", "no"), {}}, {"GET", "/api", "", ""}, "p");
   EXPECT_NE(forbidden.message().find("RBAC"), std::string::npos) << forbidden.message();
+  // kube-apiserver's answer to a create in a terminating namespace: the namespace is going
+  // away, which is no reason to stop the operator as for missing permissions.
+  json terminating = json::parse(status(403, "Forbidden",
+                                        "events \"x.1\" is forbidden: unable to create new content in namespace t1 "
+                                        "because it is being terminated"));
+  terminating["details"] = {{"causes", {{{"reason", "NamespaceTerminating"}, {"message", "namespace t1 is terminating"}}}}};
+  Status gone = statusFromResponse({403, terminating.dump(), {}}, {"POST", "/api/v1/namespaces/t1/events", "", ""}, "p");
+  EXPECT_EQ(gone.code(), Code::kUnavailable) << gone.toString();
+  EXPECT_NE(gone.message().find("not an RBAC problem"), std::string::npos) << gone.message();
 }
 
 TEST_F(ClientTest, InvalidMessageListsEveryCause) {

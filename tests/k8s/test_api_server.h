@@ -20,7 +20,7 @@
 namespace spr::k8s::testing {
 
 struct Plan {
-  enum class End { kClose, kHold, kHttp410, kHttp401 };
+  enum class End { kClose, kHold, kHttp410, kHttp401, kHttp503 };
   std::vector<std::string> lines;  // watch events, one JSON per line
   End end = End::kClose;
   std::optional<std::map<std::string, std::string>> objectsAfter;  // name -> rv, applied when it runs
@@ -138,11 +138,12 @@ class TestApiServer {
       }
       if (plan.objectsAfter) s.objects = *plan.objectsAfter;
     }
-    if (plan.end == Plan::End::kHttp410 || plan.end == Plan::End::kHttp401) {
-      int code = plan.end == Plan::End::kHttp410 ? 410 : 401;
+    if (plan.end == Plan::End::kHttp410 || plan.end == Plan::End::kHttp401 || plan.end == Plan::End::kHttp503) {
+      int code = plan.end == Plan::End::kHttp410 ? 410 : plan.end == Plan::End::kHttp401 ? 401 : 503;
       res.status = code;
+      const char* reason = code == 410 ? "Expired" : code == 401 ? "Unauthorized" : "ServiceUnavailable";
       nlohmann::json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", code},
-                               {"reason", code == 410 ? "Expired" : "Unauthorized"}, {"message", "scripted"}};
+                               {"reason", reason}, {"message", "scripted"}};
       res.set_content(status.dump(), "application/json");
       return;
     }

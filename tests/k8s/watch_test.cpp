@@ -2,7 +2,14 @@
 // bookmarks, resume, 410 re-list with synthesized DELETEs, 401, several watches, stop().
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
 #include "adapters/k8s/watch.h"
+#include "common/log.h"
 #include "tests/k8s/test_api_server.h"
 
 namespace spr::k8s {
@@ -224,6 +231,70 @@ TEST(Watcher, UnreachableServerKeepsRetryingAndStopsPromptly) {
   watcher.stop();
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count(), 1.0);
   EXPECT_TRUE(log.summary().empty());  // connection failures are retried, not reported
+}
+
+// Every failed attempt is reported through onHealth (for /readyz), with the cluster, its
+// address and why; the log gets the first one and then at most one per logEverySec, so a
+// cluster that stays down does not flood it. A recovery is reported too.
+TEST(Watcher, FailuresAreReportedEachTimeButLoggedAtABoundedRate) {
+  const std::string logFile = ::testing::TempDir() + "watch-health-" + std::to_string(::getpid()) + ".log";
+  ASSERT_TRUE(log::logToFile(logFile));
+  std::mutex mu;
+  std::vector<WatchHealth> reports;
+  WatchOptions options = fast();
+  options.initialBackoffSec = 0.01;
+  options.maxBackoffSec = 0.02;
+  options.logEverySec = 30;
+  options.onHealth = [&](const WatchHealth& h) {
+    std::lock_guard<std::mutex> lock(mu);
+    reports.push_back(h);
+  };
+  ClusterConfig nowhere;
+  nowhere.name = "down";
+  nowhere.server = "http://127.0.0.1:1";
+  Watcher watcher(options);
+  EventLog events;
+  watcher.add(nowhere, kPods, "t1", "", events.callback());
+  watcher.start();
+  auto enough = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return reports.size() >= 10;
+  };
+  for (int i = 0; i < 500 && !enough(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  watcher.stop();
+  ASSERT_TRUE(enough());
+  EXPECT_FALSE(reports[0].ok);
+  EXPECT_EQ(reports[0].cluster, "down");
+  EXPECT_EQ(reports[0].address, "http://127.0.0.1:1");
+  EXPECT_NE(reports[0].reason.find("connection refused"), std::string::npos) << reports[0].reason;
+  std::ifstream in(logFile);
+  std::string line;
+  int logged = 0;
+  while (std::getline(in, line)) logged += line.find("cannot watch cluster") != std::string::npos;
+  EXPECT_EQ(logged, 1) << reports.size() << " failures";
+  std::remove(logFile.c_str());
+}
+
+TEST(Watcher, RecoveryAfterAFailureIsReported) {
+  TestApiServer server;
+  server.setObjects(kPodsPath, {{"a", "1"}}, "2");
+  server.plan(kPodsPath, Plan{{}, Plan::End::kHttp503, {}});
+  server.plan(kPodsPath, Plan{{event("MODIFIED", "a", "3")}, Plan::End::kHold, {}});
+  std::mutex mu;
+  std::vector<bool> states;
+  WatchOptions options = fast();
+  options.onHealth = [&](const WatchHealth& h) {
+    std::lock_guard<std::mutex> lock(mu);
+    states.push_back(h.ok);
+  };
+  EventLog events;
+  Watcher watcher(options);
+  watcher.add(clusterOf(server), kPods, "t1", "", events.callback());
+  watcher.start();
+  ASSERT_TRUE(events.waitFor(3));  // ADDED, SYNCED, MODIFIED after the 503
+  watcher.stop();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(states, (std::vector<bool>{false, true}));
 }
 
 }  // namespace

@@ -248,6 +248,7 @@ class ReplicasTwoProvider : public providers::Provider {
   }
   providers::OpResult update(const json& o, providers::ReconcileScope& s) override { return inner_->update(o, s); }
   providers::OpResult remove(const json& o, providers::ReconcileScope& s) override { return inner_->remove(o, s); }
+  json mcpAccessRules() const override { return inner_->mcpAccessRules(); }
 
  private:
   std::unique_ptr<providers::Provider> inner_;

@@ -64,5 +64,31 @@ TEST(ObjectUtil, DurationsAndOperationAnnotation) {
   EXPECT_FALSE(seen.deleting);
 }
 
+// A user's 200 KB spec.version echoed into an error message, with a right-to-left override
+// and control characters: the condition holds at most 32,768 bytes, none of them hidden.
+TEST(Status, ConditionMessageIsCappedAndStrippedOfControlAndBidiCharacters) {
+  std::string version = "1.2\u202Eevil\x07\x1b[31m" + std::string(200000, 'x');
+  lifecycle::StatusView view{"Progressing", false, "InvalidSpec", "spec.version \"" + version + "\" is not allowed", 1};
+  nlohmann::json status = buildStatus(view, nlohmann::json(), 1000000000LL * 1700000000);
+  std::string message = status["conditions"][0]["message"];
+  EXPECT_LE(message.size(), kMaxConditionMessage);
+  EXPECT_GT(message.size(), kMaxConditionMessage - 100);
+  EXPECT_EQ(message.rfind("spec.version \"1.2evil[31mxxx", 0), 0u) << message.substr(0, 40);
+  EXPECT_NE(message.find("bytes, cut]"), std::string::npos);
+  EXPECT_EQ(message.find("\u202E"), std::string::npos);
+  for (char c : message) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+  EXPECT_NO_THROW((void)status.dump());
+
+  EXPECT_EQ(conditionMessage("line one\nline\ttwo\u2066x\u2069"), "line one line twox");
+  EXPECT_EQ(conditionMessage("bad \xff byte; caf\xc3\xa9"), "bad \uFFFD byte; caf\u00e9");
+  EXPECT_EQ(conditionMessage(std::string(kMaxConditionMessage, 'a')), std::string(kMaxConditionMessage, 'a'));
+  std::string accents;
+  while (accents.size() < 2 * kMaxConditionMessage) accents += "\u00e9";
+  std::string cut = conditionMessage(accents);
+  EXPECT_LE(cut.size(), kMaxConditionMessage);
+  EXPECT_EQ(cut.find("\uFFFD"), std::string::npos);  // cut between characters, never inside one
+  EXPECT_NO_THROW((void)nlohmann::json(cut).dump());
+}
+
 }  // namespace
 }  // namespace spr::runtime
