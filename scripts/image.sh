@@ -73,24 +73,16 @@ ln -s usr/lib "$root/lib"                       # Debian bookworm is merged-/usr
 install -m 0755 "$binary" "$root/usr/local/bin/spr"
 
 # The libraries ldd resolves (by the path it resolved, copied under that name) and the
-# loader the binary's PT_INTERP names; their packages' copyright files go along.
+# loader the binary's PT_INTERP names.
 libs=$(ldd "$binary" | awk '/=> \// {print $3} /^\t\/[^ ]*ld-linux/ {print $1}' | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for $binary (is it a dynamic executable for this machine?)"
-# owner_package FILE: the Debian package holding FILE (merged-/usr: dpkg may know it under
-# /lib or /usr/lib), or nothing.
-owner_package() {
-  local p
-  for p in "$1" "${1#/usr}" "/usr${1#/usr}"; do
-    dpkg-query -S "$p" 2>/dev/null | head -1 | cut -d: -f1 && return 0
-  done
-}
-packages=""
+reals=""
 for lib in $libs; do
   real=$(readlink -f "$lib")
   dir=$(dirname "$real"); dir=${dir#/usr}     # /usr/lib/x86_64-linux-gnu -> /lib/x86_64-linux-gnu
   mkdir -p "$root/usr$dir"
   install -m 0644 "$real" "$root/usr$dir/$(basename "$lib")"
-  packages+=" $(owner_package "$real")"
+  reals+=" $real ${real#/usr}"                # merged-/usr: dpkg may know either name
 done
 # The loader must also answer at the path PT_INTERP names (/lib64/... on amd64).
 interp=$(ldd "$binary" | awk '/^\t\/[^ ]*ld-linux/ {print $1}')
@@ -103,7 +95,10 @@ if [ ! -e "$root/$interp_path" ]; then        # e.g. /lib64/ld-linux-x86-64.so.2
 fi
 [ -d "$root/usr/lib64" ] && ln -s usr/lib64 "$root/lib64"
 chmod 0755 "$root"/usr/lib/*/ld-linux* 2>/dev/null || true
-for pkg in $(echo "$packages" | tr ' ' '\n' | sort -u); do
+# Their packages' copyright files go along (one dpkg-query: each call reads every list).
+# shellcheck disable=SC2086
+packages=$(dpkg-query -S $reals 2>/dev/null | cut -d: -f1 | sort -u || true)
+for pkg in $packages; do
   if [ -f "/usr/share/doc/$pkg/copyright" ]; then
     install -D -m 0644 "/usr/share/doc/$pkg/copyright" "$root/usr/share/doc/$pkg/copyright"
   fi
@@ -129,7 +124,7 @@ layer_tar=$work/layer.tar
 tar "${tar_common[@]}" --owner=0 --group=0 -C "$root" -cf "$layer_tar" .
 tar "${tar_common[@]}" --owner=65532 --group=65532 -C "$nonroot" -rf "$layer_tar" ./home/nonroot ./var/lib/spr
 diff_id=$(sha256sum "$layer_tar" | cut -d' ' -f1)
-gzip -n -9 <"$layer_tar" >"$work/layer.tar.gz"
+gzip -n <"$layer_tar" >"$work/layer.tar.gz"
 
 # --- the OCI image layout ---------------------------------------------------------------
 layout=$out/oci
