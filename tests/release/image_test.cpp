@@ -69,6 +69,26 @@ TEST(ImageTest, SameBinaryGivesTheSameDigest) {
   fs::remove_all(second.out, ec);
 }
 
+// An independent OCI implementation (Debian's umoci: verifies every digest while it
+// unpacks) reads the layout and makes the runtime bundle a container engine would run.
+TEST(ImageTest, UmociUnpacksTheLayoutIntoARuntimeBundle) {
+  const BuiltImage& image = sharedImage();
+  ASSERT_EQ(image.status, 0) << image.scriptOutput;
+  fs::path bundle = freshDir("spr-umoci") / "bundle";
+  int status = 0;
+  const std::string tag = image.index()["manifests"][0]["annotations"].value("org.opencontainers.image.ref.name", "");
+  std::string out = runCommand("umoci unpack --rootless --image " + shellQuote(image.layout().string() + ":" + tag) +
+                                   " " + shellQuote(bundle.string()),
+                               &status);
+  ASSERT_EQ(status, 0) << out << "(umoci comes with scripts/setup.sh)";
+  nlohmann::json runtime = nlohmann::json::parse(readFile(bundle / "config.json"), nullptr, false);
+  EXPECT_EQ(runtime["process"]["user"].value("uid", -1), 65532) << runtime["process"].dump();
+  EXPECT_EQ(runtime["process"]["args"], nlohmann::json::array({"/usr/local/bin/spr"}));
+  EXPECT_TRUE(fs::exists(bundle / "rootfs" / "usr" / "local" / "bin" / "spr"));
+  std::error_code ec;
+  fs::remove_all(bundle.parent_path(), ec);
+}
+
 // The image's root filesystem, unpacked (as root: owners and modes as in the layer).
 class RootFilesystemTest : public ::testing::Test {
  protected:
