@@ -50,7 +50,7 @@ tar --version | head -1 | grep -q 'GNU tar' || die "GNU tar is needed (for --sor
 
 version=$(sed -n 's/^project(spr VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [ -n "$version" ] || die "cannot read the version from project(spr VERSION ...) in $src/CMakeLists.txt"
-revision=$(git -C "$src" rev-parse HEAD 2>/dev/null) || die "$src is not a git checkout; the revision label needs git HEAD"
+revision=$(git -C "$src" rev-parse HEAD 2>&1) || die "the revision label needs git HEAD of $src: $revision"
 if [ -n "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   echo "image.sh: warning: the work tree has uncommitted changes; the revision label says $revision" >&2
 fi
