@@ -40,9 +40,9 @@ inline std::filesystem::path freshDir(const std::string& prefix) {
 }
 
 struct BuiltImage {
-  std::filesystem::path out;      // --out: holds oci/ (the layout) and ocm/ (component archive)
-  std::string scriptOutput;       // what image.sh printed
-  int status = -1;                // image.sh's wait status
+  std::filesystem::path out;  // --out: holds oci/ (the layout) and ocm/ (component archive)
+  std::string scriptOutput;   // what image.sh printed
+  int status = -1;            // image.sh's wait status
   std::filesystem::path layout() const { return out / "oci"; }
   std::filesystem::path ocm() const { return out / "ocm"; }
   std::filesystem::path blob(const std::string& digest) const {  // "sha256:<hex>"

@@ -29,9 +29,10 @@ std::string validate(const std::string& schema, const std::string& document, int
     *status = -1;
     return "no /usr/bin/python3: run scripts/setup.sh (python3-jsonschema)";
   }
-  std::string out = runCommand(std::string(kPython) + " " + shellQuote(sourceDir() + "/tests/release/validate_json_schema.py") +
-                                   " " + shellQuote(schema) + " " + shellQuote(document),
-                               status);
+  std::string out =
+      runCommand(std::string(kPython) + " " + shellQuote(sourceDir() + "/tests/release/validate_json_schema.py") + " " +
+                     shellQuote(schema) + " " + shellQuote(document),
+                 status);
   *status = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
   return out;
 }

@@ -124,8 +124,7 @@ class RootFilesystemTest : public ::testing::Test {
     for (const auto& e : config["Env"]) env += " " + shellQuote(e.get<std::string>());
     std::string inner = env + " /usr/sbin/chroot --userspec=" + config.value("User", "") + " " +
                         shellQuote(root_.string()) + " " + config["Entrypoint"][0].get<std::string>() + " " + args;
-    return runCommand("cd / && unshare --net --fork sh -c " + shellQuote("ip link set lo up && exec " + inner),
-                      status);
+    return runCommand("cd / && unshare --net --fork sh -c " + shellQuote("ip link set lo up && exec " + inner), status);
   }
 
   fs::path root_;
