@@ -14,7 +14,8 @@
 #                    [--ocm-out deploy/ocm/component-descriptor.yaml]
 #
 # Prints the image reference with its manifest digest. Needs: bash, GNU tar, gzip,
-# sha256sum, ldd, dpkg (for the libraries' copyright files); not root.
+# sha256sum, ldd, git (the revision label), dpkg-query (the libraries' copyright files);
+# not root.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,7 @@ source_url=https://github.com/openmcp-project/spr
 ocm_out=$src/deploy/ocm/component-descriptor.yaml
 component_name=github.com/openmcp-project/spr
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "image.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
