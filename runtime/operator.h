@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "core/statemachine/lifecycle.h"
 #include "providers/provider.h"
+#include "runtime/retention.h"
 #include "runtime/types.h"
 
 namespace spr::runtime {
@@ -40,6 +41,11 @@ struct OperatorOptions {
   // pollInterval); tests use e.g. 0.05.
   double delayScale = 1.0;
   std::shared_ptr<Clock> clock;  // null = system clock
+  // Journaled as a ProcessStarted record when start() opens the journal. flagsDigest is a
+  // digest of the command line: flag values (which may hold secrets) never reach the journal.
+  std::string version, build, flagsDigest, flagNames;
+  // Automatic compaction by age and size (--journal-retention-*); off without a compactor.
+  RetentionOptions retention;
 };
 
 class Operator {
