@@ -54,13 +54,13 @@ void defineFlags(Flags& flags) {
   flags.addString("journal-retention-age",
                   "compact (archive) journal history older than this, e.g. 24h, 90m, 7d (0 = no age limit)", "7d");
   flags.addString("journal-retention-size",
-                  "compact the older half of the journal when its directory exceeds this, e.g. 2Gi (0 = no limit)",
-                  "1536Mi");
+                  "compact the oldest quarter of the journal when its directory exceeds this, e.g. 2Gi (0 = no limit)",
+                  "1Gi");
   flags.addString("journal-archive-dir",
                   "where compaction writes archives (spr audit/replay read them); \"none\" = drop history "
                   "instead (default <journal>-archive)", "");
   flags.addString("journal-archive-max-size",
-                  "remove the oldest archives beyond this total, e.g. 2Gi (0 = keep all: ship them elsewhere)", "2Gi");
+                  "remove the oldest archives beyond this total, e.g. 2Gi (0 = keep all: ship them elsewhere)", "1Gi");
 }
 
 // --journal-retention-* and --journal-archive-*: validated here, run by runtime::Retention.

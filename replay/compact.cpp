@@ -79,10 +79,33 @@ struct Carried {
   std::set<std::string> keysAfterCut;                          // objects with records at or after the cut
 };
 
+// How far before the cut an input may still be waiting for its fold. Inside `spr run` an
+// EffectCompleted or TimerFired is journaled, then folded by its worker a moment later,
+// possibly after this compaction scanned the live part: such inputs are carried too.
+constexpr uint64_t kUnfoldedWindow = 10000;
+
+// Input records shortly before the cut that no Transition before the cut folded.
+Status addUnfolded(const journal::Journal& j, uint64_t cut, std::set<uint64_t>* wanted) {
+  std::set<uint64_t> inputs;
+  uint64_t from = std::max(j.firstSeq(), cut > kUnfoldedWindow ? cut - kUnfoldedWindow : 1);
+  SPR_RETURN_IF_ERROR(j.scan(from, [&](const journal::Record& r) {
+    if (r.seq >= cut) return false;
+    if (const auto* t = std::get_if<journal::Transition>(&r.payload)) inputs.erase(t->inputSeq);
+    const auto* o = std::get_if<journal::Observed>(&r.payload);
+    if ((o && o->cluster == "onboarding") || std::holds_alternative<journal::EffectCompleted>(r.payload) ||
+        std::holds_alternative<journal::TimerFired>(r.payload))
+      inputs.insert(r.seq);
+    return true;
+  }));
+  wanted->insert(inputs.begin(), inputs.end());
+  return Status();
+}
+
 // Input records before the cut that Transitions at or after it fold.
 Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut) {
   std::set<uint64_t> wanted;
   Carried out;
+  SPR_RETURN_IF_ERROR(addUnfolded(j, cut, &wanted));
   SPR_RETURN_IF_ERROR(j.scan(cut, [&](const journal::Record& r) {
     out.keysAfterCut.insert(r.object.key());
     if (const auto* t = std::get_if<journal::Transition>(&r.payload))
@@ -189,6 +212,18 @@ std::vector<journal::Record> snapshotRecords(const Replayer& replayer, uint64_t 
     journal::Record r;
     r.object = o.id;
     r.tenant = o.tenant;
+    r.payload = journal::Snapshot{doc.dump(), cut - 1};
+    out.push_back(std::move(r));
+  }
+  // Inputs of an object not folded yet at the cut (e.g. its first ADDED): inputs only.
+  for (const auto& [key, records] : carried.inputs) {
+    if (key.empty() || records.empty()) continue;
+    auto o = replayer.objects().find(key);
+    if (o != replayer.objects().end() && o->second.started) continue;
+    json doc = {{"format", "spr-replay-snapshot/1"}, {"inputs", recordsJson(records)}};
+    journal::Record r;
+    r.object = records.front().object;
+    r.tenant = records.front().tenant;
     r.payload = journal::Snapshot{doc.dump(), cut - 1};
     out.push_back(std::move(r));
   }

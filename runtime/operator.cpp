@@ -122,8 +122,10 @@ Status OperatorImpl::journalStart() {
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
   journal::Record r;
   r.object = journal::processObjectId();
-  r.payload = journal::ProcessStarted{options_.version, options_.build, options_.flagsDigest, options_.flagNames,
-                                      host, static_cast<int64_t>(::getpid())};
+  // Embedded (spr demo, tests): no command line to describe.
+  const std::string version = options_.version.empty() ? "embedded" : options_.version;
+  r.payload = journal::ProcessStarted{version, options_.build, options_.flagsDigest, options_.flagNames, host,
+                                      static_cast<int64_t>(::getpid())};
   auto seq = journal_->append(std::move(r), journal::Sync::kSync);
   if (!seq) return seq.status();
   log::info("process start journaled", {{"seq", *seq}, {"version", options_.version}});

@@ -48,6 +48,7 @@ std::string archiveName(int64_t nowNanos, uint64_t firstSeq) {
 }  // namespace
 
 Result<int64_t> parseRetentionAge(const std::string& flag, const std::string& value) {
+  if (value == "0") return int64_t{0};
   auto s = scaled(flag, value, {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}}, "24h, 90m or 7d");
   if (!s) return s.status();
   if (*s != 0 && *s < 60)
@@ -93,7 +94,9 @@ void Retention::loop() {
   }
 }
 
-// The wall time to cut before: past the age limit, or (over the size limit) the older half.
+// The wall time to cut before: past the age limit, or (over the size limit) the oldest
+// quarter of the records: an archive is ~3.5x the journal bytes it replaces (JSON lines vs
+// compressed SSTs), so smaller cuts keep the newest archive small on a shared volume.
 Result<int64_t> Retention::cutTime() {
   const int64_t now = clock_->nowUnixNanos();
   int64_t before = 0;
@@ -109,7 +112,7 @@ Result<int64_t> Retention::cutTime() {
     auto stats = journal_->stats();
     if (!stats) return stats.status();
     if (stats->diskBytes > options_.maxJournalBytes) {
-      auto mid = journal_->readRange(first + (next - first) / 2, next, 1);
+      auto mid = journal_->readRange(first + (next - first) / 4, next, 1);
       if (!mid) return mid.status();
       if (!mid->empty()) before = std::max(before, mid->front().wallUnixNanos);
       log::info("journal retention: over the size limit",

@@ -1,6 +1,6 @@
 // Automatic journal retention for `spr run`: a background thread that, every check
 // interval, compacts the journal when its oldest record is older than the age limit or
-// its directory is larger than the size limit, archiving what it cuts and capping the
+// (its oldest quarter) when its directory is larger than the size limit, archiving what it cuts and capping the
 // archive directory. Off the hot path: it only takes the journal's append lock briefly
 // (snapshots, the drop). Thread-safe: start()/stop() from the owning thread only.
 #pragma once
