@@ -37,6 +37,7 @@ std::vector<Record> everyKind() {
       envelope(Transition{"Observing", "Creating", "ObservedAbsent", 40}),
       envelope(Snapshot{R"({"state":"Ready"})", 39}),
       envelope(EffectCompleted{}),
+      envelope(ProcessStarted{"0.1.0", "gcc 12, release", std::string(64, 'a'), "provider-name,journal", "pod-1", 4242}),
   };
 }
 
@@ -56,7 +57,7 @@ TEST(RecordCodec, PayloadKindNames) {
   std::vector<std::string> names;
   for (const Record& r : everyKind()) names.push_back(payloadKind(r.payload));
   EXPECT_EQ(names, (std::vector<std::string>{"Observed", "TimerFired", "EffectRequested", "EffectCompleted",
-                                             "Transition", "Snapshot", "EffectCompleted"}));
+                                             "Transition", "Snapshot", "EffectCompleted", "ProcessStarted"}));
 }
 
 TEST(RecordCodec, EncodingIsDeterministic) {
