@@ -299,6 +299,35 @@ Status appendSnapshots(journal::Journal& j, std::vector<journal::Record> records
 
 }  // namespace
 
+namespace {
+
+// Writes the archive of [res->archivedFrom, res->archivedTo] (with the previous
+// compaction's snapshots it starts from) and returns the ProviderConfig in force at the cut.
+Result<ConfigAtCut> archiveHistory(const journal::Journal& j, uint64_t cut, const std::string& archivePath,
+                                   CompactResult* res) {
+  auto firstArchived = j.readRange(res->archivedFrom, res->archivedFrom, 1);
+  if (!firstArchived) return firstArchived.status();
+  auto lastArchived = j.readRange(res->archivedTo, res->archivedTo, 1);
+  if (!lastArchived) return lastArchived.status();
+  if (firstArchived->empty() || lastArchived->empty())
+    return Status(Code::kCorruption, "the journal lacks record " + std::to_string(res->archivedFrom) + " or " +
+                                         std::to_string(res->archivedTo) + "; run 'spr journal verify'");
+  auto prior = priorSnapshots(j, cut);
+  if (!prior) return prior.status();
+  res->archiveHeadHash = journal::toHex(lastArchived->front().hash);
+  json header = {{"format", kBundleFormat}, {"version", kBundleVersion}, {"kind", "archive"},
+                 {"schemaVersion", journal::kSchemaVersion}, {"firstSeq", res->archivedFrom},
+                 {"lastSeq", res->archivedTo}, {"firstPrevHash", journal::toHex(firstArchived->front().prevHash)},
+                 {"headHash", res->archiveHeadHash}, {"liveFirstSeq", cut}, {"preload", *prior}};
+  ConfigAtCut configAt;
+  for (const auto& p : *prior)
+    if (auto r = recordFromJson(p)) configAt.consider(*r);
+  SPR_RETURN_IF_ERROR(writeArchive(j, archivePath, res->archivedFrom, res->archivedTo, header, &configAt));
+  return configAt;
+}
+
+}  // namespace
+
 Result<CompactResult> compactJournal(journal::Journal& j, int64_t beforeUnixNanos, const std::string& archivePath) {
   CompactResult res;
   auto cut = findCut(j, beforeUnixNanos);
@@ -314,29 +343,11 @@ Result<CompactResult> compactJournal(journal::Journal& j, int64_t beforeUnixNano
   options.untilSeq = *cut - 1;
   Replayer replayer(options);
   SPR_RETURN_IF_ERROR(replayArchived(j, *cut, replayer, options));
-  auto firstArchived = j.readRange(res.archivedFrom, res.archivedFrom, 1);
-  if (!firstArchived) return firstArchived.status();
-  auto lastArchived = j.readRange(res.archivedTo, res.archivedTo, 1);
-  if (!lastArchived) return lastArchived.status();
-  if (firstArchived->empty() || lastArchived->empty())
-    return Status(Code::kCorruption, "the journal lacks record " + std::to_string(res.archivedFrom) + " or " +
-                                         std::to_string(res.archivedTo) + "; run 'spr journal verify'");
-  auto prior = priorSnapshots(j, *cut);
-  if (!prior) return prior.status();
-  json header = {{"format", kBundleFormat}, {"version", kBundleVersion}, {"kind", "archive"},
-                 {"schemaVersion", journal::kSchemaVersion}, {"firstSeq", res.archivedFrom},
-                 {"lastSeq", res.archivedTo}, {"firstPrevHash", journal::toHex(firstArchived->front().prevHash)},
-                 {"headHash", journal::toHex(lastArchived->front().hash)}, {"liveFirstSeq", *cut},
-                 {"preload", *prior}};
-  res.archiveHeadHash = journal::toHex(lastArchived->front().hash);
-  ConfigAtCut configAt;
-  for (const auto& p : *prior)
-    if (auto r = recordFromJson(p)) configAt.consider(*r);
-  SPR_RETURN_IF_ERROR(writeArchive(j, archivePath, res.archivedFrom, res.archivedTo, header, &configAt));
-
+  auto configAt = archiveHistory(j, *cut, archivePath, &res);
+  if (!configAt) return configAt.status();
   auto carried = carriedInputs(j, *cut);
   if (!carried) return carried.status();
-  auto& config = configAt.best;
+  const auto& config = configAt->best;
   auto& configInputs = carried->inputs[""];
   if (config && std::none_of(configInputs.begin(), configInputs.end(),
                              [&](const journal::Record& r) { return r.seq == config->seq; }))
