@@ -3,6 +3,8 @@
 // around every record printed. Exit codes: 0 ok, 2 bad input (also: a --tenant, --object
 // or time window that matches nothing), 3 the chain failed verification (loud warning).
 #include <cstdio>
+#include <filesystem>
+#include <vector>
 #include <string>
 
 #include "cli/commands.h"
@@ -70,6 +72,28 @@ std::string emptyBecause(const Flags& flags, const replay::AuditResult& result) 
          replay::formatRfc3339(result.firstUnixNanos) + " .. " + replay::formatRfc3339(result.lastUnixNanos) + ")";
 }
 
+// --archive: comma-separated FILEs, or DIRs whose *.archive files are all taken.
+Result<std::vector<std::string>> archiveFiles(const std::string& flag) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < flag.size()) {
+    size_t comma = flag.find(',', start);
+    std::string item = flag.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? flag.size() : comma + 1;
+    if (item.empty()) continue;
+    std::error_code ec;
+    if (std::filesystem::is_directory(item, ec)) {
+      for (const auto& e : std::filesystem::directory_iterator(item, ec))
+        if (e.path().extension() == ".archive") out.push_back(e.path().string());
+    } else if (std::filesystem::exists(item, ec)) {
+      out.push_back(item);
+    } else {
+      return Status(Code::kInvalidArgument, "--archive: " + item + " does not exist (give archive files or a directory of them)");
+    }
+  }
+  return out;
+}
+
 int run(const Flags& flags) {
   const std::string dir = flags.getString("journal"), tenant = flags.getString("tenant");
   const std::string format = flags.getString("format");
@@ -93,7 +117,9 @@ int run(const Flags& flags) {
   if (!j) return fail(j.status().message());
   Status known = replay::requireTenant(**j, tenant, "journal " + dir);
   if (!known.isOk()) return fail(known.message());
-  auto result = replay::audit(**j, q);
+  auto archives = archiveFiles(flags.getString("archive"));
+  if (!archives) return fail(archives.status().message());
+  auto result = archives->empty() ? replay::audit(**j, q) : replay::auditWithArchives(**j, q, *archives);
   if (!result && result.status().code() == Code::kCorruption) {
     // The tenant index names a record the log no longer has (deleted or unreadable): that is
     // tamper evidence too, not a usage error.
@@ -129,6 +155,9 @@ int cmdAudit(const Args& args) {
   flags.addString("since", "only records at or after this RFC 3339 time, e.g. 2024-05-01T00:00:00Z");
   flags.addString("until", "only records at or before this RFC 3339 time");
   flags.addString("format", "table, json or jsonl", "table");
+  flags.addString("archive",
+                  "also the history compacted away: archive FILEs (comma-separated) or a DIR of *.archive files "
+                  "(e.g. spr run's --journal-archive-dir); the chain is verified across each cut");
   if (auto done = parseCommandLine(flags, args)) return *done;
   try {
     return run(flags);

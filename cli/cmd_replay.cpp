@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -98,10 +99,21 @@ void defineFlags(Flags& flags) {
   flags.addBool("progress", "print progress to stderr (default: when stderr is a terminal)");
 }
 
-int timeline(const std::vector<journal::Record>& records, const std::string& key, bool asJson) {
+// `starts`: the journal's ProcessStarted records; those within the object's span (and the
+// last one before it: the process that wrote its first record) join its timeline.
+int timeline(const std::vector<journal::Record>& records, const std::string& key, bool asJson,
+             const std::vector<journal::Record>& starts = {}) {
   std::vector<journal::Record> mine;
   for (const auto& r : records)
     if (r.object.key() == key) mine.push_back(r);
+  if (!mine.empty()) {
+    uint64_t first = mine.front().seq, last = mine.back().seq, from = 0;
+    for (const auto& s : starts)
+      if (s.seq < first) from = s.seq;
+    for (const auto& s : starts)
+      if (s.seq >= std::max<uint64_t>(from, 1) && (from != 0 || s.seq > first) && s.seq <= last) mine.push_back(s);
+    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  }
   auto rows = replay::timelineRows(mine);
   if (asJson) {
     std::printf("%s\n", replay::dumpLine(json(rows)).c_str());
@@ -273,7 +285,9 @@ int run(const Flags& flags) {
     if (!src.journal) return timeline(src.records, options.objectKey, asJson);
     auto bundle = replay::exportObject(*src.journal, options.objectKey);
     if (!bundle) return fail(bundle.status().message());
-    return timeline(bundle->records, options.objectKey, asJson);
+    auto starts = src.journal->readObject(journal::processObjectId().key(), journal::Order::kOldestFirst, SIZE_MAX);
+    if (!starts) return fail(starts.status().message());
+    return timeline(bundle->records, options.objectKey, asJson, *starts);
   }
   std::unique_ptr<replay::EffectChecker> checker;
   TapeReport tapes = setUpTapes(flags, src.journal.get(), src.records, &checker);

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <openssl/evp.h>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "cli/scenario.h"
 #include "runtime/metrics.h"
+#include "replay/compact.h"
 #include "runtime/operator.h"
 
 namespace spr::cli {
@@ -51,6 +53,43 @@ void defineFlags(Flags& flags) {
   flags.addString("metrics-cert-path", "directory holding the metrics server certificate and key", "");
   flags.addString("metrics-cert-name", "certificate file name in --metrics-cert-path", "tls.crt");
   flags.addString("metrics-cert-key", "key file name in --metrics-cert-path", "tls.key");
+  flags.addString("journal-retention-age",
+                  "compact (archive) journal history older than this, e.g. 24h, 90m, 7d (0 = no age limit)", "7d");
+  flags.addString("journal-retention-size",
+                  "compact the oldest quarter of the journal when its directory exceeds this, e.g. 2Gi (0 = no limit)",
+                  "1Gi");
+  flags.addString("journal-archive-dir",
+                  "where compaction writes archives (spr audit/replay read them); \"none\" = drop history "
+                  "instead (default <journal>-archive)", "");
+  flags.addString("journal-archive-max-size",
+                  "remove the oldest archives beyond this total, e.g. 2Gi (0 = keep all: ship them elsewhere)", "1Gi");
+}
+
+// --journal-retention-* and --journal-archive-*: validated here, run by runtime::Retention.
+Status fillRetention(const Flags& flags, runtime::OperatorOptions& options) {
+  runtime::RetentionOptions& r = options.retention;
+  auto age = runtime::parseRetentionAge("journal-retention-age", flags.getString("journal-retention-age"));
+  if (!age) return age.status();
+  auto size = runtime::parseRetentionSize("journal-retention-size", flags.getString("journal-retention-size"));
+  if (!size) return size.status();
+  auto cap = runtime::parseRetentionSize("journal-archive-max-size", flags.getString("journal-archive-max-size"));
+  if (!cap) return cap.status();
+  r.maxAgeSeconds = *age;
+  r.maxJournalBytes = *size;
+  r.maxArchiveBytes = *cap;
+  std::string dir = flags.getString("journal-archive-dir");
+  if (dir.empty()) dir = options.journalDir + "-archive";
+  if (dir == "none") dir.clear();
+  if (!dir.empty() && (dir == options.journalDir || dir.rfind(options.journalDir + "/", 0) == 0))
+    return Status(Code::kInvalidArgument, "--journal-archive-dir " + dir +
+                                              " is inside the journal directory; give a directory beside it, e.g. " +
+                                              options.journalDir + "-archive");
+  r.archiveDir = dir;
+  r.compact = [](journal::Journal& j, int64_t before, const std::string& archive) {
+    auto done = replay::compactJournal(j, before, archive);
+    return done.status();
+  };
+  return Status();
 }
 
 Status bad(const std::string& message) { return Status(Code::kInvalidArgument, message); }
@@ -116,7 +155,38 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.rateLimitQps = static_cast<double>(flags.getInt("rate-limit-qps"));
   options.rateLimitBurst = static_cast<int>(flags.getInt("rate-limit-burst"));
   options.delayScale = std::strtod(flags.getString("delay-scale").c_str(), nullptr);
-  return Status();
+  return fillRetention(flags, options);
+}
+
+// What the ProcessStarted record says about this process: flag names, and a digest of
+// the whole command line (values may be secrets: they are only hashed, never stored).
+void describeProcess(const Args& args, runtime::OperatorOptions& options) {
+  std::string all, names;
+  for (const auto& a : args) {
+    all += a;
+    all.push_back('\0');
+    if (a.rfind("--", 0) != 0) continue;
+    std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+    names += (names.empty() ? "" : ",") + name;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string hex;
+  if (EVP_Digest(all.data(), all.size(), md, &len, EVP_sha256(), nullptr) == 1) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < len; ++i) {
+      hex.push_back(kDigits[md[i] >> 4]);
+      hex.push_back(kDigits[md[i] & 0xf]);
+    }
+  }
+  options.version = SPR_VERSION;
+#ifdef NDEBUG
+  options.build = std::string("gcc ") + __VERSION__ + ", release";
+#else
+  options.build = std::string("gcc ") + __VERSION__ + ", debug";
+#endif
+  options.flagsDigest = hex;
+  options.flagNames = names;
 }
 
 // SIGTERM/SIGINT from the first moment: blocked in every thread, one thread sigwait()s.
@@ -180,6 +250,7 @@ int cmdRun(const Args& args) {
   Status filled = fillOptions(flags, options);
   if (!filled.isOk()) return failRun(2, filled.message());
   log::configure(log::parseLevel(flags.getString("verbosity")), true);
+  describeProcess(args, options);
   auto provider = providers::makeProvider(options.providerName);
   if (!provider) return failRun(2, "unknown provider \"" + options.providerName + "\"; built in: crossplane, template");
   StopSignals signals;

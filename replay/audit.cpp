@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "core/journal/codec.h"
 #include "replay/inputs.h"
@@ -83,6 +84,15 @@ struct RowOf {
     row["throughSeq"] = s.throughSeq;
     return true;
   }
+  bool operator()(const journal::ProcessStarted& s) const {
+    row["kind"] = "start";
+    row["version"] = s.version;
+    row["build"] = s.build;
+    row["hostname"] = s.hostname;
+    row["pid"] = s.pid;
+    row["flagsDigest"] = s.flagsDigest;
+    return true;
+  }
 };
 
 bool objectMatches(const journal::Record& r, const std::string& wanted) {
@@ -119,6 +129,14 @@ void verifyAround(const journal::Journal& j, const journal::Record& r, AuditChai
 
 }  // namespace
 
+bool auditRow(const journal::Record& r, const AuditQuery& q, json* row) {
+  if (!objectMatches(r, q.object) || r.wallUnixNanos < q.sinceUnixNanos || r.wallUnixNanos > q.untilUnixNanos)
+    return false;
+  *row = {{"seq", r.seq}, {"time", formatRfc3339(r.wallUnixNanos)}, {"tenant", r.tenant},
+          {"object", nsName(r.object)}, {"objectKind", r.object.kind}, {"uid", r.object.uid}};
+  return std::visit(RowOf{*row}, r.payload);
+}
+
 Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
   AuditResult out;
   auto tenants = j.tenants();
@@ -138,17 +156,52 @@ Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
     if (out.objects.empty() || out.objects.back() != nsName(r.object)) out.objects.push_back(nsName(r.object));
     if (out.firstUnixNanos == 0) out.firstUnixNanos = r.wallUnixNanos;
     out.lastUnixNanos = r.wallUnixNanos;
-    if (!objectMatches(r, q.object) || r.wallUnixNanos < q.sinceUnixNanos || r.wallUnixNanos > q.untilUnixNanos)
-      continue;
-    json row = {{"seq", r.seq}, {"time", formatRfc3339(r.wallUnixNanos)}, {"tenant", r.tenant},
-                {"object", nsName(r.object)}, {"objectKind", r.object.kind}, {"uid", r.object.uid}};
-    if (!std::visit(RowOf{row}, r.payload)) continue;
+    json row;
+    if (!auditRow(r, q, &row)) continue;
     verifyAround(j, r, &out.chain);
     out.rows.push_back(std::move(row));
   }
   std::sort(out.objects.begin(), out.objects.end());
   out.objects.erase(std::unique(out.objects.begin(), out.objects.end()), out.objects.end());
+  SPR_RETURN_IF_ERROR(addProcessStarts(j, {}, q, &out));
   return out;
+}
+
+Status addProcessStarts(const journal::Journal& j, const std::vector<journal::Record>& archived, const AuditQuery& q,
+                        AuditResult* result) {
+  if (result->rows.empty()) return Status();
+  auto seqOf = [](const json& row) { return row.value("seq", uint64_t{0}); };
+  const uint64_t first = seqOf(result->rows.front()), last = seqOf(result->rows.back());
+  std::set<uint64_t> shown;
+  for (const auto& row : result->rows) shown.insert(seqOf(row));
+  auto live = j.readObject(journal::processObjectId().key(), journal::Order::kOldestFirst, SIZE_MAX);
+  if (!live) return live.status();
+  bool added = false;
+  // The process that was running when the first row was written: the last start before it.
+  uint64_t from = 0;
+  const std::vector<journal::Record>& liveStarts = *live;
+  for (const auto* list : {&archived, &liveStarts})
+    for (const auto& r : *list)
+      if (r.seq < first && std::holds_alternative<journal::ProcessStarted>(r.payload)) from = std::max(from, r.seq);
+  auto add = [&](const journal::Record& r, bool inLog) {
+    json row;
+    if (r.seq < std::max<uint64_t>(from, 1) || (from == 0 && r.seq < first) || r.seq > last || shown.count(r.seq) ||
+        !std::holds_alternative<journal::ProcessStarted>(r.payload))
+      return;
+    AuditQuery unfiltered = q;
+    unfiltered.object.clear();
+    if (!auditRow(r, unfiltered, &row)) return;
+    if (inLog) verifyAround(j, r, &result->chain);
+    result->rows.push_back(std::move(row));
+    shown.insert(r.seq);
+    added = true;
+  };
+  for (const auto& r : archived) add(r, false);
+  for (const auto& r : *live) add(r, true);
+  if (added)
+    std::stable_sort(result->rows.begin(), result->rows.end(),
+                     [&](const json& a, const json& b) { return seqOf(a) < seqOf(b); });
+  return Status();
 }
 
 namespace {
@@ -172,6 +225,9 @@ std::string detailOf(const json& row) {
     return "status " + row.value("phase", "") + " ready=" + (row.value("ready", false) ? "true" : "false") +
            " reason=" + row.value("reason", "") + ": " + row.value("message", "");
   if (kind == "timer") return "timer " + row.value("timer", "") + " fired";
+  if (kind == "start")
+    return "spr run started: " + row.value("version", "") + " (" + row.value("build", "") + ") on " +
+           row.value("hostname", "") + " pid " + std::to_string(row.value("pid", int64_t{0}));
   return kind;
 }
 

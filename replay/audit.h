@@ -39,6 +39,24 @@ struct AuditResult {
 
 [[nodiscard]] Result<AuditResult> audit(const journal::Journal& journal, const AuditQuery& query);
 
+// The same over the archives `spr journal compact` wrote (any order) followed by the live
+// journal: each archive's chain is re-hashed in full, and the archives and the journal must
+// link (an archive's headHash is the next part's first prevHash, sequences contiguous), so
+// the chain is verified across every cut. An archive that does not link is a chain
+// failure naming both parts; a file that is not an archive is kInvalidArgument.
+[[nodiscard]] Result<AuditResult> auditWithArchives(const journal::Journal& journal, const AuditQuery& query,
+                                                    const std::vector<std::string>& archivePaths);
+
+// Adds the process starts (ProcessStarted records of `journal` and of `archived`) within
+// the span of result's rows, and the last one before it (the process that wrote the first
+// row), in sequence order: a tenant's history shows which build reconciled it and each
+// restart of the operator meanwhile.
+[[nodiscard]] Status addProcessStarts(const journal::Journal& journal, const std::vector<journal::Record>& archived,
+                                      const AuditQuery& query, AuditResult* result);
+
+// The audit row of one record (false: not shown, e.g. filtered out by the query).
+bool auditRow(const journal::Record& record, const AuditQuery& query, nlohmann::json* row);
+
 // The human table (one line per row, aligned columns).
 std::string auditTable(const AuditResult& result);
 

@@ -1,11 +1,21 @@
 #include "replay/compact.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "replay/bundle.h"
 #include "replay/inputs.h"
 #include "replay/record_json.h"
 #include "replay/replay_run.h"
+#include "runtime/reconciler.h"
 
 namespace spr::replay {
 
@@ -14,19 +24,40 @@ namespace lc = lifecycle;
 
 namespace {
 
-// The first sequence at or after the time, moved back past EffectRequested records so a
-// fold's batch stays whole on one side of the cut.
-Result<uint64_t> findCut(const journal::Journal& j, int64_t beforeUnixNanos) {
+// A journal-data decimal (meta values), or a clear kCorruption naming where it came from.
+Result<uint64_t> parseSeq(const std::string& text, const std::string& what) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return Status(Code::kCorruption, what + " is '" + text + "', not a sequence number; the journal's metadata is "
+                                            "damaged: run 'spr journal verify' and restore from a backup");
+  return v;
+}
+
+// The first sequence at or after the time.
+Result<uint64_t> timeCut(const journal::Journal& j, int64_t beforeUnixNanos) {
   uint64_t cut = j.nextSeq();
-  journal::Record prev;
-  std::vector<journal::Record> window;
   SPR_RETURN_IF_ERROR(j.scan(j.firstSeq(), [&](const journal::Record& r) {
-    if (r.wallUnixNanos >= beforeUnixNanos) {
-      cut = r.seq;
-      return false;
-    }
-    return true;
+    if (r.wallUnixNanos < beforeUnixNanos) return true;
+    cut = r.seq;
+    return false;
   }));
+  return cut;
+}
+
+// Never archive an input the operator journaled but has not folded yet: a restart
+// re-queues those from the low-water mark, which must stay in the live journal.
+Result<uint64_t> capAtLowWater(const journal::Journal& j, uint64_t cut) {
+  auto low = j.meta(runtime::kMetaLowWater);
+  if (!low) return low.status();
+  if (!*low) return cut;
+  auto seq = parseSeq(**low, std::string("meta ") + runtime::kMetaLowWater);
+  if (!seq) return seq.status();
+  return std::min(cut, std::max(*seq, j.firstSeq()));
+}
+
+// Moved back past EffectRequested records so a fold's batch stays whole on one side.
+Result<uint64_t> batchStart(const journal::Journal& j, uint64_t cut) {
   while (cut > j.firstSeq()) {
     auto at = j.readRange(cut, cut, 1);
     if (!at) return at.status();
@@ -36,23 +67,114 @@ Result<uint64_t> findCut(const journal::Journal& j, int64_t beforeUnixNanos) {
   return cut;
 }
 
-// Input records before the cut that Transitions at or after it fold, by object key
-// ("" for ProviderConfig events).
-Result<std::map<std::string, std::vector<journal::Record>>> carriedInputs(const journal::Journal& j, uint64_t cut) {
-  std::map<uint64_t, bool> wanted;
-  SPR_RETURN_IF_ERROR(j.scan(cut, [&](const journal::Record& r) {
-    if (const auto* t = std::get_if<journal::Transition>(&r.payload))
-      if (t->inputSeq != 0 && t->inputSeq < cut) wanted[t->inputSeq] = true;
+Result<uint64_t> findCut(const journal::Journal& j, int64_t beforeUnixNanos) {
+  auto cut = timeCut(j, beforeUnixNanos);
+  if (cut) cut = capAtLowWater(j, *cut);
+  if (!cut) return cut;
+  return batchStart(j, *cut);
+}
+
+struct Carried {
+  std::map<std::string, std::vector<journal::Record>> inputs;  // by object key; "" = ProviderConfig events
+  std::set<std::string> keysAfterCut;                          // objects with records at or after the cut
+};
+
+// How far before the cut an input may still be waiting for its fold. Inside `spr run` an
+// EffectCompleted or TimerFired is journaled, then folded by its worker a moment later,
+// possibly after this compaction scanned the live part: such inputs are carried too.
+constexpr uint64_t kUnfoldedWindow = 10000;
+
+// Input records shortly before the cut that no Transition before the cut folded.
+Status addUnfolded(const journal::Journal& j, uint64_t cut, std::set<uint64_t>* wanted) {
+  std::set<uint64_t> inputs;
+  uint64_t from = std::max(j.firstSeq(), cut > kUnfoldedWindow ? cut - kUnfoldedWindow : 1);
+  SPR_RETURN_IF_ERROR(j.scan(from, [&](const journal::Record& r) {
+    if (r.seq >= cut) return false;
+    if (const auto* t = std::get_if<journal::Transition>(&r.payload)) inputs.erase(t->inputSeq);
+    const auto* o = std::get_if<journal::Observed>(&r.payload);
+    if ((o && o->cluster == "onboarding") || std::holds_alternative<journal::EffectCompleted>(r.payload) ||
+        std::holds_alternative<journal::TimerFired>(r.payload))
+      inputs.insert(r.seq);
     return true;
   }));
-  std::map<std::string, std::vector<journal::Record>> out;
-  for (const auto& [seq, unused] : wanted) {
+  wanted->insert(inputs.begin(), inputs.end());
+  return Status();
+}
+
+// Input records before the cut that Transitions at or after it fold.
+Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut) {
+  std::set<uint64_t> wanted;
+  Carried out;
+  SPR_RETURN_IF_ERROR(addUnfolded(j, cut, &wanted));
+  SPR_RETURN_IF_ERROR(j.scan(cut, [&](const journal::Record& r) {
+    out.keysAfterCut.insert(r.object.key());
+    if (const auto* t = std::get_if<journal::Transition>(&r.payload))
+      if (t->inputSeq != 0 && t->inputSeq < cut) wanted.insert(t->inputSeq);
+    return true;
+  }));
+  for (uint64_t seq : wanted) {
     auto r = j.readRange(seq, seq, 1);
     if (!r) return r.status();
     if (r->empty() || r->front().seq != seq) continue;
-    out[isConfigRecord(r->front()) ? std::string() : r->front().object.key()].push_back(r->front());
+    out.inputs[isConfigRecord(r->front()) ? std::string() : r->front().object.key()].push_back(r->front());
   }
   return out;
+}
+
+// The ProviderConfig event in force at the cut: the last one archived, or the one a
+// previous compaction's config snapshot carried. Restart (runtime/config-seq) and replay
+// (the config an effect ran with) both need it after its record left the log.
+struct ConfigAtCut {
+  std::optional<journal::Record> best;
+  void consider(const journal::Record& r) {
+    if (isConfigRecord(r) && (!best || r.seq > best->seq)) best = r;
+    const auto* s = std::get_if<journal::Snapshot>(&r.payload);
+    if (!s || r.object.cluster != "platform") return;
+    json doc = json::parse(s->stateJson, nullptr, false);
+    if (!doc.is_object()) return;
+    for (const auto& in : doc.value("inputs", json::array()))
+      if (auto carried = recordFromJson(in))
+        if (isConfigRecord(*carried) && (!best || carried->seq > best->seq)) best = *carried;
+  }
+};
+
+// Writes the archive (the bundle format of bundle.h, kind "archive") record by record, so
+// compacting millions of records inside `spr run` never holds them all in memory. Also
+// feeds every archived record to `config`. Temporary file, fsync'ed, renamed.
+Status writeArchive(const journal::Journal& j, const std::string& path, uint64_t from, uint64_t to, json header,
+                    ConfigAtCut* config) {
+  if (path.empty())  // no archive: the history is dropped; only the config in force is wanted
+    return j.scan(from, [&](const journal::Record& r) {
+      config->consider(r);
+      return r.seq < to;
+    });
+  const std::string tmp = path + ".tmp";
+  header["records"] = to - from + 1;
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return Status(Code::kIoError, "cannot write archive " + tmp);
+    out << dumpLine(header) << '\n';
+    uint64_t expect = from;
+    Status scanned = j.scan(from, [&](const journal::Record& r) {
+      if (r.seq > to) return false;
+      expect = r.seq + 1;
+      config->consider(r);
+      out << dumpLine(recordToJson(r)) << '\n';
+      return static_cast<bool>(out);
+    });
+    SPR_RETURN_IF_ERROR(scanned);
+    out.flush();
+    if (!out) return Status(Code::kIoError, "writing archive " + tmp + " failed (disk full?)");
+    if (expect != to + 1) return Status(Code::kCorruption, "the journal has no record " + std::to_string(expect));
+  }
+  int fd = ::open(tmp.c_str(), O_RDONLY);
+  int rc = fd < 0 ? -1 : ::fsync(fd);
+  if (fd >= 0) ::close(fd);
+  if (rc != 0) return Status(Code::kIoError, "fsync of archive " + tmp + " failed");
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status(Code::kIoError, "cannot rename " + tmp + " to " + path + ": " + ec.message());
+  return Status();
 }
 
 json recordsJson(const std::vector<journal::Record>& records) {
@@ -61,26 +183,52 @@ json recordsJson(const std::vector<journal::Record>& records) {
   return a;
 }
 
-std::vector<journal::Record> snapshotRecords(const Replayer& replayer, uint64_t cut,
-                                             std::map<std::string, std::vector<journal::Record>>& carried,
+// One Snapshot per object as of the cut. A deleted object nothing refers to after the
+// cut gets none: its history is in the archive, and compaction after compaction does not
+// carry it along forever.
+std::vector<journal::Record> snapshotRecords(const Replayer& replayer, uint64_t cut, Carried& carried,
                                              const journal::ObjectId& configId) {
   std::vector<journal::Record> out;
   for (const auto& [key, o] : replayer.objects()) {
     if (!o.started) continue;
+    if (o.state.phase == lc::Phase::kDeleted && o.pending.empty() && carried.keysAfterCut.count(key) == 0) continue;
     json pending = json::array();
-    for (const auto& [id, c] : o.pending) pending.push_back({{"effectId", id}, {"command", lc::opName(c.op)}});
+    // An effect in flight across the cut: the whole command (a WriteStatus's status too) and
+    // when it was requested, so replay re-runs its EffectCompleted against the tape.
+    for (const auto& [id, c] : o.pending) {
+      json p = {{"effectId", id}, {"command", lc::opName(c.op)}};
+      if (c.op == lc::Op::kWriteStatus)
+        p["status"] = {{"phase", c.status.phase},     {"ready", c.status.ready},
+                       {"reason", c.status.reason},   {"message", c.status.message},
+                       {"observedGeneration", c.status.observedGeneration}};
+      auto at = o.requestedAt.find(id);
+      if (at != o.requestedAt.end()) p["requestedAt"] = at->second;
+      pending.push_back(p);
+    }
     json state = {{"lifecycle", json::parse(lc::toJson(o.state))}, {"object", o.object},
                   {"tenant", o.tenant}, {"uid", o.id.uid}};
     json doc = {{"format", "spr-replay-snapshot/1"}, {"state", state}, {"pending", pending},
-                {"inputs", recordsJson(carried[key])}};
+                {"inputs", recordsJson(carried.inputs[key])}};
     journal::Record r;
     r.object = o.id;
     r.tenant = o.tenant;
     r.payload = journal::Snapshot{doc.dump(), cut - 1};
     out.push_back(std::move(r));
   }
-  if (!carried[""].empty()) {
-    json doc = {{"format", "spr-replay-snapshot/1"}, {"inputs", recordsJson(carried[""])}};
+  // Inputs of an object not folded yet at the cut (e.g. its first ADDED): inputs only.
+  for (const auto& [key, records] : carried.inputs) {
+    if (key.empty() || records.empty()) continue;
+    auto o = replayer.objects().find(key);
+    if (o != replayer.objects().end() && o->second.started) continue;
+    json doc = {{"format", "spr-replay-snapshot/1"}, {"inputs", recordsJson(records)}};
+    journal::Record r;
+    r.object = records.front().object;
+    r.tenant = records.front().tenant;
+    r.payload = journal::Snapshot{doc.dump(), cut - 1};
+    out.push_back(std::move(r));
+  }
+  if (!carried.inputs[""].empty()) {
+    json doc = {{"format", "spr-replay-snapshot/1"}, {"inputs", recordsJson(carried.inputs[""])}};
     journal::Record r;
     r.object = configId;
     r.payload = journal::Snapshot{doc.dump(), cut - 1};
@@ -89,20 +237,93 @@ std::vector<journal::Record> snapshotRecords(const Replayer& replayer, uint64_t 
   return out;
 }
 
+// "<first>-<last>" of meta replay/snapshots.
+Result<std::pair<uint64_t, uint64_t>> snapshotRange(const std::string& text) {
+  auto dash = text.find('-');
+  std::string what = std::string("meta ") + kMetaSnapshots;
+  auto first = parseSeq(text.substr(0, dash), what);
+  if (!first) return first.status();
+  auto last = parseSeq(dash == std::string::npos ? std::string() : text.substr(dash + 1), what);
+  if (!last) return last.status();
+  if (*last < *first) return Status(Code::kCorruption, what + " is '" + text + "': the range is reversed");
+  return std::make_pair(*first, *last);
+}
+
 // The previous compaction's snapshots, if they lie outside the archived range: the
 // archive needs them to start from.
 Result<json> priorSnapshots(const journal::Journal& j, uint64_t cut) {
   json out = json::array();
   if (j.firstSeq() <= 1) return out;
-  auto range = j.meta(kMetaSnapshots);
+  auto text = j.meta(kMetaSnapshots);
+  if (!text) return text.status();
+  if (!*text) return out;
+  auto range = snapshotRange(**text);
   if (!range) return range.status();
-  if (!*range) return out;
-  uint64_t first = std::stoull(**range), last = std::stoull((*range)->substr((*range)->find('-') + 1));
+  auto [first, last] = *range;
   if (first < cut) return out;  // archived with the rest
   auto snaps = j.readRange(first, last, last - first + 1);
   if (!snaps) return snaps.status();
   for (const auto& r : *snaps) out.push_back(recordToJson(r));
   return out;
+}
+
+// Replays the part to be archived; a divergence refuses the compaction.
+Status replayArchived(const journal::Journal& j, uint64_t cut, Replayer& replayer, const ReplayOptions& options) {
+  SPR_RETURN_IF_ERROR(replayJournal(j, replayer, options));
+  if (const auto& d = replayer.divergence())
+    return Status(Code::kInvalidArgument, "the history before seq " + std::to_string(cut) +
+                                              " does not replay with this build (divergence at seq " +
+                                              std::to_string(d->seq) + " of " + d->object +
+                                              "); run 'spr replay' for details; nothing was changed");
+  return Status();
+}
+
+// Appends the snapshots (and the meta naming them) in one synced batch.
+Status appendSnapshots(journal::Journal& j, std::vector<journal::Record> records) {
+  if (records.empty()) return Status();
+  journal::AppendBatch batch;
+  const size_t n = records.size();
+  batch.records = std::move(records);
+  batch.sync = journal::Sync::kSync;
+  // The meta names the range this batch gets; the journal assigns it under its own lock,
+  // so the range is the tail at append time: written by a second batch once known.
+  auto seqs = j.append(std::move(batch));
+  if (!seqs) return seqs.status();
+  if (seqs->size() != n) return Status(Code::kInternal, "snapshot batch appended partly");
+  journal::AppendBatch meta;
+  meta.meta.emplace_back(kMetaSnapshots, std::to_string(seqs->front()) + "-" + std::to_string(seqs->back()));
+  meta.sync = journal::Sync::kSync;
+  auto ok = j.append(std::move(meta));
+  return ok.status();
+}
+
+}  // namespace
+
+namespace {
+
+// Writes the archive of [res->archivedFrom, res->archivedTo] (with the previous
+// compaction's snapshots it starts from) and returns the ProviderConfig in force at the cut.
+Result<ConfigAtCut> archiveHistory(const journal::Journal& j, uint64_t cut, const std::string& archivePath,
+                                   CompactResult* res) {
+  auto firstArchived = j.readRange(res->archivedFrom, res->archivedFrom, 1);
+  if (!firstArchived) return firstArchived.status();
+  auto lastArchived = j.readRange(res->archivedTo, res->archivedTo, 1);
+  if (!lastArchived) return lastArchived.status();
+  if (firstArchived->empty() || lastArchived->empty())
+    return Status(Code::kCorruption, "the journal lacks record " + std::to_string(res->archivedFrom) + " or " +
+                                         std::to_string(res->archivedTo) + "; run 'spr journal verify'");
+  auto prior = priorSnapshots(j, cut);
+  if (!prior) return prior.status();
+  res->archiveHeadHash = journal::toHex(lastArchived->front().hash);
+  json header = {{"format", kBundleFormat}, {"version", kBundleVersion}, {"kind", "archive"},
+                 {"schemaVersion", journal::kSchemaVersion}, {"firstSeq", res->archivedFrom},
+                 {"lastSeq", res->archivedTo}, {"firstPrevHash", journal::toHex(firstArchived->front().prevHash)},
+                 {"headHash", res->archiveHeadHash}, {"liveFirstSeq", cut}, {"preload", *prior}};
+  ConfigAtCut configAt;
+  for (const auto& p : *prior)
+    if (auto r = recordFromJson(p)) configAt.consider(*r);
+  SPR_RETURN_IF_ERROR(writeArchive(j, archivePath, res->archivedFrom, res->archivedTo, header, &configAt));
+  return configAt;
 }
 
 }  // namespace
@@ -121,43 +342,21 @@ Result<CompactResult> compactJournal(journal::Journal& j, int64_t beforeUnixNano
   ReplayOptions options;
   options.untilSeq = *cut - 1;
   Replayer replayer(options);
-  SPR_RETURN_IF_ERROR(replayJournal(j, replayer, options));
-  if (const auto& d = replayer.divergence())
-    return Status(Code::kInvalidArgument, "the history before seq " + std::to_string(*cut) +
-                                              " does not replay with this build (divergence at seq " +
-                                              std::to_string(d->seq) + " of " + d->object +
-                                              "); run 'spr replay' for details; nothing was changed");
-  auto archived = j.readRange(res.archivedFrom, res.archivedTo, res.archivedTo - res.archivedFrom + 1);
-  if (!archived) return archived.status();
-  auto prior = priorSnapshots(j, *cut);
-  if (!prior) return prior.status();
-  json header = {{"format", kBundleFormat}, {"version", kBundleVersion}, {"kind", "archive"},
-                 {"schemaVersion", journal::kSchemaVersion}, {"firstSeq", res.archivedFrom},
-                 {"lastSeq", res.archivedTo}, {"firstPrevHash", journal::toHex(archived->front().prevHash)},
-                 {"headHash", journal::toHex(archived->back().hash)}, {"liveFirstSeq", *cut},
-                 {"preload", *prior}};
-  res.archiveHeadHash = journal::toHex(archived->back().hash);
-  SPR_RETURN_IF_ERROR(writeBundle(archivePath, header, *archived));
-
+  SPR_RETURN_IF_ERROR(replayArchived(j, *cut, replayer, options));
+  auto configAt = archiveHistory(j, *cut, archivePath, &res);
+  if (!configAt) return configAt.status();
   auto carried = carriedInputs(j, *cut);
   if (!carried) return carried.status();
-  journal::ObjectId configId;
-  for (const auto& r : *archived)
-    if (isConfigRecord(r)) configId = r.object;
-  if (configId.kind.empty()) configId = journal::ObjectId{"platform", "", "", "ProviderConfig", "", "config", ""};
-  journal::AppendBatch batch;
-  batch.records = snapshotRecords(replayer, *cut, *carried, configId);
-  batch.sync = journal::Sync::kSync;
-  res.snapshots = batch.records.size();
-  if (!batch.records.empty()) {
-    auto seqs = j.append(std::move(batch));
-    if (!seqs) return seqs.status();
-    journal::AppendBatch meta;
-    meta.meta.emplace_back(kMetaSnapshots, std::to_string(seqs->front()) + "-" + std::to_string(seqs->back()));
-    meta.sync = journal::Sync::kSync;
-    auto ok = j.append(std::move(meta));
-    if (!ok) return ok.status();
-  }
+  const auto& config = configAt->best;
+  auto& configInputs = carried->inputs[""];
+  if (config && std::none_of(configInputs.begin(), configInputs.end(),
+                             [&](const journal::Record& r) { return r.seq == config->seq; }))
+    configInputs.insert(configInputs.begin(), *config);
+  journal::ObjectId configId =
+      config ? config->object : journal::ObjectId{"platform", "", "", "ProviderConfig", "", "config", ""};
+  auto snapshots = snapshotRecords(replayer, *cut, *carried, configId);
+  res.snapshots = snapshots.size();
+  SPR_RETURN_IF_ERROR(appendSnapshots(j, std::move(snapshots)));
   SPR_RETURN_IF_ERROR(j.dropBefore(*cut));
   SPR_RETURN_IF_ERROR(j.compactStorage());
   return res;

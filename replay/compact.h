@@ -2,7 +2,8 @@
 // leaves, in the live journal, one Snapshot per object (its folded state as of the cut,
 // pending commands, and any input record a later Transition still refers to), so the live
 // journal replays from the snapshots and the chain stays verifiable across the cut.
-// Needs exclusive (read-write) access: not beside a running operator.
+// Needs the journal open for writing: run by `spr journal compact` (operator stopped) or
+// by `spr run` itself (runtime/retention.h).
 #pragma once
 
 #include <cstdint>
@@ -21,8 +22,12 @@ struct CompactResult {
   std::string archiveHeadHash;  // hex hash of the last archived record (= prevHash of keptFrom)
 };
 
-// Cuts before the first record at or after `beforeUnixNanos` (moved back so no fold's
-// batch is split). Refuses (kFailedPrecondition-like kInvalidArgument) when replay of the
+// Cuts before the first record at or after `beforeUnixNanos`, moved back so that no fold's
+// batch is split and no input the operator has not folded yet (meta
+// runtime/fold-low-water) is archived. An effect in flight across the cut is snapshotted
+// whole (command, status, request time), so its EffectCompleted replays against its tape. The ProviderConfig in force at
+// the cut is carried in the config snapshot. `archivePath` "" drops the history unarchived.
+// Safe beside the operator's own appends (automatic retention in `spr run`). Refuses (kFailedPrecondition-like kInvalidArgument) when replay of the
 // archived part diverges: such an archive would not replay.
 [[nodiscard]] Result<CompactResult> compactJournal(journal::Journal& journal, int64_t beforeUnixNanos,
                                                    const std::string& archivePath);

@@ -54,6 +54,10 @@ struct PayloadJson {
     return out;
   }
   json operator()(const jr::Snapshot& s) const { return {{"stateJson", s.stateJson}, {"throughSeq", s.throughSeq}}; }
+  json operator()(const jr::ProcessStarted& s) const {
+    return {{"version", s.version},     {"build", s.build},       {"flagsDigest", s.flagsDigest},
+            {"flagNames", s.flagNames}, {"hostname", s.hostname}, {"pid", s.pid}};
+  }
 };
 
 // Reads a typed field; `err` collects the first problem.
@@ -117,6 +121,10 @@ jr::Payload payloadOf(const std::string& kind, const json& p, std::string* err) 
   }
   if (kind == "Snapshot")
     return jr::Snapshot{field<std::string>(p, "stateJson", err), field<uint64_t>(p, "throughSeq", err)};
+  if (kind == "ProcessStarted")
+    return jr::ProcessStarted{field<std::string>(p, "version", err), field<std::string>(p, "build", err),
+                              field<std::string>(p, "flagsDigest", err), field<std::string>(p, "flagNames", err),
+                              field<std::string>(p, "hostname", err), field<int64_t>(p, "pid", err)};
   if (err->empty()) *err = "unknown payload kind '" + kind + "'";
   return jr::Observed{};
 }
@@ -195,6 +203,10 @@ struct Summary {
   }
   std::string operator()(const jr::Snapshot& s) const {
     return "Snapshot through seq " + std::to_string(s.throughSeq);
+  }
+  std::string operator()(const jr::ProcessStarted& s) const {
+    return "ProcessStarted spr " + s.version + " (" + s.build + ") on " + s.hostname + " pid " + std::to_string(s.pid) +
+           ", flags " + (s.flagNames.empty() ? "none" : s.flagNames) + " digest " + s.flagsDigest.substr(0, 12);
   }
 };
 

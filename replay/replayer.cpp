@@ -136,7 +136,16 @@ Status Replayer::preloadSnapshot(const journal::Record& snapshot) {
     if (!op) return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) + ": " + op.status().message());
     lc::Command c;
     c.op = *op;
-    c.effectId = p["effectId"].get<uint64_t>();
+    c.effectId = p.value("effectId", uint64_t{0});
+    if (p.contains("status") && p["status"].is_object()) {  // written since effects are snapshotted whole
+      const json& s = p["status"];
+      c.status.phase = s.value("phase", "");
+      c.status.ready = s.value("ready", false);
+      c.status.reason = s.value("reason", "");
+      c.status.message = s.value("message", "");
+      c.status.observedGeneration = s.value("observedGeneration", int64_t{0});
+    }
+    if (p.contains("requestedAt")) o.requestedAt[c.effectId] = p.value("requestedAt", int64_t{0});
     o.pending[c.effectId] = c;
   }
   return Status();
@@ -154,6 +163,7 @@ bool Replayer::feed(const journal::Record& r) {
     return true;
   }
   if (r.object.kind.empty() || r.object.name.empty()) return true;
+  if (std::holds_alternative<journal::ProcessStarted>(r.payload)) return true;  // no object's input
   if (r.object.cluster == "platform") return true;  // a compaction's config snapshot: preloaded
   if (!options_.objectKey.empty() && r.object.key() != options_.objectKey) return true;
   ++records_;  // counted only when checked: another object's record is not

@@ -46,10 +46,15 @@ struct Detail {
     row["record"] = "Snapshot";
     row["snapshot"] = "state through seq " + std::to_string(s.throughSeq);
   }
+  void operator()(const journal::ProcessStarted& s) const {
+    row["record"] = "ProcessStarted";
+    row["process"] = "spr run started: " + s.version + " (" + s.build + ") on " + s.hostname + " pid " +
+                     std::to_string(s.pid) + ", flags digest " + s.flagsDigest.substr(0, 12);
+  }
 };
 
 std::string detailText(const json& row) {
-  for (const char* k : {"input", "command", "outcome", "snapshot"})
+  for (const char* k : {"input", "command", "outcome", "snapshot", "process"})
     if (row.contains(k)) return row[k].get<std::string>();
   if (row.contains("transition")) {
     std::string s = row["transition"].get<std::string>() + "  because " + row["cause"].get<std::string>();

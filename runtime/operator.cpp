@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include "adapters/k8s/redact.h"
 #include "common/log.h"
 #include "runtime/effects.h"
@@ -44,6 +46,7 @@ class OperatorImpl : public Operator {
   int healthPort() const override { return healthHttp_ ? healthHttp_->port() : 0; }
 
  private:
+  [[nodiscard]] Status journalStart();
   [[nodiscard]] Status startEndpoints();
   [[nodiscard]] Status startActing();
   ReconcilerDeps reconcilerDeps();
@@ -76,6 +79,7 @@ class OperatorImpl : public Operator {
   std::unique_ptr<WatchLoop> configWatch_, apiWatch_;
   std::unique_ptr<LeaderElector> leader_;
   std::unique_ptr<HttpEndpoint> metricsHttp_, healthHttp_;
+  std::unique_ptr<Retention> retention_;
   std::vector<std::thread> workers_;
   std::thread starter_;                      // waits for leadership, then starts watches and workers
   std::atomic<bool> configWatchStarted_{false};  // configWatch_ exists (set once)
@@ -110,6 +114,7 @@ Status OperatorImpl::startInner() {
   auto journal = journal::Journal::open(options_.journalDir, jopts);
   if (!journal) return journal.status();
   journal_ = std::move(*journal);
+  SPR_RETURN_IF_ERROR(journalStart());
   metrics_.setGaugeSource([this] {
     return "# TYPE workqueue_depth gauge\nworkqueue_depth{name=\"" + options_.providerName + "\"} " +
            std::to_string(queue_.depth()) + "\n# TYPE workqueue_adds_total counter\nworkqueue_adds_total{name=\"" +
@@ -120,9 +125,27 @@ Status OperatorImpl::startInner() {
       /*factory=*/nullptr, k8s::RetryPolicy{}});
   reconciler_ = std::make_unique<Reconciler>(reconcilerDeps());
   SPR_RETURN_IF_ERROR(reconciler_->restore());
+  retention_ = std::make_unique<Retention>(options_.retention, journal_.get(), options_.clock.get());
+  retention_->start();
   SPR_RETURN_IF_ERROR(startEndpoints());
   if (!options_.leaderElect) return startActing();
   startLeaderElection();
+  return Status();
+}
+
+// The first record of every process: a timeline then shows each restart and the build.
+Status OperatorImpl::journalStart() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  journal::Record r;
+  r.object = journal::processObjectId();
+  // Embedded (spr demo, tests): no command line to describe.
+  const std::string version = options_.version.empty() ? "embedded" : options_.version;
+  r.payload = journal::ProcessStarted{version, options_.build, options_.flagsDigest, options_.flagNames, host,
+                                      static_cast<int64_t>(::getpid())};
+  auto seq = journal_->append(std::move(r), journal::Sync::kSync);
+  if (!seq) return seq.status();
+  log::info("process start journaled", {{"seq", *seq}, {"version", options_.version}});
   return Status();
 }
 
@@ -336,6 +359,7 @@ Status OperatorImpl::wait() {
   if (configWatch_) configWatch_->stop();
   if (apiWatch_) apiWatch_->stop();
   for (auto& w : workers_) w.join();  // in-flight effects finish and are journaled
+  if (retention_) retention_->stop();  // a compaction under way completes first
   timers_.stop();
   if (leader_) leader_->release();
   const bool spaceRefused = journal_ && journal_->space().refusing && !journal_->poisoned();

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "core/statemachine/lifecycle.h"
 #include "providers/provider.h"
+#include "runtime/retention.h"
 #include "runtime/types.h"
 
 namespace spr::runtime {
@@ -43,6 +44,11 @@ struct OperatorOptions {
   // Polled while start() waits for the platform cluster (SIGTERM before start() returned):
   // true makes start() give up waiting and the operator stop (wait() returns ok).
   std::function<bool()> stopRequested;
+  // Journaled as a ProcessStarted record when start() opens the journal. flagsDigest is a
+  // digest of the command line: flag values (which may hold secrets) never reach the journal.
+  std::string version, build, flagsDigest, flagNames;
+  // Automatic compaction by age and size (--journal-retention-*); off without a compactor.
+  RetentionOptions retention;
 };
 
 class Operator {

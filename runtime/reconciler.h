@@ -141,9 +141,12 @@ class Reconciler {
   void noteUnfolded(uint64_t seq);
   void noteFolded(uint64_t seq);
   std::string lowWater() const;
-  [[nodiscard]] Status restoreEntry(const std::string& key, const std::string& blob);
+  // Deleted objects are not restored: `forgotten` gets their key -> uid.
+  [[nodiscard]] Status restoreEntry(const std::string& key, const std::string& blob,
+                                    std::map<std::string, std::string>* forgotten);
+  [[nodiscard]] Status forgetDeleted(const std::map<std::string, std::string>& forgotten);
   [[nodiscard]] Status restoreConfig();
-  [[nodiscard]] Status recoverUnfolded();
+  [[nodiscard]] Status recoverUnfolded(const std::map<std::string, std::string>& forgotten);
 
   ReconcilerDeps deps_;
   std::atomic<bool> stopping_{false};

@@ -1,4 +1,7 @@
 // Reconciler: start-up from the journal (no re-folding of history).
+#include <charconv>
+#include <optional>
+
 #include "common/log.h"
 #include "core/fold/fold_input.h"
 #include "runtime/object_util.h"
@@ -9,13 +12,92 @@ namespace spr::runtime {
 using nlohmann::json;
 namespace lc = lifecycle;
 
+namespace {
+
+// Written by `spr journal compact` (replay/compact.cpp, kMetaSnapshots): "<first>-<last>",
+// the snapshot records of the last compaction. The ProviderConfig snapshot among them
+// carries the config record in force at the cut.
+constexpr const char* kMetaCompactionSnapshots = "replay/snapshots";
+
+// A decimal from journal metadata, or kCorruption naming the key and the next step.
+Result<uint64_t> parseMetaSeq(const std::string& text, const std::string& key) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    return Status(Code::kCorruption, "journal meta " + key + " is '" + text +
+                                         "', not a sequence number: the journal's metadata is damaged; run "
+                                         "'spr journal verify' and restore the journal from a backup");
+  return v;
+}
+
+// The config record `seq` as carried by the last compaction's ProviderConfig snapshot.
+Result<std::optional<journal::Observed>> carriedConfig(const journal::Journal& j, uint64_t seq) {
+  auto text = j.meta(kMetaCompactionSnapshots);
+  if (!text) return text.status();
+  if (!*text) return std::optional<journal::Observed>();
+  auto dash = (*text)->find('-');
+  auto first = parseMetaSeq((*text)->substr(0, dash), kMetaCompactionSnapshots);
+  if (!first) return first.status();
+  auto last = parseMetaSeq(dash == std::string::npos ? "" : (*text)->substr(dash + 1), kMetaCompactionSnapshots);
+  if (!last) return last.status();
+  if (*last < *first) return Status(Code::kCorruption, std::string("journal meta ") + kMetaCompactionSnapshots + " is reversed");
+  auto snaps = j.readRange(*first, *last, *last - *first + 1);
+  if (!snaps) return snaps.status();
+  for (const auto& r : *snaps) {
+    const auto* snap = std::get_if<journal::Snapshot>(&r.payload);
+    if (!snap || r.object.cluster != "platform") continue;
+    json doc = json::parse(snap->stateJson, nullptr, false);
+    if (!doc.is_object()) continue;
+    for (const auto& in : doc.value("inputs", json::array())) {
+      if (!in.is_object() || in.value("seq", uint64_t{0}) != seq || !in.contains("payload")) continue;
+      const json& p = in["payload"];
+      if (!p.is_object()) continue;
+      journal::Observed o;
+      o.cluster = p.value("cluster", "");
+      o.objectJson = p.value("objectJson", "");
+      o.type = p.value("type", "") == "DELETED" ? journal::WatchType::kDeleted : journal::WatchType::kModified;
+      return std::optional<journal::Observed>(o);
+    }
+  }
+  return std::optional<journal::Observed>();
+}
+
+// The ProviderConfig event at `seq`: in the log, or (compacted away) in the last
+// compaction's config snapshot. Never silently nothing: restart without the config
+// would report every request's config as invalid.
+Result<journal::Observed> configRecord(const journal::Journal& j, uint64_t seq) {
+  auto records = j.readRange(seq, seq, 1);
+  if (!records) return records.status();
+  if (!records->empty() && records->front().seq == seq) {
+    const auto* observed = std::get_if<journal::Observed>(&records->front().payload);
+    if (!observed)
+      return Status(Code::kCorruption, "meta " + std::string(kMetaConfigSeq) + " does not point at an Observed record");
+    return *observed;
+  }
+  auto carried = carriedConfig(j, seq);
+  if (!carried) return carried.status();
+  if (*carried) return **carried;
+  return Status(Code::kCorruption,
+                "journal meta " + std::string(kMetaConfigSeq) + " names the ProviderConfig record " +
+                    std::to_string(seq) + ", which is neither in the log (it starts at " +
+                    std::to_string(j.firstSeq()) +
+                    ") nor carried by a compaction snapshot; the journal was compacted by an older build: "
+                    "start from its archive or a backup");
+}
+
+}  // namespace
+
 Status Reconciler::restore() {
   SPR_RETURN_IF_ERROR(restoreConfig());
   auto states = deps_.journal->allStates();
   if (!states) return states.status();
-  for (const auto& [key, blob] : *states) SPR_RETURN_IF_ERROR(restoreEntry(key, blob));
-  SPR_RETURN_IF_ERROR(recoverUnfolded());
-  log::info("restored from journal", {{"objects", states->size()}, {"nextSeq", deps_.journal->nextSeq()}});
+  std::map<std::string, std::string> gone;
+  for (const auto& [key, blob] : *states) SPR_RETURN_IF_ERROR(restoreEntry(key, blob, &gone));
+  SPR_RETURN_IF_ERROR(forgetDeleted(gone));
+  SPR_RETURN_IF_ERROR(recoverUnfolded(gone));
+  log::info("restored from journal", {{"objects", states->size() - gone.size()},
+                                      {"deletedForgotten", gone.size()},
+                                      {"nextSeq", deps_.journal->nextSeq()}});
   return Status();
 }
 
@@ -23,23 +105,21 @@ Status Reconciler::restoreConfig() {
   auto seqText = deps_.journal->meta(kMetaConfigSeq);
   if (!seqText) return seqText.status();
   if (!*seqText) return Status();
-  uint64_t seq = std::stoull(**seqText);
-  auto records = deps_.journal->readRange(seq, seq, 1);
-  if (!records) return records.status();
-  if (records->empty()) return Status();
-  const auto* observed = std::get_if<journal::Observed>(&records->front().payload);
-  if (!observed)
-    return Status(Code::kCorruption, "meta " + std::string(kMetaConfigSeq) + " does not point at an Observed record");
+  auto seq = parseMetaSeq(**seqText, kMetaConfigSeq);
+  if (!seq) return seq.status();
+  auto observed = configRecord(*deps_.journal, *seq);
+  if (!observed) return observed.status();
   json object = json::parse(observed->objectJson, nullptr, false);
-  if (object.is_discarded()) return Status(Code::kCorruption, "config record " + std::to_string(seq) + " is not JSON");
+  if (object.is_discarded()) return Status(Code::kCorruption, "config record " + std::to_string(*seq) + " is not JSON");
   std::lock_guard<std::mutex> lock(configMu_);
-  configSeq_ = seq;
+  configSeq_ = *seq;
   configSeen_ = configSeen(object, observed->type);
   config_ = configSeen_.present ? object : json();
   return Status();
 }
 
-Status Reconciler::restoreEntry(const std::string& key, const std::string& blobText) {
+Status Reconciler::restoreEntry(const std::string& key, const std::string& blobText,
+                                std::map<std::string, std::string>* forgotten) {
   json blob = json::parse(blobText, nullptr, false);
   if (blob.is_discarded() || !blob.contains("lifecycle"))
     return Status(Code::kCorruption, "state of " + key + " is not a runtime state blob");
@@ -54,13 +134,18 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
                        state->objectKey.substr(slash + 1),
                        blob.value("uid", "")};
   if (id.key() != key) return Status();  // not ours (another provider's state)
+  if (state->phase == lc::Phase::kDeleted && !state->inflightEffect) {
+    (*forgotten)[key] = blob.value("uid", "");
+    return Status();
+  }
   bool created = false;
   Entry* e = findOrCreate(id, blob.value("tenant", id.ns), &created);
   e->state = *state;
   e->object = blob.value("object", json::object());
   e->lastObservedSeq = blob.value("lastObservedSeq", uint64_t{0});
-  uint64_t token = blob["timer"].value("token", uint64_t{0});
-  int64_t due = blob["timer"].value("dueUnixNanos", int64_t{0});
+  const json timer = blob.value("timer", json::object());
+  uint64_t token = timer.is_object() ? timer.value("token", uint64_t{0}) : 0;
+  int64_t due = timer.is_object() ? timer.value("dueUnixNanos", int64_t{0}) : 0;
   if (e->state.inflightEffect) enqueue(e, ResolveItem{*e->state.inflightEffect, e->state.inflightOp});
   if (token != 0 && !e->state.inflightEffect) {
     int64_t delayMs = std::max<int64_t>(1, (due - deps_.clock->nowUnixNanos()) / 1000000);
@@ -75,11 +160,26 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   return Status();
 }
 
-Status Reconciler::recoverUnfolded() {
+// A deleted object's state leaves the table (its history stays in the log), so the table
+// and restore hold live objects only.
+Status Reconciler::forgetDeleted(const std::map<std::string, std::string>& forgotten) {
+  if (forgotten.empty()) return Status();
+  journal::AppendBatch batch;
+  for (const auto& [key, seq] : forgotten) batch.deleteStates.push_back(key);
+  batch.sync = journal::Sync::kSync;
+  auto done = deps_.journal->append(std::move(batch));
+  return done.status();
+}
+
+Status Reconciler::recoverUnfolded(const std::map<std::string, std::string>& forgotten) {
   auto lowText = deps_.journal->meta(kMetaLowWater);
   if (!lowText) return lowText.status();
-  uint64_t from = *lowText ? std::stoull(**lowText) : deps_.journal->firstSeq();
-  from = std::max(from, deps_.journal->firstSeq());
+  uint64_t from = deps_.journal->firstSeq();
+  if (*lowText) {
+    auto low = parseMetaSeq(**lowText, kMetaLowWater);
+    if (!low) return low.status();
+    from = std::max(*low, from);
+  }
   std::map<std::string, std::pair<uint64_t, journal::Record>> latest;
   Status scanned = deps_.journal->scan(from, [&](const journal::Record& r) {
     const auto* o = std::get_if<journal::Observed>(&r.payload);
@@ -93,6 +193,8 @@ Status Reconciler::recoverUnfolded() {
     const journal::Record& r = item.second;
     Entry* e = find(key);
     if (e && e->lastObservedSeq >= item.first) continue;
+    auto gone = forgotten.find(key);
+    if (!e && gone != forgotten.end() && gone->second == r.object.uid) continue;  // the deleted object's last events
     const auto& o = std::get<journal::Observed>(r.payload);
     json object = json::parse(o.objectJson, nullptr, false);
     if (object.is_discarded()) return Status(Code::kCorruption, "record " + std::to_string(r.seq) + " is not JSON");

@@ -94,6 +94,17 @@ struct Snapshot {
   throughSeq @1 :UInt64;
 }
 
+# One `spr run` process start (appended before restore): which build ran from when, so a
+# timeline shows restarts. Never flag values (they may hold secrets): their digest only.
+struct ProcessStarted {
+  version @0 :Text;           # spr version
+  build @1 :Text;             # build id (compiler, build type, commit when known)
+  flagsDigest @2 :Text;       # hex SHA-256 over the flags as given, names and values
+  flagNames @3 :Text;         # the names of the flags given, comma-separated (no values)
+  hostname @4 :Text;          # the pod / host name
+  pid @5 :Int64;
+}
+
 struct Record {
   seq @0 :UInt64;
   schemaVersion @1 :UInt32;
@@ -109,5 +120,6 @@ struct Record {
     effectCompleted @10 :EffectCompleted;
     transition @11 :Transition;
     snapshot @12 :Snapshot;
+    processStarted @13 :ProcessStarted;
   }
 }

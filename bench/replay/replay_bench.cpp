@@ -60,11 +60,15 @@ struct Synth {
       out.push_back(*c);
     }
     batch.states.emplace_back(id.key(), json{{"lifecycle", json::parse(lc::toJson(s))}}.dump());
+    batch.meta.emplace_back("runtime/fold-low-water", std::to_string(j->nextSeq() + 1 + out.size()));
     (void)j->append(std::move(batch));
     return out;
   }
   void object(const std::string& ns, const std::string& name) {
-    journal::ObjectId id{"onboarding", "bench.io", "v1", "Thing", ns, name, "uid-" + name};
+    // The crossplane provider's kind, so `spr run --provider-name crossplane` restores them
+    // (restore-time measurements on a kept journal: SPR_REPLAY_BENCH_KEEP).
+    journal::ObjectId id{"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1", "Crossplane", ns, name,
+                         "uid-" + name};
     lc::State s;
     s.objectKey = ns + "/" + name;
     json obj = {{"metadata", {{"namespace", ns}, {"name", name}, {"generation", 1}}}, {"spec", {{"replicas", 1}}}};
@@ -231,6 +235,12 @@ int main(int argc, char** argv) {
   }
   std::printf("  audit of one tenant of %zu: %.0f us\n", g_tenants, reporter.times["audit/one_tenant"]);
   benchmark::Shutdown();
+  if (const char* keep = std::getenv("SPR_REPLAY_BENCH_KEEP"); keep && *keep) {
+    std::filesystem::remove_all(keep);
+    std::filesystem::rename(g_dir, keep);
+    std::printf("journal kept in %s\n", keep);
+    return 0;
+  }
   std::filesystem::remove_all(g_dir);
   return 0;
 }

@@ -178,6 +178,15 @@ struct PayloadWriter {
     SPR_PUT_TEXT(p, StateJson, s.stateJson);
     p.setThroughSeq(s.throughSeq);
   }
+  void operator()(const ProcessStarted& s) {
+    auto p = b.initProcessStarted();
+    SPR_PUT_TEXT(p, Version, s.version);
+    SPR_PUT_TEXT(p, Build, s.build);
+    SPR_PUT_TEXT(p, FlagsDigest, s.flagsDigest);
+    SPR_PUT_TEXT(p, FlagNames, s.flagNames);
+    SPR_PUT_TEXT(p, Hostname, s.hostname);
+    p.setPid(s.pid);
+  }
 };
 
 Result<Payload> getPayload(cs::Record::Payload::Reader p) {
@@ -206,6 +215,11 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
     case cs::Record::Payload::SNAPSHOT: {
       auto s = p.getSnapshot();
       return Payload(Snapshot{str(s.getStateJson()), s.getThroughSeq()});
+    }
+    case cs::Record::Payload::PROCESS_STARTED: {
+      auto s = p.getProcessStarted();
+      return Payload(ProcessStarted{str(s.getVersion()), str(s.getBuild()), str(s.getFlagsDigest()),
+                                    str(s.getFlagNames()), str(s.getHostname()), s.getPid()});
     }
   }
   return Result<Payload>(Code::kCorruption,

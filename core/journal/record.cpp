@@ -7,7 +7,8 @@ std::string ObjectId::key() const { return cluster + "/" + group + "/" + kind + 
 
 const char* payloadKind(const Payload& payload) {
   static constexpr const char* kNames[] = {"Observed",        "TimerFired", "EffectRequested",
-                                           "EffectCompleted", "Transition", "Snapshot"};
+                                           "EffectCompleted", "Transition", "Snapshot",
+                                           "ProcessStarted"};
   return kNames[payload.index()];
 }
 
@@ -74,6 +75,10 @@ bool operator==(const Transition& a, const Transition& b) {
 }
 bool operator==(const Snapshot& a, const Snapshot& b) {
   return a.stateJson == b.stateJson && a.throughSeq == b.throughSeq;
+}
+bool operator==(const ProcessStarted& a, const ProcessStarted& b) {
+  return a.version == b.version && a.build == b.build && a.flagsDigest == b.flagsDigest &&
+         a.flagNames == b.flagNames && a.hostname == b.hostname && a.pid == b.pid;
 }
 bool operator==(const Record& a, const Record& b) {
   return a.seq == b.seq && a.schemaVersion == b.schemaVersion && a.wallUnixNanos == b.wallUnixNanos &&

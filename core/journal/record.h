@@ -12,7 +12,7 @@
 namespace spr::journal {
 
 // The schema version this build writes. Readers refuse records/journals with a newer one.
-// 2: text of kBodyThreshold bytes or more is stored by digest in the `bodies` column family
+// 2: ProcessStarted records; text of kBodyThreshold bytes or more is stored by digest in the `bodies` column family
 // (core/journal/bodies.h); records of version 1 keep all text inline.
 constexpr uint32_t kSchemaVersion = 2;
 
@@ -84,7 +84,17 @@ struct Snapshot {
   uint64_t throughSeq = 0;
 };
 
-using Payload = std::variant<Observed, TimerFired, EffectRequested, EffectCompleted, Transition, Snapshot>;
+// A `spr run` start. flagsDigest covers flag values; the values themselves never reach the journal.
+struct ProcessStarted {
+  std::string version, build, flagsDigest, flagNames, hostname;
+  int64_t pid = 0;
+};
+
+// The object id ProcessStarted records carry, so they are found through the object index.
+inline ObjectId processObjectId() { return ObjectId{"spr", "", "", "Process", "", "spr", ""}; }
+
+using Payload =
+    std::variant<Observed, TimerFired, EffectRequested, EffectCompleted, Transition, Snapshot, ProcessStarted>;
 
 struct Record {
   uint64_t seq = 0;
@@ -96,7 +106,7 @@ struct Record {
   Payload payload;
 };
 
-// "Observed", "TimerFired", "EffectRequested", "EffectCompleted", "Transition", "Snapshot".
+// "Observed", "TimerFired", "EffectRequested", "EffectCompleted", "Transition", "Snapshot", "ProcessStarted".
 const char* payloadKind(const Payload& payload);
 const char* watchTypeName(WatchType type);  // "ADDED", "MODIFIED", "DELETED", "BOOKMARK"
 const char* outcomeName(Outcome outcome);   // "Succeeded", "TransientError", ...
@@ -111,6 +121,7 @@ bool operator==(const EffectRequested& a, const EffectRequested& b);
 bool operator==(const EffectCompleted& a, const EffectCompleted& b);
 bool operator==(const Transition& a, const Transition& b);
 bool operator==(const Snapshot& a, const Snapshot& b);
+bool operator==(const ProcessStarted& a, const ProcessStarted& b);
 bool operator==(const Record& a, const Record& b);
 
 }  // namespace spr::journal

@@ -44,6 +44,7 @@ std::vector<Record> everyKind() {
       envelope(Snapshot{R"({"state":"Ready"})", 39}),
       envelope(EffectCompleted{}),
       envelope(rejected),
+      envelope(ProcessStarted{"0.1.0", "gcc 12, release", std::string(64, 'a'), "provider-name,journal", "pod-1", 4242}),
   };
 }
 
@@ -79,7 +80,8 @@ TEST(RecordCodec, PayloadKindNames) {
   std::vector<std::string> names;
   for (const Record& r : everyKind()) names.push_back(payloadKind(r.payload));
   EXPECT_EQ(names, (std::vector<std::string>{"Observed", "TimerFired", "EffectRequested", "EffectCompleted",
-                                             "Transition", "Snapshot", "EffectCompleted", "Transition"}));
+                                             "Transition", "Snapshot", "EffectCompleted", "Transition",
+                                             "ProcessStarted"}));
 }
 
 TEST(RecordCodec, EncodingIsDeterministic) {
