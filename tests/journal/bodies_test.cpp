@@ -241,7 +241,10 @@ TEST_F(Bodies, SchemaOneJournalOpensVerifiesTakesNewRecordsAndReplays) {
     EXPECT_TRUE(report.ok) << report.reason;
     EXPECT_EQ(report.recordsChecked, 232u);
   }
-  auto r = spr({"replay", "--journal", dir()});
+  // The fold replays exactly. Tapes are not re-run here: they hold the requests of the build
+  // that wrote the journal, and a later build that asks differently (this release narrowed
+  // the AccessRequest it sends) is rightly reported as a divergence, not a storage fault.
+  auto r = spr({"replay", "--journal", dir(), "--no-tapes"});
   EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("no divergence"), std::string::npos) << r.out;
   {
