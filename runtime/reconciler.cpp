@@ -47,6 +47,9 @@ Reconciler::Entry* Reconciler::findOrCreate(const journal::ObjectId& id, const s
 }
 
 void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
+  // Timers (polls, backoff, not-ready requeues) wait behind what a user did.
+  const auto priority =
+      std::holds_alternative<TimerItem>(item) ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kUser;
   {
     std::lock_guard<std::mutex> lock(entry->mu);
     if (front) {
@@ -55,7 +58,7 @@ void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
       entry->mailbox.push_back(std::move(item));
     }
   }
-  deps_.queue->add(entry->id.key());
+  deps_.queue->add(entry->id.key(), priority);
 }
 
 void Reconciler::fatal(const Status& status) {
@@ -122,7 +125,7 @@ Status Reconciler::observeApiObject(journal::WatchType type, const json& object,
   journal::Record record = newRecord(*entry);
   record.object.uid = id.uid;
   journal::Observed observed{"onboarding", type, deps_.redact(object), resourceVersion,
-                             meta.value("generation", int64_t{0})};
+                             generationOf(object)};
   record.payload = observed;
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
@@ -142,8 +145,18 @@ Status Reconciler::observeApiObject(journal::WatchType type, const json& object,
   }
   lc::Input input =
       type == journal::WatchType::kDeleted ? lc::Input(lc::ObjectGone{}) : lc::Input(objectSeenOf(object));
-  enqueue(entry, ObservedItem{seq, input, object});
+  enqueue(entry, ObservedItem{seq, input, object, resourceVersion, watchEpoch_.load()});
   return Status();
+}
+
+void Reconciler::watchResynced() {
+  ++watchEpoch_;
+  std::vector<Entry*> all;
+  {
+    std::lock_guard<std::mutex> lock(tableMu_);
+    for (auto& [key, e] : entries_) all.push_back(e.get());
+  }
+  for (Entry* e : all) enqueue(e, ResyncItem{});
 }
 
 lc::ConfigSeen Reconciler::configSeen(const json& object, journal::WatchType type) const {
@@ -165,7 +178,7 @@ Status Reconciler::observeConfig(journal::WatchType type, const json& object, co
   record.object = journal::ObjectId{"platform", deps_.configGroup,  deps_.configVersion,  deps_.configKind,
                                     "",         deps_.providerName, meta.value("uid", "")};
   record.payload =
-      journal::Observed{"platform", type, deps_.redact(object), resourceVersion, meta.value("generation", int64_t{0})};
+      journal::Observed{"platform", type, deps_.redact(object), resourceVersion, generationOf(object)};
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
   if (!resourceVersion.empty())

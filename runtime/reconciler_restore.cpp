@@ -60,6 +60,7 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   e->lastObservedSeq = blob.value("lastObservedSeq", uint64_t{0});
   uint64_t token = blob["timer"].value("token", uint64_t{0});
   int64_t due = blob["timer"].value("dueUnixNanos", int64_t{0});
+  if (e->state.statusWrite) enqueue(e, ResolveItem{e->state.statusWrite, lc::Op::kWriteStatus});
   if (e->state.inflightEffect) enqueue(e, ResolveItem{*e->state.inflightEffect, e->state.inflightOp});
   if (token != 0 && !e->state.inflightEffect) {
     int64_t delayMs = std::max<int64_t>(1, (due - deps_.clock->nowUnixNanos()) / 1000000);
