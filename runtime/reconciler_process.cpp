@@ -50,7 +50,8 @@ bool Reconciler::step(Entry* entry) {
 // Within one watch, events arrive in resourceVersion order. After our own write returned
 // version awaitRv, every event of that watch before the one carrying awaitRv is older than
 // what the fold already took (the write's result), so it is not folded; the event equal to
-// awaitRv, any later one, and events of a later (re-)list are. A DELETED event always is.
+// awaitRv, any later one, and events of a list completed after the write are (a re-list
+// in between ends the wait, see handle(ResyncItem)). A DELETED event always is.
 namespace {
 
 // The version an event carries: the object's own metadata.resourceVersion (what a write's
@@ -74,7 +75,8 @@ bool Reconciler::staleObserved(Entry* entry, const ObservedItem& item) {
     entry->skipped.reset();
     return false;
   }
-  if (versionOf(item.object, item.resourceVersion) == entry->awaitRv || item.watchEpoch != entry->awaitEpoch) {
+  // An event of a list that completed after our write is not older than it.
+  if (versionOf(item.object, item.resourceVersion) == entry->awaitRv || item.watchEpoch > entry->awaitEpoch) {
     entry->awaitRv.clear();
     entry->skipped.reset();
     return false;
@@ -298,6 +300,12 @@ void Reconciler::armTimer(Entry* entry, const lc::RequeueAfter& requeue) {
   // delayScale shortens backoff and not-ready requeues (tests); the ProviderConfig's
   // pollInterval, which arms the timer in Ready, is taken as configured.
   double scale = entry->state.phase == lc::Phase::kReady ? 1.0 : deps_.delayScale;
+  // Polls are spread over [0.9, 1.1] x pollInterval by a hash of (object, token), so
+  // requests created together do not poll together; deterministic, the fold stays pure.
+  if (entry->state.phase == lc::Phase::kReady) {
+    uint64_t h = std::stoull(fnv1aHex(entry->id.key() + "#" + std::to_string(requeue.token)), nullptr, 16);
+    scale = 0.9 + 0.2 * static_cast<double>(h % 10001) / 10000.0;
+  }
   int64_t delayMs = static_cast<int64_t>(static_cast<double>(requeue.delayMs) * scale);
   if (delayMs < 1) delayMs = 1;
   entry->timerToken = requeue.token;

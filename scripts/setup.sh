@@ -14,6 +14,8 @@ packages=(
   libyaml-cpp-dev                   # kubeconfig parsing
   libcpp-httplib-dev                # the local API server's HTTP(S) server
   libgtest-dev libgmock-dev libbenchmark-dev
+  stress-ng                         # CPU contention for the chaos soak (scripts/chaos-soak.sh)
+  bc curl python3                   # the chaos soak's timing, fault switch and checks
 )
 
 missing=()
