@@ -4,8 +4,9 @@
 # fold of that event is read from the journal (audit rows), along with how many requests
 # had a status 60 s after they were created. Run it with two builds to compare:
 #   scripts/fairness-bench.sh [--requests N] [--spr PATH] [--workers N] [--settle S]
+#                             [--latency-ms MS] [--error-rate R]   (the sim's faults)
 set -euo pipefail
-requests=300 workers=8 settle=40 spr=""
+requests=300 workers=8 settle=40 spr="" latency=0 errors=0
 here=$(cd "$(dirname "$0")/.." && pwd)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -13,16 +14,19 @@ while [ $# -gt 0 ]; do
     --workers) workers=$2; shift 2 ;;
     --settle) settle=$2; shift 2 ;;
     --spr) spr=$2; shift 2 ;;
+    --latency-ms) latency=$2; shift 2 ;;
+    --error-rate) errors=$2; shift 2 ;;
     *) echo "fairness-bench: unknown flag '$1'" >&2; exit 2 ;;
   esac
 done
 spr=${spr:-$here/build/cli/spr}
 [ -x "$spr" ] || { echo "fairness-bench: no spr binary at $spr; pass --spr PATH" >&2; exit 2; }
 work=$(mktemp -d /tmp/spr-fair.XXXXXX) kc=$work/kubeconfig
-k() { kubectl --kubeconfig "$kc" --request-timeout=30s "$@"; }
+k() { local i; for i in 1 2 3 4 5 6 7 8; do kubectl --kubeconfig "$kc" --request-timeout=30s "$@" && return 0; sleep 0.3; done; return 1; }
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-"$spr" sim --kubeconfig-out "$kc" --deployment-ready-delay-ms 200 >"$work/sim.log" 2>&1 &
+"$spr" sim --kubeconfig-out "$kc" --deployment-ready-delay-ms 200 --fault-latency-ms "$latency" \
+  --fault-error-rate "$errors" >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -s "$kc" ] && k --context onboarding get ns >/dev/null 2>&1 && break; sleep 0.1; done
 "$spr" init --provider-name crossplane --onboarding-kubeconfig "$kc#onboarding" --platform-kubeconfig "$kc#platform" >/dev/null 2>&1
@@ -52,7 +56,7 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 "$spr" audit --journal "$work/journal" --tenant project-fair-0--ws-1 --object mcp-0 --format jsonl >"$work/audit.jsonl"
-python3 - "$work/audit.jsonl" "$requests" "$with_status" "$ready" <<'EOF'
+python3 - "$work/audit.jsonl" "$requests" "$with_status" "$ready" "$latency" "$errors" <<'EOF'
 import json, sys
 from datetime import datetime
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -61,7 +65,7 @@ deleting = next(r for r in rows if r["kind"] == "observed" and r["event"] == "MO
                 any(x["kind"] == "transition" and x.get("inputSeq") == r["seq"] and "deleting=true" in x["cause"] for x in rows))
 folded = next(x for x in rows if x["kind"] == "transition" and x.get("inputSeq") == deleting["seq"])
 gone = [r for r in rows if r["kind"] == "effect" and r.get("command") == "RemoveFinalizer"]
-print("fairness-bench: requests=%s with_status_at_60s=%s ready_at_60s=%s deletion_time_to_fold_s=%.3f deletion_to_finalizer_removed_s=%s" % (
-    sys.argv[2], sys.argv[3], sys.argv[4], (t(folded) - t(deleting)).total_seconds(),
+print("fairness-bench: latency_ms=%s error_rate=%s requests=%s with_status_at_60s=%s ready_at_60s=%s deletion_time_to_fold_s=%.3f deletion_to_finalizer_removed_s=%s" % (
+    sys.argv[5], sys.argv[6], sys.argv[2], sys.argv[3], sys.argv[4], (t(folded) - t(deleting)).total_seconds(),
     "%.3f" % (t(gone[-1]) - t(deleting)).total_seconds() if gone else "n/a"))
 EOF

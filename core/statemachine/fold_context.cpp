@@ -85,8 +85,8 @@ Route FoldContext::routeStatusDone(const EffectDone& d) {
   return Route::kAbsorb;
 }
 
-// Level-triggered status: the object shows a status other than the one the fold wants
-// (and no write of ours is outstanding) -> write it again.
+// Level-triggered status: an ObjectSeen that changes nothing else shows a status other
+// than the one the fold wants (and no write of ours is outstanding) -> write it again.
 void FoldContext::compareStatus(const ObjectSeen& o) {
   const StatusView& want = state_.status;
   if (want.phase.empty() || state_.statusWrite != 0 || state_.phase == Phase::kDeleted) return;
@@ -109,7 +109,8 @@ void FoldContext::settleStatus() {
 Route FoldContext::routeSeen(const ObjectSeen& o) {
   const bool relevant = seenIsRelevant(o);
   applySeen(o);
-  compareStatus(o);
+  // An input that wakes the machine leads to a status of its own; any other compares.
+  if (!relevant || state_.inflightEffect) compareStatus(o);
   if (state_.inflightEffect) {
     if (relevant && state_.phase != Phase::kDeleting) {
       state_.dirty = true;
