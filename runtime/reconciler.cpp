@@ -154,7 +154,8 @@ void Reconciler::watchResynced() {
   std::vector<Entry*> all;
   {
     std::lock_guard<std::mutex> lock(tableMu_);
-    for (auto& [key, e] : entries_) all.push_back(e.get());
+    for (auto& [key, e] : entries_)
+      if (e->awaiting) all.push_back(e.get());  // only objects waiting for their own write
   }
   for (Entry* e : all) enqueue(e, ResyncItem{});
 }

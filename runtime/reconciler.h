@@ -136,8 +136,10 @@ class Reconciler {
     // the same watch that arrive before it are older and are not folded (the latest of
     // them is kept in `skipped` until the watch catches up or re-lists).
     std::string awaitRv;
+    std::atomic<bool> awaiting{false};  // !awaitRv.empty(), readable by the watch thread
     uint64_t awaitEpoch = 0;
     std::optional<ObservedItem> skipped;
+    int skips = 0;  // events skipped in the current wait
     std::string lastSeenRv;  // resourceVersion of the latest watch event handled
   };
 
@@ -151,7 +153,7 @@ class Reconciler {
   [[nodiscard]] Status handle(Entry* entry, const ResolveItem& item);
   [[nodiscard]] Status handle(Entry* entry, const ResyncItem& item);
   bool staleObserved(Entry* entry, const ObservedItem& item);
-  void awaitOwnWrite(Entry* entry, const nlohmann::json& updated);
+  void awaitOwnWrite(Entry* entry, const nlohmann::json& updated, uint64_t epochAtStart);
   [[nodiscard]] Result<std::optional<journal::Record>> findCompletion(const Entry& entry, uint64_t effectId) const;
   [[nodiscard]] Status foldCompletion(Entry* entry, const journal::Record& record);
   bool crashed(const char* point, const lifecycle::Command& command);

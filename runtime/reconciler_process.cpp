@@ -54,6 +54,10 @@ bool Reconciler::step(Entry* entry) {
 // in between ends the wait, see handle(ResyncItem)). A DELETED event always is.
 namespace {
 
+// Events of the same watch skipped while waiting for our own write's event: past this,
+// the wait ends (the write's event may never come, e.g. a re-list we could not tell).
+constexpr int kMaxSkips = 16;
+
 // The version an event carries: the object's own metadata.resourceVersion (what a write's
 // response carries too), else the event's.
 std::string versionOf(const json& object, const std::string& eventRv) {
@@ -72,12 +76,14 @@ std::string versionOf(const json& object, const std::string& eventRv) {
 bool Reconciler::staleObserved(Entry* entry, const ObservedItem& item) {
   if (entry->awaitRv.empty() || !std::holds_alternative<lc::ObjectSeen>(item.input)) {
     entry->awaitRv.clear();
+    entry->awaiting = false;
     entry->skipped.reset();
     return false;
   }
   // An event of a list that completed after our write is not older than it.
   if (versionOf(item.object, item.resourceVersion) == entry->awaitRv || item.watchEpoch > entry->awaitEpoch) {
     entry->awaitRv.clear();
+    entry->awaiting = false;
     entry->skipped.reset();
     return false;
   }
@@ -86,23 +92,34 @@ bool Reconciler::staleObserved(Entry* entry, const ObservedItem& item) {
                                                                 {"resourceVersion", item.resourceVersion},
                                                                 {"waitingFor", entry->awaitRv}});
   entry->skipped = item;
+  if (++entry->skips > kMaxSkips) {  // never wait forever for an event that may not come
+    entry->awaitRv.clear();
+    entry->awaiting = false;
+    entry->skipped.reset();
+    return false;
+  }
   return true;
 }
 
 // Our write returned `updated`: wait for the watch to deliver that version, unless it is
 // the version the watch delivered last (a write that changed nothing bumps no version).
-void Reconciler::awaitOwnWrite(Entry* entry, const json& updated) {
+void Reconciler::awaitOwnWrite(Entry* entry, const json& updated, uint64_t epochAtStart) {
   const json meta = updated.value("metadata", json::object());
   const json rv = meta.value("resourceVersion", json());
   if (!rv.is_string() || rv.get<std::string>().empty() || rv.get<std::string>() == entry->lastSeenRv) return;
   entry->awaitRv = rv.get<std::string>();
-  entry->awaitEpoch = watchEpoch_.load();
+  entry->awaiting = true;
+  // A list completed after the write started may already hold it (then the watch never
+  // delivers it): its events, and later ones, count as newer.
+  entry->awaitEpoch = epochAtStart;
   entry->skipped.reset();
+  entry->skips = 0;
 }
 
 Status Reconciler::handle(Entry* entry, const ResyncItem&) {
   if (entry->awaitRv.empty()) return Status();
   entry->awaitRv.clear();
+  entry->awaiting = false;
   if (!entry->skipped) return Status();
   ObservedItem latest = std::move(*entry->skipped);  // the list's view: newer, or the watch brings ours next
   entry->skipped.reset();
@@ -337,13 +354,14 @@ Status Reconciler::runCommand(Entry* entry, const PendingCommand& pending, bool 
   input.resume = resume;
   input.config = pending.config;
   input.configSeq = pending.configSeq;
+  const uint64_t epochAtStart = watchEpoch_.load();
   EffectOutput out = deps_.runner->run(input);
   out.done.effectId = command.effectId;
   out.done.op = command.op;
   deps_.metrics->effect(lc::opName(command.op), lc::outcomeName(out.done.outcome));
   if (out.updatedObject.is_object()) {
     entry->object = out.updatedObject;
-    awaitOwnWrite(entry, out.updatedObject);
+    awaitOwnWrite(entry, out.updatedObject, epochAtStart);
   }
 
   journal::Record record = newRecord(*entry);

@@ -52,8 +52,8 @@ retry() { local i; for i in $(seq 1 30); do "$@" >/dev/null 2>&1 && return 0; sl
 pids+=($!)
 for _ in $(seq 1 100); do [ -s "$kc" ] && k --context onboarding get ns >/dev/null 2>&1 && break; sleep 0.1; done
 k --context onboarding get ns >/dev/null || fail "spr sim did not come up (see $work/sim.log)"
-server=$(k config view --raw -o jsonpath='{.clusters[0].cluster.server}'); server=${server%%/clusters/*}
-token=$(k config view --raw -o jsonpath='{.users[0].user.token}')
+server=$(k config view --raw --minify --context onboarding -o jsonpath='{.clusters[0].cluster.server}'); server=${server%%/clusters/*}
+token=$(k config view --raw --minify --context onboarding -o jsonpath='{.users[0].user.token}')
 set_faults() {  # errorRate watchDropRate expire latencyMs
   curl -skf -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$server/admin/faults" \
     -d "{\"errorRate\":$1,\"watchDropRate\":$2,\"expireResourceVersions\":$3,\"latencyMs\":$4}" >/dev/null ||

@@ -25,8 +25,7 @@ work=$(mktemp -d /tmp/spr-fair.XXXXXX) kc=$work/kubeconfig
 k() { local i; for i in 1 2 3 4 5 6 7 8; do kubectl --kubeconfig "$kc" --request-timeout=30s "$@" && return 0; sleep 0.3; done; return 1; }
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-"$spr" sim --kubeconfig-out "$kc" --deployment-ready-delay-ms 200 --fault-latency-ms "$latency" \
-  --fault-error-rate "$errors" >"$work/sim.log" 2>&1 &
+"$spr" sim --kubeconfig-out "$kc" --deployment-ready-delay-ms 200 >"$work/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -s "$kc" ] && k --context onboarding get ns >/dev/null 2>&1 && break; sleep 0.1; done
 "$spr" init --provider-name crossplane --onboarding-kubeconfig "$kc#onboarding" --platform-kubeconfig "$kc#platform" >/dev/null 2>&1
@@ -44,6 +43,11 @@ pids+=($!)
 } >"$work/requests.yaml"
 t0=$(date +%s)
 k --context onboarding apply -f "$work/requests.yaml" >/dev/null
+# The sim's faults start once the requests exist (kubectl apply of them all would not get through).
+server=$(k config view --raw --minify --context onboarding -o jsonpath='{.clusters[0].cluster.server}'); server=${server%%/clusters/*}
+token=$(k config view --raw --minify --context onboarding -o jsonpath='{.users[0].user.token}')
+curl -skf -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$server/admin/faults" \
+  -d "{\"errorRate\":$errors,\"latencyMs\":$latency}" >/dev/null
 sleep $((60 - ($(date +%s) - t0) > 0 ? 60 - ($(date +%s) - t0) : 0))
 with_status=$(k --context onboarding get crossplanes -A -o json | python3 -c '
 import json, sys; print(sum(1 for i in json.load(sys.stdin)["items"] if i.get("status", {}).get("phase")))')
