@@ -47,9 +47,10 @@ Reconciler::Entry* Reconciler::findOrCreate(const journal::ObjectId& id, const s
 }
 
 void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
-  // Timers (polls, backoff, not-ready requeues) wait behind what a user did.
-  const auto priority =
-      std::holds_alternative<TimerItem>(item) ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kUser;
+  // Periodic polls of Ready objects wait behind what users did (and what they started:
+  // backoff and not-ready requeues of objects on their way to Ready are not polls).
+  const auto* timer = std::get_if<TimerItem>(&item);
+  const auto priority = timer && timer->poll ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kUser;
   {
     std::lock_guard<std::mutex> lock(entry->mu);
     if (front) {

@@ -105,6 +105,7 @@ class Reconciler {
   struct TimerItem {
     uint64_t token = 0;
     int64_t dueUnixNanos = 0;
+    bool poll = false;  // a Ready object's periodic poll (backoff and not-ready requeues are not)
   };
   struct ResolveItem {  // restart: an in-flight effect with no EffectCompleted
     uint64_t effectId = 0;

@@ -328,7 +328,7 @@ void Reconciler::armTimer(Entry* entry, const lc::RequeueAfter& requeue) {
   entry->timerToken = requeue.token;
   entry->timerDueUnixNanos = deps_.clock->nowUnixNanos() + delayMs * 1000000;
   std::string key = entry->id.key();
-  TimerItem item{requeue.token, entry->timerDueUnixNanos};
+  TimerItem item{requeue.token, entry->timerDueUnixNanos, entry->state.phase == lc::Phase::kReady};
   deps_.timers->schedule(std::chrono::milliseconds(delayMs), [this, key, item] {
     if (Entry* e = find(key)) enqueue(e, item);
   });
