@@ -47,10 +47,11 @@ Reconciler::Entry* Reconciler::findOrCreate(const journal::ObjectId& id, const s
 }
 
 void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
-  // Periodic polls of Ready objects wait behind what users did (and what they started:
-  // backoff and not-ready requeues of objects on their way to Ready are not polls).
+  // What users did goes first, then retries (backoff, not-ready requeues of objects on
+  // their way to Ready), then the periodic polls of Ready objects.
   const auto* timer = std::get_if<TimerItem>(&item);
-  const auto priority = timer && timer->poll ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kUser;
+  const auto priority = !timer ? WorkQueue::Priority::kUser
+                               : (timer->poll ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kRetry);
   {
     std::lock_guard<std::mutex> lock(entry->mu);
     if (front) {

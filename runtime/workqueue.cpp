@@ -11,7 +11,7 @@ void WorkQueue::setPollCap(size_t cap) {
 }
 
 void WorkQueue::push(const std::string& key, Priority priority) {
-  (priority == Priority::kUser ? user_ : poll_).push_back(key);
+  queues_[static_cast<int>(priority)].push_back(key);
   cv_.notify_all();
 }
 
@@ -21,12 +21,13 @@ void WorkQueue::add(const std::string& key, Priority priority) {
   ++adds_;
   auto it = dirty_.find(key);
   if (it != dirty_.end()) {  // already queued or pending re-add: at most promote it
-    if (priority == Priority::kUser && it->second == Priority::kPoll) {
-      it->second = Priority::kUser;
-      auto queued = std::find(poll_.begin(), poll_.end(), key);
-      if (queued != poll_.end()) {
-        poll_.erase(queued);
-        push(key, Priority::kUser);
+    if (priority < it->second) {
+      auto& from = queues_[static_cast<int>(it->second)];
+      it->second = priority;
+      auto queued = std::find(from.begin(), from.end(), key);
+      if (queued != from.end()) {
+        from.erase(queued);
+        push(key, priority);
       }
     }
     return;
@@ -37,15 +38,18 @@ void WorkQueue::add(const std::string& key, Priority priority) {
 }
 
 bool WorkQueue::get(std::string* key) {
+  auto& user = queues_[0];
+  auto& retry = queues_[1];
+  auto& poll = queues_[2];
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return shutdown_ || !user_.empty() || (!poll_.empty() && pollAllowed()); });
+  cv_.wait(lock, [&] { return shutdown_ || !user.empty() || !retry.empty() || (!poll.empty() && pollAllowed()); });
   if (shutdown_) return false;
-  bool poll = user_.empty();
-  std::deque<std::string>& from = poll ? poll_ : user_;
+  const bool isPoll = user.empty() && retry.empty();
+  std::deque<std::string>& from = !user.empty() ? user : (!retry.empty() ? retry : poll);
   *key = from.front();
   from.pop_front();
   processing_.insert(*key);
-  if (poll) pollsRunning_.insert(*key);
+  if (isPoll) pollsRunning_.insert(*key);
   dirty_.erase(*key);
   return true;
 }
@@ -66,7 +70,7 @@ void WorkQueue::shutdown() {
 
 size_t WorkQueue::depth() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return user_.size() + poll_.size();
+  return queues_[0].size() + queues_[1].size() + queues_[2].size();
 }
 
 uint64_t WorkQueue::adds() const {

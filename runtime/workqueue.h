@@ -1,8 +1,9 @@
 // A controller-runtime style work queue of object keys plus a timer list and a global
 // token-bucket rate limiter. A key is handed to at most one worker at a time; a key
 // re-added while being processed is handed out again after done(). Keys added for a user
-// (new request, spec change, deletion) go ahead of periodic polls, and at most `pollCap`
-// workers run polls at once, so polls never starve users. Thread-safe.
+// (new request, spec change, deletion) go first, then retries (backoff, not-ready
+// requeues), then periodic polls, of which at most `pollCap` run at once, so neither
+// retries nor polls starve users. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -20,7 +21,7 @@ namespace spr::runtime {
 
 class WorkQueue {
  public:
-  enum class Priority { kUser, kPoll };
+  enum class Priority { kUser = 0, kRetry = 1, kPoll = 2 };  // handed out in this order
   // 0 = no cap on concurrent polls.
   void setPollCap(size_t cap);
   void add(const std::string& key, Priority priority = Priority::kUser);
@@ -37,7 +38,7 @@ class WorkQueue {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> user_, poll_;       // guarded by mu_
+  std::deque<std::string> queues_[3];         // by Priority; guarded by mu_
   std::map<std::string, Priority> dirty_;     // queued or re-added while processing (best priority); mu_
   std::set<std::string> processing_;          // guarded by mu_
   std::set<std::string> pollsRunning_;        // handed out from poll_; guarded by mu_

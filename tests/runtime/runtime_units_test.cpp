@@ -97,11 +97,14 @@ TEST(WorkQueue, UserKeysGoAheadOfPollsAndPollsAreCapped) {
   q.add("user", WorkQueue::Priority::kUser);
   q.add("poll-3", WorkQueue::Priority::kPoll);
   q.add("poll-3", WorkQueue::Priority::kUser);  // a user action on a key waiting to poll promotes it
+  q.add("retry", WorkQueue::Priority::kRetry);
   std::string key;
   ASSERT_TRUE(q.get(&key));
   EXPECT_EQ(key, "user");
   ASSERT_TRUE(q.get(&key));
   EXPECT_EQ(key, "poll-3");
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "retry") << "retries go ahead of polls, behind users";
   ASSERT_TRUE(q.get(&key));
   EXPECT_EQ(key, "poll-1");
   // The one poll slot is taken: poll-2 waits although a worker is free; a user key does not.
