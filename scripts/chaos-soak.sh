@@ -69,38 +69,54 @@ if [ "$stress_cpus" -gt 0 ] && command -v stress-ng >/dev/null; then
 elif [ "$stress_cpus" -gt 0 ]; then
   log "stress-ng not installed (scripts/setup.sh installs it): no CPU contention"
 fi
-[ "$faults" = 1 ] && set_faults 0.1 0.05 true 20
 
 # Requests: tenant t = i % tenants, namespace project-chaos-t--ws-1, name mcp-i. Names are
-# never reused, so "one Create per service" is one per object.
+# never reused, so "one Create per service" is one per object. Namespaces and MCPs are
+# made up front (faults off); the requests themselves are created, changed and deleted
+# through the faults, with plain HTTP calls retried until the API server takes them.
 declare -A state  # name -> live | deleted
 ns_of() { echo "project-chaos-$(( $1 % tenants ))--ws-1"; }
-request_yaml() {  # i version
-  local ns; ns=$(ns_of "$1")
-  printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$ns"
-  printf -- '---\napiVersion: core.openmcp.cloud/v2alpha1\nkind: ManagedControlPlane\nmetadata: {name: mcp-%s, namespace: %s}\nspec: {}\n' "$1" "$ns"
-  printf -- '---\napiVersion: crossplane.services.open-control-plane.io/v1alpha1\nkind: Crossplane\nmetadata: {name: mcp-%s, namespace: %s}\nspec:\n  version: "%s"\n  providers: [{name: provider-kubernetes, version: v0.15.0}]\n' "$1" "$ns" "$2"
+{
+  for t in $(seq 0 $((tenants - 1))); do
+    printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: project-chaos-%s--ws-1}\n' "$t"
+  done
+  for i in $(seq 0 $((requests - 1))); do
+    printf -- '---\napiVersion: core.openmcp.cloud/v2alpha1\nkind: ManagedControlPlane\nmetadata: {name: mcp-%s, namespace: %s}\nspec: {}\n' "$i" "$(ns_of "$i")"
+  done
+} >"$work/mcps.yaml"
+retry k --context onboarding apply -f "$work/mcps.yaml"
+api_base=$server/clusters/onboarding/apis/crossplane.services.open-control-plane.io/v1alpha1/namespaces
+api() {  # METHOD NS PATH-AFTER-crossplanes [BODY [CONTENT-TYPE]]: retried through faults
+  local code i
+  for i in $(seq 1 50); do
+    code=$(curl -sk -o /dev/null -w '%{http_code}' -X "$1" -H "Authorization: Bearer $token" \
+      -H "Content-Type: ${5:-application/json}" "$api_base/$2/crossplanes$3" ${4:+-d "$4"}) || code=000
+    case "$code" in 2??|404|409) return 0 ;; esac
+    sleep 0.05
+  done
+  log "giving up on $1 $2/crossplanes$3 (HTTP $code)"; return 1
+}
+request_json() {  # i version
+  printf '{"apiVersion":"crossplane.services.open-control-plane.io/v1alpha1","kind":"Crossplane","metadata":{"name":"mcp-%s","namespace":"%s"},"spec":{"version":"%s","providers":[{"name":"provider-kubernetes","version":"v0.15.0"}]}}' "$1" "$(ns_of "$1")" "$2"
 }
 next=0 restarts=0
 per_round=$(( (requests + rounds - 1) / (rounds > 0 ? rounds : 1) ))
 round_actions() {
-  local yaml=$work/round.yaml n i
-  : >"$yaml"
+  local n i
   for _ in $(seq 1 "$per_round"); do
     [ "$next" -ge "$requests" ] && break
-    request_yaml "$next" "1.20.0" >>"$yaml"; state[mcp-$next]=live; next=$((next + 1))
+    api POST "$(ns_of "$next")" "" "$(request_json "$next" 1.20.0)"; state[mcp-$next]=live; next=$((next + 1))
   done
-  [ -s "$yaml" ] && retry k --context onboarding apply -f "$yaml"
   for n in $(seq 1 $(( per_round / 5 + 1 ))); do  # spec changes
     i=$(( RANDOM % (next > 0 ? next : 1) ))
     [ "${state[mcp-$i]:-}" = live ] || continue
-    retry k --context onboarding -n "$(ns_of "$i")" patch crossplane "mcp-$i" --type merge \
-      -p "{\"spec\":{\"version\":\"$([ $((RANDOM % 2)) = 0 ] && echo 1.19.1 || echo 1.20.0)\"}}" || true
+    api PATCH "$(ns_of "$i")" "/mcp-$i" \
+      "{\"spec\":{\"version\":\"$([ $((RANDOM % 2)) = 0 ] && echo 1.19.1 || echo 1.20.0)\"}}" application/merge-patch+json
   done
   for n in $(seq 1 $(( per_round / 10 + 1 ))); do  # deletions
     i=$(( RANDOM % (next > 0 ? next : 1) ))
     [ "${state[mcp-$i]:-}" = live ] || continue
-    retry k --context onboarding -n "$(ns_of "$i")" delete crossplane "mcp-$i" --wait=false && state[mcp-$i]=deleted
+    api DELETE "$(ns_of "$i")" "/mcp-$i" && state[mcp-$i]=deleted
   done
 }
 start_run() {
@@ -109,6 +125,7 @@ start_run() {
   run_pid=$!
 }
 
+[ "$faults" = 1 ] && set_faults 0.1 0.05 true 20
 t0=$(date +%s)
 for r in $(seq 1 "$rounds"); do
   start_run
