@@ -165,6 +165,8 @@ class Reconciler {
   [[nodiscard]] Status foldInput(Entry* entry, const lifecycle::Input& input, uint64_t inputSeq,
                                  const std::string& cause);
   [[nodiscard]] Status runCommand(Entry* entry, const PendingCommand& command, bool resume = false);
+  journal::AppendBatch completionBatch(const Entry& entry, const lifecycle::Command& command,
+                                       EffectOutput* out) const;
   [[nodiscard]] Result<uint64_t> appendOne(journal::Record record, journal::Sync sync);
   [[nodiscard]] Result<std::vector<uint64_t>> appendBatch(journal::AppendBatch batch);
   void armTimer(Entry* entry, const lifecycle::RequeueAfter& requeue);

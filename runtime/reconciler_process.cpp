@@ -341,6 +341,26 @@ bool Reconciler::crashed(const char* point, const lc::Command& command) {
   return true;
 }
 
+// The EffectCompleted and, in the same batch, the state blob, so a restart before the
+// fold still starts the next effect from the object this one left (as replay does).
+journal::AppendBatch Reconciler::completionBatch(const Entry& entry, const lc::Command& command,
+                                                 EffectOutput* out) const {
+  journal::Record record = newRecord(entry);
+  journal::EffectCompleted completed;
+  completed.effectId = command.effectId;
+  completed.command = lc::opName(command.op);
+  completed.outcome = static_cast<journal::Outcome>(static_cast<int>(out->done.outcome));
+  completed.errorClass = out->errorClass;
+  completed.message = out->done.message;
+  completed.resultJson = out->result.dump();
+  completed.tape = std::move(out->tape);
+  record.payload = std::move(completed);
+  journal::AppendBatch batch;
+  batch.records.push_back(std::move(record));
+  batch.states.emplace_back(entry.id.key(), stateBlob(entry));
+  return batch;
+}
+
 Status Reconciler::runCommand(Entry* entry, const PendingCommand& pending, bool resume) {
   const lc::Command& command = pending.command;
   bool providerOp = command.op == lc::Op::kObserve || command.op == lc::Op::kCreate || command.op == lc::Op::kUpdate ||
@@ -363,23 +383,7 @@ Status Reconciler::runCommand(Entry* entry, const PendingCommand& pending, bool 
     entry->object = out.updatedObject;
     awaitOwnWrite(entry, out.updatedObject, epochAtStart);
   }
-
-  journal::Record record = newRecord(*entry);
-  journal::EffectCompleted completed;
-  completed.effectId = command.effectId;
-  completed.command = lc::opName(command.op);
-  completed.outcome = static_cast<journal::Outcome>(static_cast<int>(out.done.outcome));
-  completed.errorClass = out.errorClass;
-  completed.message = out.done.message;
-  completed.resultJson = out.result.dump();
-  completed.tape = std::move(out.tape);
-  record.payload = std::move(completed);
-  // The state blob goes with the completion, so a restart before the fold still starts
-  // the next effect from the object this one left (as replay does).
-  journal::AppendBatch batch;
-  batch.records.push_back(std::move(record));
-  batch.states.emplace_back(entry->id.key(), stateBlob(*entry));
-  auto seqs = appendBatch(std::move(batch));
+  auto seqs = appendBatch(completionBatch(*entry, command, &out));
   if (!seqs) return seqs.status();
   const uint64_t* seq = &seqs->front();
   if (crashed("completed", command)) return Status(Code::kUnavailable, "crashed (test)");
