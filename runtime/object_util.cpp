@@ -31,7 +31,10 @@ bool parseNumber(const std::string& text, double* out) {
 
 int64_t integerOr0(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() && !it->is_number_unsigned() ? it->get<int64_t>() : 0;
+  if (it == j.end() || !it->is_number_integer()) return 0;
+  // Parsed JSON holds non-negative integers as unsigned.
+  return it->is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX))
+                                  : it->get<int64_t>();
 }
 
 std::string stringOr(const json& j, const char* key) {

@@ -81,6 +81,16 @@ TEST(ObjectUtil, MalformedNumbersFallBackInsteadOfThrowing) {
   EXPECT_EQ(objectSeenOf(o).generation, 0);
   EXPECT_EQ(generationOf(nlohmann::json("not an object")), 0);
   EXPECT_EQ(generationOf({{"metadata", {{"generation", 4}}}}), 4);
+  // As parsed from the API server's JSON (non-negative integers are unsigned there).
+  auto parsed = nlohmann::json::parse(
+      R"({"metadata":{"generation":2},"status":{"phase":"Ready","observedGeneration":2,)"
+      R"("conditions":[{"type":"Ready","status":"True","reason":"Ready"}]}})");
+  auto seen = objectSeenOf(parsed);
+  EXPECT_EQ(seen.generation, 2);
+  EXPECT_TRUE(seen.hasStatus);
+  EXPECT_EQ(seen.statusObservedGeneration, 2);
+  EXPECT_TRUE(seen.statusReady);
+  EXPECT_EQ(seen.statusReason, "Ready");
 }
 
 }  // namespace
