@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "core/journal/codec.h"
@@ -127,6 +128,22 @@ void verifyAround(const journal::Journal& j, const journal::Record& r, AuditChai
   if (r.seq + 1 == j.nextSeq() && journal::toHex(r.hash) != j.chainHeadHex()) fail("not the stored chain head");
 }
 
+// A status row shows what reached the cluster only if its WriteStatus completed
+// Succeeded; otherwise it is marked requested but not confirmed (failed, cut off by a
+// restart, or not completed yet).
+void markConfirmed(std::vector<json>* rows) {
+  std::map<std::pair<std::string, uint64_t>, std::string> outcomes;
+  for (const auto& r : *rows)
+    if (r.value("kind", "") == "effect" && r.value("command", "") == "WriteStatus")
+      outcomes[{r.value("object", ""), r.value("effectId", uint64_t{0})}] = r.value("outcome", "");
+  for (auto& r : *rows) {
+    if (r.value("kind", "") != "condition") continue;
+    auto it = outcomes.find({r.value("object", ""), r.value("effectId", uint64_t{0})});
+    r["confirmed"] = it != outcomes.end() && it->second == "Succeeded";
+    if (!r["confirmed"].get<bool>()) r["outcome"] = it == outcomes.end() ? "not completed" : it->second;
+  }
+}
+
 }  // namespace
 
 bool auditRow(const journal::Record& r, const AuditQuery& q, json* row) {
@@ -164,6 +181,7 @@ Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
   std::sort(out.objects.begin(), out.objects.end());
   out.objects.erase(std::unique(out.objects.begin(), out.objects.end()), out.objects.end());
   SPR_RETURN_IF_ERROR(addProcessStarts(j, {}, q, &out));
+  markConfirmed(&out.rows);
   return out;
 }
 
@@ -223,7 +241,8 @@ std::string detailOf(const json& row) {
   }
   if (kind == "condition")
     return "status " + row.value("phase", "") + " ready=" + (row.value("ready", false) ? "true" : "false") +
-           " reason=" + row.value("reason", "") + ": " + row.value("message", "");
+           " reason=" + row.value("reason", "") + ": " + row.value("message", "") +
+           (row.value("confirmed", true) ? "" : "  [requested, not confirmed: " + row.value("outcome", "") + "]");
   if (kind == "timer") return "timer " + row.value("timer", "") + " fired";
   if (kind == "start")
     return "spr run started: " + row.value("version", "") + " (" + row.value("build", "") + ") on " +

@@ -253,6 +253,9 @@ void Replayer::onRequested(ObjectReplay& o, const journal::Record& r, const jour
   // message) is the one the live run sent.
   o.pending[recorded->effectId] = *recorded;
   o.requestedAt[recorded->effectId] = r.wallUnixNanos;
+  json in = json::parse(q.inputJson, nullptr, false);  // the ProviderConfig the live effect ran with
+  if (in.is_object() && in.value("configSeq", uint64_t{0}) != 0)
+    o.requestedConfig[recorded->effectId] = in.value("configSeq", uint64_t{0});
 }
 
 void Replayer::onCompleted(ObjectReplay& o, const journal::Record& r, const journal::EffectCompleted& c) {
@@ -269,7 +272,13 @@ void Replayer::onCompleted(ObjectReplay& o, const journal::Record& r, const jour
     if (at != o.requestedAt.end()) ctx.requestedWallNanos = at->second;
     // The live run read the config when the effect started: right after this object's
     // previous batch (its last record before this one).
+    // Since the effect runs with the config its EffectRequested names, use that one
+    // when it is known (older journals: the config in force as below).
+    auto named = o.requestedConfig.find(c.effectId);
+    if (named != o.requestedConfig.end() && !configs_.count(named->second)) (void)findInput(o, named->second);
     auto cfg = configs_.upper_bound(o.lastSeq != 0 ? o.lastSeq : r.seq);
+    if (named != o.requestedConfig.end() && configs_.count(named->second))
+      cfg = std::next(configs_.find(named->second));
     if (cfg != configs_.begin()) {
       --cfg;
       const auto& obs = std::get<journal::Observed>(cfg->second.payload);
@@ -290,6 +299,7 @@ void Replayer::onCompleted(ObjectReplay& o, const journal::Record& r, const jour
   }
   if (pending != o.pending.end()) {
     o.requestedAt.erase(c.effectId);
+    o.requestedConfig.erase(c.effectId);
     o.pending.erase(pending);
   }
   o.inputs[r.seq] = r;

@@ -53,6 +53,7 @@ struct ObjectReplay {
   nlohmann::json object;  // its last API object (redacted, from the journal)
   std::map<uint64_t, lifecycle::Command> pending;  // requested, not yet completed
   std::map<uint64_t, int64_t> requestedAt;         // effect id -> wall time of its EffectRequested
+  std::map<uint64_t, uint64_t> requestedConfig;    // effect id -> the config seq its EffectRequested names
   uint64_t lastSeq = 0, folds = 0;
   bool started = false;  // folded at least once, or restored from a snapshot
   std::map<uint64_t, journal::Record> inputs;     // input records awaiting their Transition

@@ -337,6 +337,9 @@ void writeStatus(Ctx& c) {
                      "status kept conflicting; gave up after " + std::to_string(kConflictRetries) + " tries"));
 }
 
+void dispatch(Ctx& c);
+void thrown(EffectOutput& out, lc::Op op, const std::string& what);
+
 }  // namespace
 
 EffectOutput EffectExecutor::run(const EffectInput& input) {
@@ -352,7 +355,25 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
     return out;
   }
   Ctx c{config_, input, scope, out, config_.provider->kinds().api, config_.provider->kinds().apiKind};
-  switch (input.command.op) {
+  // The exception boundary around provider code (as controller-runtime recovers panics):
+  // a provider that throws fails this effect as transient, with its message, and the
+  // operator carries on. The tape keeps the requests made before the throw, so replay
+  // re-runs into the same throw.
+  try {
+    dispatch(c);
+  } catch (const std::exception& e) {
+    thrown(out, input.command.op, e.what());
+  } catch (...) {
+    thrown(out, input.command.op, "an exception that is not a std::exception");
+  }
+  out.tape = tape.take();
+  return out;
+}
+
+namespace {
+
+void dispatch(Ctx& c) {
+  switch (c.in.command.op) {
     case lc::Op::kObserve:
     case lc::Op::kCreate:
     case lc::Op::kUpdate:
@@ -363,16 +384,16 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
       mutateObject(c, [](json& o) { return setFinalizer(o, true); });
       break;
     case lc::Op::kRemoveFinalizer:
-      if (scope.deleting()) {
+      if (c.scope.deleting()) {
         // The request is gone: its AccessRequest and kubeconfig Secret go too (recorded in
         // this effect's tape), before the finalizer, so a crash in between repeats both.
-        auto released = releaseAccess(scope.platform(), scope.mcpTarget());
+        auto released = releaseAccess(c.scope.platform(), c.scope.mcpTarget());
         if (!released) {
-          fail(out, released.status());
+          fail(c.out, released.status());
           break;
         }
         mutateObject(c, [](json& o) { return setFinalizer(o, false); });
-        if (!released->empty()) out.result["released"] = *released;
+        if (!released->empty()) c.out.result["released"] = *released;
         break;
       }
       mutateObject(c, [](json& o) { return setFinalizer(o, false); });
@@ -384,9 +405,23 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
       writeStatus(c);
       break;
   }
-  out.tape = tape.take();
-  return out;
 }
+
+void thrown(EffectOutput& out, lc::Op op, const std::string& what) {
+  out.done.outcome = lc::Outcome::kTransientError;
+  out.done.exists = false;
+  out.done.drift = false;
+  out.done.ready = true;
+  out.done.reason.clear();
+  out.done.message = std::string(lc::opName(op)) + " threw: " + what;
+  out.errorClass = "ProviderException";
+  out.result = json::object();
+  out.updatedObject = json();
+  out.objectGone = false;
+  log::error("provider threw; the effect fails as transient", {{"op", lc::opName(op)}, {"error", what}});
+}
+
+}  // namespace
 
 }  // namespace spr::runtime
 

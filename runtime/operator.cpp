@@ -195,6 +195,7 @@ Status OperatorImpl::startActing() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return Status();
   }
+  queue_.setPollCap(static_cast<size_t>(std::max(1, options_.workers / 2)));  // polls never take every worker
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { workerLoop(); });
   WatchLoop::Target config{"platform", options_.platform, kinds_.config, "", ""};
   config.resumeRv = journaledRv("platform", kinds_.config);
@@ -218,8 +219,10 @@ Status OperatorImpl::startActing() {
   };
   configWatch_->waitSynced(stopping);
   if (stopping()) return Status();  // SIGTERM (or a fatal error) while the platform cluster was not reachable
+  // The API kind is listed afresh at every start (not resumed): each object's live
+  // status and finalizer are compared with the folded view, so what a crash cut off is
+  // written again.
   WatchLoop::Target api{"onboarding", options_.onboarding, kinds_.api, "", ""};
-  api.resumeRv = journaledRv("onboarding", kinds_.api);
   apiWatch_ = std::make_unique<WatchLoop>(
       api, WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string& rv) {
                                   return reconciler_->observeApiObject(t, o, rv);
@@ -228,7 +231,8 @@ Status OperatorImpl::startActing() {
                                 [this](const std::string& rv) {
                                   reconciler_->bookmark("onboarding", kinds_.api.group, kinds_.api.resource, rv);
                                 },
-                                [this](const Status& s) { stopWith(s); }});
+                                [this](const Status& s) { stopWith(s); },
+                                [this] { reconciler_->watchResynced(); }});
   apiWatch_->setKeyFunction(
       [this](const std::string& ns, const std::string& name) { return reconciler_->apiObjectKey(ns, name); });
   SPR_RETURN_IF_ERROR(apiWatch_->start());

@@ -48,6 +48,11 @@ Reconciler::Entry* Reconciler::findOrCreate(const journal::ObjectId& id, const s
 }
 
 void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
+  // What users did goes first, then retries (backoff, not-ready requeues of objects on
+  // their way to Ready), then the periodic polls of Ready objects.
+  const auto* timer = std::get_if<TimerItem>(&item);
+  const auto priority = !timer ? WorkQueue::Priority::kUser
+                               : (timer->poll ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kRetry);
   {
     std::lock_guard<std::mutex> lock(entry->mu);
     if (front) {
@@ -56,7 +61,7 @@ void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
       entry->mailbox.push_back(std::move(item));
     }
   }
-  deps_.queue->add(entry->id.key());
+  deps_.queue->add(entry->id.key(), priority);
 }
 
 void Reconciler::fatal(const Status& status) {
@@ -123,7 +128,7 @@ Status Reconciler::observeApiObject(journal::WatchType type, const json& object,
   journal::Record record = newRecord(*entry);
   record.object.uid = id.uid;
   journal::Observed observed{"onboarding", type, deps_.redact(object), resourceVersion,
-                             meta.value("generation", int64_t{0})};
+                             generationOf(object)};
   record.payload = observed;
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
@@ -141,8 +146,19 @@ Status Reconciler::observeApiObject(journal::WatchType type, const json& object,
     std::lock_guard<std::mutex> lock(configMu_);
     enqueue(entry, ConfigItem{configSeq_, configSeen_});
   }
-  enqueue(entry, ObservedItem{seq, fold::objectInputOf(type, object), object});
+  enqueue(entry, ObservedItem{seq, fold::objectInputOf(type, object), object, resourceVersion, watchEpoch_.load()});
   return Status();
+}
+
+void Reconciler::watchResynced() {
+  ++watchEpoch_;
+  std::vector<Entry*> all;
+  {
+    std::lock_guard<std::mutex> lock(tableMu_);
+    for (auto& [key, e] : entries_)
+      if (e->awaiting) all.push_back(e.get());  // only objects waiting for their own write
+  }
+  for (Entry* e : all) enqueue(e, ResyncItem{});
 }
 
 lc::ConfigSeen Reconciler::configSeen(const json& object, journal::WatchType type) const {
@@ -157,7 +173,7 @@ Status Reconciler::observeConfig(journal::WatchType type, const json& object, co
   record.object = journal::ObjectId{"platform", deps_.configGroup,  deps_.configVersion,  deps_.configKind,
                                     "",         deps_.providerName, meta.value("uid", "")};
   record.payload =
-      journal::Observed{"platform", type, deps_.redact(object), resourceVersion, meta.value("generation", int64_t{0})};
+      journal::Observed{"platform", type, deps_.redact(object), resourceVersion, generationOf(object)};
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
   if (!resourceVersion.empty())

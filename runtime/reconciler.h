@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -43,6 +44,11 @@ struct ReconcilerDeps {
   std::function<void(const Status&)> onFatal;
   // Serializes an object for the journal with Secret data and credentials redacted.
   std::function<std::string(const nlohmann::json&)> redact;
+  // Tests only: called at the points a kill -9 matters ("requested": a fold's effect
+  // requests are durable, none ran, `command` is the first; "completed": `command`'s
+  // EffectCompleted is durable, not folded). Returning true "kills" the reconciler there:
+  // it journals and runs nothing more.
+  std::function<bool(const char* point, const lifecycle::Command& command)> crashAt;
 };
 
 // Meta keys in the journal (see RECORDS.md).
@@ -69,6 +75,9 @@ class Reconciler {
   // After the first list of ProviderConfigs: if ours was not in it but the journal still
   // has it as present, it was deleted while spr was down.
   [[nodiscard]] Status configListSynced(bool listed);
+  // After every complete (re-)list of the API kind: a new watch begins, so an object
+  // waiting for the watch to catch up with its own write takes the list's version.
+  void watchResynced();
   // Persists a bookmark's resourceVersion.
   void bookmark(const std::string& cluster, const std::string& group, const std::string& resource,
                 const std::string& resourceVersion);
@@ -86,6 +95,8 @@ class Reconciler {
     uint64_t seq = 0;
     lifecycle::Input input;
     nlohmann::json object;
+    std::string resourceVersion{};
+    uint64_t watchEpoch = 0;  // which (re-)list of the watch delivered it
   };
   struct ConfigItem {
     uint64_t seq = 0;
@@ -94,12 +105,21 @@ class Reconciler {
   struct TimerItem {
     uint64_t token = 0;
     int64_t dueUnixNanos = 0;
+    bool poll = false;  // a Ready object's periodic poll (backoff and not-ready requeues are not)
   };
   struct ResolveItem {  // restart: an in-flight effect with no EffectCompleted
     uint64_t effectId = 0;
     lifecycle::Op op = lifecycle::Op::kObserve;
   };
-  using MailItem = std::variant<ObservedItem, ConfigItem, TimerItem, ResolveItem>;
+  struct ResyncItem {};  // the watch re-listed (see watchResynced)
+  using MailItem = std::variant<ObservedItem, ConfigItem, TimerItem, ResolveItem, ResyncItem>;
+  // A command the fold asked for, with the ProviderConfig in force when it was requested
+  // (the one its EffectRequested names), so the effect does not see a later one.
+  struct PendingCommand {
+    lifecycle::Command command;
+    nlohmann::json config;
+    uint64_t configSeq = 0;
+  };
 
   struct Entry {
     journal::ObjectId id;
@@ -109,10 +129,19 @@ class Reconciler {
     // Owned by the worker processing this key:
     lifecycle::State state;
     nlohmann::json object;  // latest API object (unredacted)
-    std::deque<lifecycle::Command> pending;
+    std::deque<PendingCommand> pending;
     uint64_t lastObservedSeq = 0;
     uint64_t timerToken = 0;
     int64_t timerDueUnixNanos = 0;
+    // Ordered folding: after one of our writes returned version awaitRv, watch events of
+    // the same watch that arrive before it are older and are not folded (the latest of
+    // them is kept in `skipped` until the watch catches up or re-lists).
+    std::string awaitRv;
+    std::atomic<bool> awaiting{false};  // !awaitRv.empty(), readable by the watch thread
+    uint64_t awaitEpoch = 0;
+    std::optional<ObservedItem> skipped;
+    int skips = 0;  // events skipped in the current wait
+    std::string lastSeenRv;  // resourceVersion of the latest watch event handled
   };
 
   Entry* findOrCreate(const journal::ObjectId& id, const std::string& tenant, bool* created);
@@ -123,13 +152,20 @@ class Reconciler {
   [[nodiscard]] Status handle(Entry* entry, const ConfigItem& item);
   [[nodiscard]] Status handle(Entry* entry, const TimerItem& item);
   [[nodiscard]] Status handle(Entry* entry, const ResolveItem& item);
+  [[nodiscard]] Status handle(Entry* entry, const ResyncItem& item);
+  bool staleObserved(Entry* entry, const ObservedItem& item);
+  void awaitOwnWrite(Entry* entry, const nlohmann::json& updated, uint64_t epochAtStart);
+  [[nodiscard]] Result<std::optional<journal::Record>> findCompletion(const Entry& entry, uint64_t effectId) const;
+  [[nodiscard]] Status foldCompletion(Entry* entry, const journal::Record& record);
+  bool crashed(const char* point, const lifecycle::Command& command);
   void addEffectRequests(const Entry& entry, const std::vector<lifecycle::Command>& commands, uint64_t inputSeq,
-                         journal::AppendBatch* batch) const;
+                         uint64_t configSeq, journal::AppendBatch* batch) const;
   void logFold(const Entry& entry, const lifecycle::FoldResult& result, const std::string& from, uint64_t inputSeq,
                const std::string& cause) const;
   [[nodiscard]] Status foldInput(Entry* entry, const lifecycle::Input& input, uint64_t inputSeq,
                                  const std::string& cause);
-  [[nodiscard]] Status runCommand(Entry* entry, const lifecycle::Command& command, bool resume = false);
+  [[nodiscard]] Status runCommand(Entry* entry, const PendingCommand& command, bool resume = false);
+  journal::AppendBatch completionBatch(const Entry& entry, EffectOutput* out) const;
   [[nodiscard]] Result<uint64_t> appendOne(journal::Record record, journal::Sync sync);
   [[nodiscard]] Result<std::vector<uint64_t>> appendBatch(journal::AppendBatch batch);
   void armTimer(Entry* entry, const lifecycle::RequeueAfter& requeue);
@@ -151,6 +187,7 @@ class Reconciler {
   ReconcilerDeps deps_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> fatal_{false};
+  std::atomic<uint64_t> watchEpoch_{0};  // complete (re-)lists of the API kind so far
 
   mutable std::mutex tableMu_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;  // guarded by tableMu_ (map only)

@@ -28,7 +28,7 @@ void Reconciler::process(const std::string& key) {
 // Returns false when there was nothing to do (or the operator stopped).
 bool Reconciler::step(Entry* entry) {
   if (!entry->pending.empty()) {
-    lc::Command command = entry->pending.front();
+    PendingCommand command = std::move(entry->pending.front());
     entry->pending.pop_front();
     return runCommand(entry, command).isOk();
   }
@@ -44,10 +44,97 @@ bool Reconciler::step(Entry* entry) {
   if (auto* config = std::get_if<ConfigItem>(&item)) status = handle(entry, *config);
   if (auto* timer = std::get_if<TimerItem>(&item)) status = handle(entry, *timer);
   if (auto* resolve = std::get_if<ResolveItem>(&item)) status = handle(entry, *resolve);
+  if (auto* resync = std::get_if<ResyncItem>(&item)) status = handle(entry, *resync);
   return status.isOk();
 }
 
+// Within one watch, events arrive in resourceVersion order. After our own write returned
+// version awaitRv, every event of that watch before the one carrying awaitRv is older than
+// what the fold already took (the write's result), so it is not folded; the event equal to
+// awaitRv, any later one, and events of a list completed after the write are (a re-list
+// in between ends the wait, see handle(ResyncItem)). A DELETED event always is.
+namespace {
+
+// Events of the same watch skipped while waiting for our own write's event: past this,
+// the wait ends (the write's event may never come, e.g. a re-list we could not tell).
+constexpr int kMaxSkips = 16;
+
+// The version an event carries: the object's own metadata.resourceVersion (what a write's
+// response carries too), else the event's.
+std::string versionOf(const json& object, const std::string& eventRv) {
+  if (object.is_object()) {
+    auto meta = object.find("metadata");
+    if (meta != object.end() && meta->is_object()) {
+      auto rv = meta->find("resourceVersion");
+      if (rv != meta->end() && rv->is_string() && !rv->get<std::string>().empty()) return rv->get<std::string>();
+    }
+  }
+  return eventRv;
+}
+
+}  // namespace
+
+bool Reconciler::staleObserved(Entry* entry, const ObservedItem& item) {
+  if (entry->awaitRv.empty() || !std::holds_alternative<lc::ObjectSeen>(item.input)) {
+    entry->awaitRv.clear();
+    entry->awaiting = false;
+    entry->skipped.reset();
+    return false;
+  }
+  // An event of a list that completed after our write is not older than it.
+  if (versionOf(item.object, item.resourceVersion) == entry->awaitRv || item.watchEpoch > entry->awaitEpoch) {
+    entry->awaitRv.clear();
+    entry->awaiting = false;
+    entry->skipped.reset();
+    return false;
+  }
+  log::debug("older than the object's own write: not folded", {{"object", entry->state.objectKey},
+                                                                {"seq", item.seq},
+                                                                {"resourceVersion", item.resourceVersion},
+                                                                {"waitingFor", entry->awaitRv}});
+  entry->skipped = item;
+  if (++entry->skips > kMaxSkips) {  // never wait forever for an event that may not come
+    entry->awaitRv.clear();
+    entry->awaiting = false;
+    entry->skipped.reset();
+    return false;
+  }
+  return true;
+}
+
+// Our write returned `updated`: wait for the watch to deliver that version, unless it is
+// the version the watch delivered last (a write that changed nothing bumps no version).
+void Reconciler::awaitOwnWrite(Entry* entry, const json& updated, uint64_t epochAtStart) {
+  const json meta = updated.value("metadata", json::object());
+  const json rv = meta.value("resourceVersion", json());
+  if (!rv.is_string() || rv.get<std::string>().empty() || rv.get<std::string>() == entry->lastSeenRv) return;
+  entry->awaitRv = rv.get<std::string>();
+  entry->awaiting = true;
+  // A list completed after the write started may already hold it (then the watch never
+  // delivers it): its events, and later ones, count as newer.
+  entry->awaitEpoch = epochAtStart;
+  entry->skipped.reset();
+  entry->skips = 0;
+}
+
+Status Reconciler::handle(Entry* entry, const ResyncItem&) {
+  if (entry->awaitRv.empty()) return Status();
+  entry->awaitRv.clear();
+  entry->awaiting = false;
+  if (!entry->skipped) return Status();
+  ObservedItem latest = std::move(*entry->skipped);  // the list's view: newer, or the watch brings ours next
+  entry->skipped.reset();
+  latest.watchEpoch = watchEpoch_.load();
+  return handle(entry, latest);
+}
+
 Status Reconciler::handle(Entry* entry, const ObservedItem& observed) {
+  entry->lastSeenRv = versionOf(observed.object, observed.resourceVersion);
+  if (staleObserved(entry, observed)) {
+    entry->lastObservedSeq = observed.seq;
+    noteFolded(observed.seq);
+    return Status();
+  }
   if (std::holds_alternative<lc::ObjectSeen>(observed.input)) entry->object = observed.object;
   entry->lastObservedSeq = observed.seq;
   const json meta = observed.object.value("metadata", json::object());
@@ -82,10 +169,20 @@ Status Reconciler::handle(Entry* entry, const TimerItem& timer) {
 // has one Create effect in the journal however often spr is killed. Any other effect is
 // recorded as Unknown and the fold resolves it by Observe (never a blind repeat).
 Status Reconciler::handle(Entry* entry, const ResolveItem& resolve) {
+  // Killed after the EffectCompleted was journaled but before it was folded: fold that
+  // record (the effect has its one completion already).
+  auto completion = findCompletion(*entry, resolve.effectId);
+  if (!completion) return completion.status();
+  if (*completion) return foldCompletion(entry, **completion);
   if (resolve.op == lc::Op::kCreate) {
-    lc::Command create;
-    create.op = lc::Op::kCreate;
-    create.effectId = resolve.effectId;
+    PendingCommand create;
+    create.command.op = lc::Op::kCreate;
+    create.command.effectId = resolve.effectId;
+    {
+      std::lock_guard<std::mutex> lock(configMu_);
+      create.config = config_;
+      create.configSeq = configSeq_;
+    }
     return runCommand(entry, create, /*resume=*/true);
   }
   lc::EffectDone unknown;
@@ -99,6 +196,24 @@ Status Reconciler::handle(Entry* entry, const ResolveItem& resolve) {
   auto seq = appendOne(std::move(record), journal::Sync::kNone);
   if (!seq) return seq.status();
   return foldInput(entry, done, *seq, "EffectCompleted seq " + std::to_string(*seq) + " (restart)");
+}
+
+// The object's EffectCompleted for `effectId`, if one is journaled (effect ids are unique
+// per object). Only the object's latest records can hold it: it is looked for at restart.
+Result<std::optional<journal::Record>> Reconciler::findCompletion(const Entry& entry, uint64_t effectId) const {
+  auto records = deps_.journal->readObject(entry.id.key(), journal::Order::kNewestFirst, 64);
+  if (!records) return records.status();
+  for (const auto& r : *records) {
+    const auto* c = std::get_if<journal::EffectCompleted>(&r.payload);
+    if (c && c->effectId == effectId) return std::optional<journal::Record>(r);
+  }
+  return std::optional<journal::Record>();
+}
+
+Status Reconciler::foldCompletion(Entry* entry, const journal::Record& record) {
+  const lc::EffectDone done = fold::effectDoneOf(std::get<journal::EffectCompleted>(record.payload));
+  return foldInput(entry, done, record.seq,
+                   "EffectCompleted seq " + std::to_string(record.seq) + " (journaled before a restart, folded after)");
 }
 
 Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inputSeq, const std::string& cause) {
@@ -115,30 +230,34 @@ Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inpu
   if (!result.rejected) e.state = result.state;
   if (requeue) armTimer(entry, *requeue);
 
+  // The config the commands will see is the one their EffectRequested names.
+  json config;
+  uint64_t configSeq = 0;
+  {
+    std::lock_guard<std::mutex> lock(configMu_);
+    config = config_;
+    configSeq = configSeq_;
+  }
   journal::AppendBatch batch;
   journal::Record transition = newRecord(e);
   transition.payload = fold::transitionOf(fromPhase, result, input, inputSeq);
   batch.records.push_back(std::move(transition));
   batch.states.emplace_back(e.id.key(), stateBlob(e));
   batch.meta.emplace_back(kMetaLowWater, lowWater());
-  addEffectRequests(e, commands, inputSeq, &batch);
+  addEffectRequests(e, commands, inputSeq, configSeq, &batch);
   // No effect runs before its request is durable.
   batch.sync = commands.empty() ? journal::Sync::kNone : journal::Sync::kSync;
   auto seqs = appendBatch(std::move(batch));
   if (!seqs) return seqs.status();
-  for (const auto& c : commands) e.pending.push_back(c);
+  if (!commands.empty() && crashed("requested", commands.front())) return Status(Code::kUnavailable, "crashed (test)");
+  for (const auto& c : commands) e.pending.push_back(PendingCommand{c, config, configSeq});
   logFold(e, result, from, inputSeq, cause);
   publishView(e);
   return Status();
 }
 
 void Reconciler::addEffectRequests(const Entry& e, const std::vector<lc::Command>& commands, uint64_t inputSeq,
-                                   journal::AppendBatch* batch) const {
-  uint64_t configSeq = 0;
-  {
-    std::lock_guard<std::mutex> lock(configMu_);
-    configSeq = configSeq_;
-  }
+                                   uint64_t configSeq, journal::AppendBatch* batch) const {
   const json meta = e.object.is_object() ? e.object.value("metadata", json::object()) : json::object();
   for (const auto& c : commands) {
     journal::Record request = newRecord(e);
@@ -173,18 +292,43 @@ void Reconciler::armTimer(Entry* entry, const lc::RequeueAfter& requeue) {
   // delayScale shortens backoff and not-ready requeues (tests); the ProviderConfig's
   // pollInterval, which arms the timer in Ready, is taken as configured.
   double scale = entry->state.phase == lc::Phase::kReady ? 1.0 : deps_.delayScale;
+  // Polls are spread over [0.9, 1.1] x pollInterval by a hash of (object, token), so
+  // requests created together do not poll together; deterministic, the fold stays pure.
+  if (entry->state.phase == lc::Phase::kReady) {
+    uint64_t h = std::stoull(fnv1aHex(entry->id.key() + "#" + std::to_string(requeue.token)), nullptr, 16);
+    scale = 0.9 + 0.2 * static_cast<double>(h % 10001) / 10000.0;
+  }
   int64_t delayMs = static_cast<int64_t>(static_cast<double>(requeue.delayMs) * scale);
   if (delayMs < 1) delayMs = 1;
   entry->timerToken = requeue.token;
   entry->timerDueUnixNanos = deps_.clock->nowUnixNanos() + delayMs * 1000000;
   std::string key = entry->id.key();
-  TimerItem item{requeue.token, entry->timerDueUnixNanos};
+  TimerItem item{requeue.token, entry->timerDueUnixNanos, entry->state.phase == lc::Phase::kReady};
   deps_.timers->schedule(std::chrono::milliseconds(delayMs), [this, key, item] {
     if (Entry* e = find(key)) enqueue(e, item);
   });
 }
 
-Status Reconciler::runCommand(Entry* entry, const lc::Command& command, bool resume) {
+bool Reconciler::crashed(const char* point, const lc::Command& command) {
+  if (!deps_.crashAt || !deps_.crashAt(point, command)) return false;
+  stopping_ = true;
+  fatal_ = true;  // journals nothing more, as if killed here
+  return true;
+}
+
+// The EffectCompleted and, in the same batch, the state blob, so a restart before the
+// fold still starts the next effect from the object this one left (as replay does).
+journal::AppendBatch Reconciler::completionBatch(const Entry& entry, EffectOutput* out) const {
+  journal::Record record = newRecord(entry);
+  record.payload = fold::completedOf(out->done, out->errorClass, out->result, std::move(out->tape));
+  journal::AppendBatch batch;
+  batch.records.push_back(std::move(record));
+  batch.states.emplace_back(entry.id.key(), stateBlob(entry));
+  return batch;
+}
+
+Status Reconciler::runCommand(Entry* entry, const PendingCommand& pending, bool resume) {
+  const lc::Command& command = pending.command;
   bool providerOp = command.op == lc::Op::kObserve || command.op == lc::Op::kCreate || command.op == lc::Op::kUpdate ||
                     command.op == lc::Op::kDelete;
   if (providerOp && !deps_.limiter->acquire()) return Status(Code::kUnavailable, "stopping");
@@ -194,23 +338,24 @@ Status Reconciler::runCommand(Entry* entry, const lc::Command& command, bool res
   input.object = entry->object;
   input.phase = entry->state.phase;
   input.resume = resume;
-  {
-    std::lock_guard<std::mutex> lock(configMu_);
-    input.config = config_;
-    input.configSeq = configSeq_;
-  }
+  input.config = pending.config;
+  input.configSeq = pending.configSeq;
+  const uint64_t epochAtStart = watchEpoch_.load();
   EffectOutput out = deps_.runner->run(input);
   out.done.effectId = command.effectId;
   out.done.op = command.op;
   deps_.metrics->effect(lc::opName(command.op), lc::outcomeName(out.done.outcome));
-  if (out.updatedObject.is_object()) entry->object = out.updatedObject;
-
-  journal::Record record = newRecord(*entry);
-  record.payload = fold::completedOf(out.done, out.errorClass, out.result, std::move(out.tape));
+  if (out.updatedObject.is_object()) {
+    entry->object = out.updatedObject;
+    awaitOwnWrite(entry, out.updatedObject, epochAtStart);
+  }
+  journal::AppendBatch batch = completionBatch(*entry, &out);
   // What is folded is what replay will read back from the record: one mapping.
-  const lc::EffectDone done = fold::effectDoneOf(std::get<journal::EffectCompleted>(record.payload));
-  auto seq = appendOne(std::move(record), journal::Sync::kNone);
-  if (!seq) return seq.status();
+  const lc::EffectDone done = fold::effectDoneOf(std::get<journal::EffectCompleted>(batch.records.front().payload));
+  auto seqs = appendBatch(std::move(batch));
+  if (!seqs) return seqs.status();
+  const uint64_t* seq = &seqs->front();
+  if (crashed("completed", command)) return Status(Code::kUnavailable, "crashed (test)");
   if (out.unauthorized) fatal(Status(Code::kUnauthorized, out.done.message));
   std::string cause = "EffectCompleted seq " + std::to_string(*seq) + " " + lc::opName(command.op) + " " +
                       lc::outcomeName(out.done.outcome) + (resume ? " (resumed after restart)" : "");

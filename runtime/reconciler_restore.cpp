@@ -146,6 +146,7 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   const json timer = blob.value("timer", json::object());
   uint64_t token = timer.is_object() ? timer.value("token", uint64_t{0}) : 0;
   int64_t due = timer.is_object() ? timer.value("dueUnixNanos", int64_t{0}) : 0;
+  if (e->state.statusWrite) enqueue(e, ResolveItem{e->state.statusWrite, lc::Op::kWriteStatus});
   if (e->state.inflightEffect) enqueue(e, ResolveItem{*e->state.inflightEffect, e->state.inflightOp});
   if (token != 0 && !e->state.inflightEffect) {
     int64_t delayMs = std::max<int64_t>(1, (due - deps_.clock->nowUnixNanos()) / 1000000);

@@ -39,6 +39,7 @@ void WatchLoop::onEvent(const k8s::WatchEvent& event) {
       listedOnce_ = true;
       status = callbacks_.listed(seen_);
     }
+    if (callbacks_.resynced) callbacks_.resynced();
     markSynced();
   } else if (event.type == "BOOKMARK") {
     callbacks_.bookmark(event.resourceVersion);

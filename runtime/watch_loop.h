@@ -41,6 +41,8 @@ class WatchLoop {
     std::function<Status(const std::set<std::string>&)> listed;
     std::function<void(const std::string&)> bookmark;
     std::function<void(const Status&)> fatal;  // journal failure, 401/403
+    // After every complete (re-)list, e.g. after 410 Gone: a new watch begins. Optional.
+    std::function<void()> resynced{};
   };
   WatchLoop(Target target, Callbacks callbacks);
   ~WatchLoop();

@@ -4,23 +4,52 @@
 
 namespace spr::runtime {
 
-void WorkQueue::add(const std::string& key) {
+void WorkQueue::setPollCap(size_t cap) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pollCap_ = cap;
+  cv_.notify_all();
+}
+
+void WorkQueue::push(const std::string& key, Priority priority) {
+  queues_[static_cast<int>(priority)].push_back(key);
+  cv_.notify_all();
+}
+
+void WorkQueue::add(const std::string& key, Priority priority) {
   std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_) return;
   ++adds_;
-  if (!dirty_.insert(key).second) return;  // already queued or pending re-add
-  if (processing_.count(key)) return;      // handed out again by done()
-  queue_.push_back(key);
-  cv_.notify_one();
+  auto it = dirty_.find(key);
+  if (it != dirty_.end()) {  // already queued or pending re-add: at most promote it
+    if (priority < it->second) {
+      auto& from = queues_[static_cast<int>(it->second)];
+      it->second = priority;
+      auto queued = std::find(from.begin(), from.end(), key);
+      if (queued != from.end()) {
+        from.erase(queued);
+        push(key, priority);
+      }
+    }
+    return;
+  }
+  dirty_.emplace(key, priority);
+  if (processing_.count(key)) return;  // handed out again by done()
+  push(key, priority);
 }
 
 bool WorkQueue::get(std::string* key) {
+  auto& user = queues_[0];
+  auto& retry = queues_[1];
+  auto& poll = queues_[2];
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return shutdown_ || !queue_.empty(); });
+  cv_.wait(lock, [&] { return shutdown_ || !user.empty() || !retry.empty() || (!poll.empty() && pollAllowed()); });
   if (shutdown_) return false;
-  *key = queue_.front();
-  queue_.pop_front();
+  const bool isPoll = user.empty() && retry.empty();
+  std::deque<std::string>& from = !user.empty() ? user : (!retry.empty() ? retry : poll);
+  *key = from.front();
+  from.pop_front();
   processing_.insert(*key);
+  if (isPoll) pollsRunning_.insert(*key);
   dirty_.erase(*key);
   return true;
 }
@@ -28,10 +57,9 @@ bool WorkQueue::get(std::string* key) {
 void WorkQueue::done(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   processing_.erase(key);
-  if (dirty_.count(key) && !shutdown_) {
-    queue_.push_back(key);
-    cv_.notify_one();
-  }
+  if (pollsRunning_.erase(key)) cv_.notify_all();  // a poll slot is free
+  auto it = dirty_.find(key);
+  if (it != dirty_.end() && !shutdown_) push(key, it->second);
 }
 
 void WorkQueue::shutdown() {
@@ -42,7 +70,7 @@ void WorkQueue::shutdown() {
 
 size_t WorkQueue::depth() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
+  return queues_[0].size() + queues_[1].size() + queues_[2].size();
 }
 
 uint64_t WorkQueue::adds() const {

@@ -17,6 +17,8 @@ packages=(
   python3-jsonschema python3-yaml   # tests/release: validate the OCM descriptor against OCM's JSON schema (draft 2020-12)
   umoci                             # tests/release: an independent OCI implementation reads scripts/image.sh's layout
   iproute2                          # tests/release: `ip link set lo up` in the network namespace the image test runs spr demo in
+  stress-ng                         # CPU contention for the chaos soak (scripts/chaos-soak.sh)
+  bc curl python3                   # the chaos soak's timing, fault switch and checks
 )
 
 missing=()

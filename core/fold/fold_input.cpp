@@ -1,6 +1,9 @@
 #include "core/fold/fold_input.h"
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -38,12 +41,41 @@ std::string stringOr(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A non-negative JSON integer (parsed JSON holds those as unsigned), capped at INT64_MAX; else 0.
+int64_t integerOr0(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return 0;
+  return it->is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX))
+                                  : it->get<int64_t>();
+}
+
+// status.phase, status.observedGeneration and the Ready condition, as the fold compares them
+// with the status it wrote (an interrupted or overwritten status write is written again).
+void readStatus(const json& object, lc::ObjectSeen& seen) {
+  auto status = object.find("status");
+  if (status == object.end() || !status->is_object()) return;
+  seen.hasStatus = true;
+  seen.statusPhase = stringOr(*status, "phase");
+  seen.statusObservedGeneration = integerOr0(*status, "observedGeneration");
+  auto conditions = status->find("conditions");
+  if (conditions == status->end() || !conditions->is_array()) return;
+  for (const auto& c : *conditions) {
+    if (!c.is_object() || stringOr(c, "type") != "Ready") continue;
+    seen.statusReady = stringOr(c, "status") == "True";
+    seen.statusReason = stringOr(c, "reason");
+  }
+}
+
+// Durations are capped at a year: anything longer is a typo, and the cap keeps the
+// millisecond arithmetic far from overflow.
+constexpr double kMaxDurationMs = 365.0 * 24 * 3600 * 1000;
+
 }  // namespace
 
 lc::ObjectSeen objectSeenOf(const json& object) {
   lc::ObjectSeen seen;
   const json& meta = metadataOf(object);
-  seen.generation = numberOr<int64_t>(meta, "generation", 0);
+  seen.generation = integerOr0(meta, "generation");
   seen.deleting = deletionRequested(meta);
   auto finalizers = meta.find("finalizers");
   if (finalizers != meta.end() && finalizers->is_array())
@@ -54,6 +86,7 @@ lc::ObjectSeen objectSeenOf(const json& object) {
     auto it = annotations->find(kOperationAnnotation);
     if (it != annotations->end() && it->is_string()) seen.operation = it->get<std::string>();
   }
+  if (object.is_object()) readStatus(object, seen);
   return seen;
 }
 
@@ -216,7 +249,10 @@ bool wasRejected(const journal::Transition& t) {
 }
 
 int64_t parseDurationMs(const json& value, int64_t fallbackMs) {
-  if (value.is_number()) return static_cast<int64_t>(value.get<double>() * 1000);
+  if (value.is_number()) {
+    double ms = value.get<double>() * 1000;
+    return std::isfinite(ms) && ms > 0 && ms <= kMaxDurationMs ? static_cast<int64_t>(ms) : fallbackMs;
+  }
   if (!value.is_string()) return fallbackMs;
   const std::string text = value.get<std::string>();
   double total = 0;
@@ -227,7 +263,8 @@ int64_t parseDurationMs(const json& value, int64_t fallbackMs) {
     const std::string digits = text.substr(start, i - start);
     char* end = nullptr;
     double number = std::strtod(digits.c_str(), &end);
-    if (digits.empty() || end != digits.c_str() + digits.size()) return fallbackMs;  // "", ".", "1.2.3"
+    if (digits.empty() || end != digits.c_str() + digits.size() || !std::isfinite(number))
+      return fallbackMs;  // "", ".", "1.2.3"
     size_t unitStart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     const std::string unit = text.substr(unitStart, i - unitStart);
@@ -242,7 +279,7 @@ int64_t parseDurationMs(const json& value, int64_t fallbackMs) {
     else
       return fallbackMs;
   }
-  return total > 0 ? static_cast<int64_t>(total) : fallbackMs;
+  return total > 0 && total <= kMaxDurationMs ? static_cast<int64_t>(total) : fallbackMs;
 }
 
 std::string fnv1aHex(const std::string& text) {

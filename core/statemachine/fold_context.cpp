@@ -32,10 +32,7 @@ Route FoldContext::reject(std::string why) {
 }
 
 Route FoldContext::route(const Input& input) {
-  if (const auto* d = std::get_if<EffectDone>(&input); d && d->op == Op::kWriteStatus) {
-    note("status write result ignored");
-    return Route::kAbsorb;
-  }
+  if (const auto* d = std::get_if<EffectDone>(&input); d && d->op == Op::kWriteStatus) return routeStatusDone(*d);
   if (state_.phase == Phase::kDeleted) {
     const auto* o = std::get_if<ObjectSeen>(&input);
     if (o == nullptr || o->deleting) return reject("object is deleted");
@@ -69,9 +66,51 @@ void FoldContext::applySeen(const ObjectSeen& o) {
   if (!state_.deleting && o.operation == "reconcile") state_.reconcileRequested = true;
 }
 
+// A WriteStatus result changes no phase. Only the latest write matters: its success
+// confirms the status, its failure or an unknown outcome (restart) leaves it unconfirmed.
+Route FoldContext::routeStatusDone(const EffectDone& d) {
+  if (d.effectId != state_.statusWrite) {
+    note("status write result ignored (superseded)");
+    return Route::kAbsorb;
+  }
+  state_.statusWrite = 0;
+  if (d.outcome == Outcome::kSucceeded) {
+    state_.statusUnconfirmed = false;
+    note("status write confirmed");
+    return Route::kAbsorb;
+  }
+  state_.statusUnconfirmed = true;
+  statusWriteFailed_ = d.outcome != Outcome::kUnknown;
+  note(d.outcome == Outcome::kUnknown ? "status write unconfirmed (restart)" : "status write failed");
+  return Route::kAbsorb;
+}
+
+// Level-triggered status: an ObjectSeen that changes nothing else shows a status other
+// than the one the fold wants (and no write of ours is outstanding) -> write it again.
+void FoldContext::compareStatus(const ObjectSeen& o) {
+  const StatusView& want = state_.status;
+  if (want.phase.empty() || state_.statusWrite != 0 || state_.phase == Phase::kDeleted) return;
+  if (o.hasStatus && o.statusPhase == want.phase && o.statusReady == want.ready && o.statusReason == want.reason &&
+      o.statusObservedGeneration == want.observedGeneration)
+    return;
+  state_.statusUnconfirmed = true;
+  note("the object's status differs from the folded status");
+}
+
+void FoldContext::settleStatus() {
+  if (!state_.statusUnconfirmed || statusWriteFailed_ || state_.statusWrite != 0) return;
+  if (state_.status.phase.empty() || state_.phase == Phase::kDeleted || state_.ignored) return;
+  const uint64_t id = state_.nextEffectId++;
+  commands_.push_back(Command{Op::kWriteStatus, id, state_.status});
+  state_.statusWrite = id;
+  note("status " + state_.status.phase + "/" + state_.status.reason + " written again");
+}
+
 Route FoldContext::routeSeen(const ObjectSeen& o) {
   const bool relevant = seenIsRelevant(o);
   applySeen(o);
+  // An input that wakes the machine leads to a status of its own; any other compares.
+  if (!relevant || state_.inflightEffect) compareStatus(o);
   if (state_.inflightEffect) {
     if (relevant && state_.phase != Phase::kDeleting) {
       state_.dirty = true;
@@ -184,9 +223,10 @@ void FoldContext::emitStatus(const char* phase, bool ready, std::string reason, 
   v.reason = std::move(reason);
   v.message = std::move(message);
   v.observedGeneration = std::string(phase) == kTerminating ? state_.generation : state_.observedGeneration;
-  if (v == state_.status) return;
+  if (v == state_.status && (!state_.statusUnconfirmed || state_.statusWrite != 0)) return;
   state_.status = v;
-  commands_.push_back(Command{Op::kWriteStatus, state_.nextEffectId++, v});
+  state_.statusWrite = state_.nextEffectId++;
+  commands_.push_back(Command{Op::kWriteStatus, state_.statusWrite, v});
   note("status " + v.phase + "/" + v.reason);
 }
 

@@ -74,6 +74,10 @@ class FoldContext {
   void setPhase(Phase p) { state_.phase = p; }
   void noTransition() { unhandled_ = true; }
 
+  // After the transition: writes the wanted status again if the cluster may not show it
+  // (not while a write is outstanding, nor right after a failed write: no hot loop).
+  void settleStatus();
+
   // Builds the result: the new state and commands, or the original state if rejected.
   FoldResult finish(const Input& input) &&;
 
@@ -84,6 +88,8 @@ class FoldContext {
   Route routeTimer(const TimerFired& t);
   Route routeDone(const EffectDone& d);
   Route classifyDone(const EffectDone& d);
+  Route routeStatusDone(const EffectDone& d);
+  void compareStatus(const ObjectSeen& o);
   bool seenIsRelevant(const ObjectSeen& o) const;
   bool configIsRelevant(const ConfigSeen& c) const;
   void applySeen(const ObjectSeen& o);
@@ -100,6 +106,7 @@ class FoldContext {
   bool unhandled_ = false;
   const EffectDone* done_ = nullptr;  // the effect result being folded, if any
   const ObjectSeen* seen_ = nullptr;  // the ObjectSeen being folded, if any
+  bool statusWriteFailed_ = false;    // folding a failed WriteStatus: do not retry in this fold
 };
 
 }  // namespace spr::lifecycle::detail

@@ -34,6 +34,14 @@ struct ObjectSeen {
   bool deleting = false;      // deletionTimestamp set
   bool hasFinalizer = false;  // our finalizer is on the object
   std::string operation;      // openmcp.cloud/operation annotation: "", "ignore", "reconcile"
+  // The status the object carries (phase, Ready condition's status and reason,
+  // observedGeneration; the message is not compared, the runtime may reword it), so the
+  // fold can re-assert its own status when the cluster shows something else.
+  bool hasStatus = false;
+  std::string statusPhase{};
+  std::string statusReason{};
+  bool statusReady = false;
+  int64_t statusObservedGeneration = 0;
 };
 struct ObjectGone {};  // the API object no longer exists (watch DELETED)
 struct ConfigSeen {    // ProviderConfig (absent or being deleted -> present=false)
@@ -124,7 +132,12 @@ struct State {
   bool ignored = false;     // operation "ignore" on the latest ObjectSeen
   bool reconcileRequested = false;  // operation "reconcile" seen, annotation not yet cleared
   std::string userErrorReason;  // reason while in kUserError (e.g. ProviderConfigNotFound)
-  StatusView status;            // the last status written
+  StatusView status;            // the status the fold wants on the cluster (last requested)
+  // The WriteStatus requested and not yet completed (0 = none): a restart resolves it.
+  uint64_t statusWrite = 0;
+  // The cluster may not show `status` (a write failed, was cut off by a restart, or an
+  // ObjectSeen showed something else): write it again at the next fold that may.
+  bool statusUnconfirmed = false;
   std::string objectKey;        // "<namespace>/<name>", for jitter hashing
 };
 

@@ -66,6 +66,8 @@ void readFields(const json& j, State& s) {
   read(j, "reconcileRequested", s.reconcileRequested);
   read(j, "userErrorReason", s.userErrorReason);
   read(j, "objectKey", s.objectKey);
+  read(j, "statusWrite", s.statusWrite);
+  read(j, "statusUnconfirmed", s.statusUnconfirmed);
   if (auto it = j.find("status"); it != j.end()) {
     read(*it, "phase", s.status.phase);
     read(*it, "ready", s.status.ready);
@@ -97,7 +99,9 @@ std::string toJson(const State& s) {
          {"reconcileRequested", s.reconcileRequested},
          {"userErrorReason", s.userErrorReason},
          {"status", statusJson(s.status)},
-         {"objectKey", s.objectKey}};
+         {"objectKey", s.objectKey},
+         {"statusWrite", s.statusWrite},
+         {"statusUnconfirmed", s.statusUnconfirmed}};
   // Replace invalid UTF-8 (from provider messages) instead of throwing.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -241,6 +241,7 @@ FoldResult fold(const State& state, const Input& input) {
     machine.process_event(evRestore{});
     dispatch(machine, route);
   }
+  if (route != Route::kReject) ctx.settleStatus();
   return std::move(ctx).finish(input);
 }
 

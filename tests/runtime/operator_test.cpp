@@ -293,3 +293,64 @@ TEST(OperatorE2E, JournalHoldsNoTokensFromAccessSecrets) {
 
 }  // namespace
 }  // namespace spr::runtime
+
+namespace spr::runtime {
+namespace {
+
+// The crossplane provider, except that its first Observe throws (a provider bug).
+class ThrowsOnceProvider : public providers::Provider {
+ public:
+  explicit ThrowsOnceProvider(std::unique_ptr<providers::Provider> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  providers::ProviderKinds kinds() const override { return inner_->kinds(); }
+  std::vector<json> apiCrds() const override { return inner_->apiCrds(); }
+  std::vector<json> configCrds() const override { return inner_->configCrds(); }
+  providers::ObserveResult observe(const json& o, providers::ReconcileScope& s) override {
+    if (!thrown_.exchange(true)) throw std::runtime_error("index out of range in the provider");
+    return inner_->observe(o, s);
+  }
+  providers::OpResult create(const json& o, providers::ReconcileScope& s) override { return inner_->create(o, s); }
+  providers::OpResult update(const json& o, providers::ReconcileScope& s) override { return inner_->update(o, s); }
+  providers::OpResult remove(const json& o, providers::ReconcileScope& s) override { return inner_->remove(o, s); }
+
+ private:
+  std::unique_ptr<providers::Provider> inner_;
+  std::atomic<bool> thrown_{false};
+};
+
+TEST(OperatorE2E, ProviderThatThrowsIsATransientErrorAndTheOperatorCarriesOn) {
+  E2E env(testName());
+  env.createConfig();
+  OperatorOptions o;
+  o.providerName = "crossplane";
+  o.journalDir = env.dir + "/journal";
+  o.onboarding = env.onboardingConfig;
+  o.platform = env.platformConfig;
+  o.workers = 2;
+  o.delayScale = 0.05;
+  auto made = Operator::create(o, std::make_unique<ThrowsOnceProvider>(providers::makeProvider("crossplane")));
+  ASSERT_TRUE(made.isOk()) << made.status().toString();
+  auto op = std::move(*made);
+  ASSERT_TRUE(op->start().isOk());
+  env.createRequest("project-t--ws-1", "mcp-1");
+  ASSERT_TRUE(eventually([&] { return env.isReady("project-t--ws-1", "mcp-1"); }))
+      << env.get("project-t--ws-1", "mcp-1").dump();
+  op->requestStop();
+  EXPECT_TRUE(op->wait().isOk());
+  auto j = journal::Journal::openForReading(env.dir + "/journal");
+  ASSERT_TRUE(j.isOk()) << j.status().toString();
+  bool sawThrow = false;
+  ASSERT_TRUE((*j)->scan(1, [&](const journal::Record& r) {
+                    const auto* c = std::get_if<journal::EffectCompleted>(&r.payload);
+                    if (c && c->errorClass == "ProviderException") {
+                      sawThrow = true;
+                      EXPECT_EQ(c->outcome, journal::Outcome::kTransientError);
+                      EXPECT_NE(c->message.find("index out of range in the provider"), std::string::npos);
+                    }
+                    return true;
+                  }).isOk());
+  EXPECT_TRUE(sawThrow);
+}
+
+}  // namespace
+}  // namespace spr::runtime

@@ -50,7 +50,10 @@ inline json thingConfig() {
 
 struct ReconcilerLoop {
   // `runner` must outlive the loop.
-  ReconcilerLoop(const std::string& dir, EffectRunner* runner) : limiter(1000, 1000) {
+  // `crashAt`: see ReconcilerDeps::crashAt (tests that kill the loop at a chosen point).
+  ReconcilerLoop(const std::string& dir, EffectRunner* runner,
+                 std::function<bool(const char*, const lifecycle::Command&)> crashAt = {})
+      : limiter(1000, 1000) {
     auto j = journal::Journal::open(dir);
     EXPECT_TRUE(j.isOk()) << j.status().toString();
     journal = std::move(*j);
@@ -72,6 +75,7 @@ struct ReconcilerLoop {
     deps.configResource = "providerconfigs";
     deps.onFatal = [this](const Status& s) { fatal = s; };
     deps.redact = [](const json& o) { return o.dump(); };
+    deps.crashAt = std::move(crashAt);
     reconciler = std::make_unique<Reconciler>(std::move(deps));
     for (int i = 0; i < 2; ++i)
       workers.emplace_back([this] {

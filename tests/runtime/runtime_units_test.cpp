@@ -92,3 +92,67 @@ TEST(Status, ConditionMessageIsCappedAndStrippedOfControlAndBidiCharacters) {
 
 }  // namespace
 }  // namespace spr::runtime
+
+namespace spr::runtime {
+namespace {
+
+TEST(ObjectUtil, MalformedNumbersFallBackInsteadOfThrowing) {
+  EXPECT_EQ(parseDurationMs(".", 7), 7);
+  EXPECT_EQ(parseDurationMs("1.2.3s", 7), 7);
+  EXPECT_EQ(parseDurationMs("99999999999999999999999999999999999999h", 7), 7);
+  EXPECT_EQ(parseDurationMs(1e300, 7), 7);
+  EXPECT_EQ(parseDurationMs(-5, 7), 7);
+  EXPECT_EQ(parseDurationMs("1.5s", 7), 1500);
+  nlohmann::json o = {{"metadata", {{"generation", "three"}}}};
+  EXPECT_EQ(objectSeenOf(o).generation, 0);
+  EXPECT_EQ(generationOf(nlohmann::json("not an object")), 0);
+  EXPECT_EQ(generationOf({{"metadata", {{"generation", 4}}}}), 4);
+  // As parsed from the API server's JSON (non-negative integers are unsigned there).
+  auto parsed = nlohmann::json::parse(
+      R"({"metadata":{"generation":2},"status":{"phase":"Ready","observedGeneration":2,)"
+      R"("conditions":[{"type":"Ready","status":"True","reason":"Ready"}]}})");
+  auto seen = objectSeenOf(parsed);
+  EXPECT_EQ(seen.generation, 2);
+  EXPECT_TRUE(seen.hasStatus);
+  EXPECT_EQ(seen.statusObservedGeneration, 2);
+  EXPECT_TRUE(seen.statusReady);
+  EXPECT_EQ(seen.statusReason, "Ready");
+}
+
+}  // namespace
+}  // namespace spr::runtime
+
+namespace spr::runtime {
+namespace {
+
+TEST(WorkQueue, UserKeysGoAheadOfPollsAndPollsAreCapped) {
+  WorkQueue q;
+  q.setPollCap(1);
+  q.add("poll-1", WorkQueue::Priority::kPoll);
+  q.add("poll-2", WorkQueue::Priority::kPoll);
+  q.add("user", WorkQueue::Priority::kUser);
+  q.add("poll-3", WorkQueue::Priority::kPoll);
+  q.add("poll-3", WorkQueue::Priority::kUser);  // a user action on a key waiting to poll promotes it
+  q.add("retry", WorkQueue::Priority::kRetry);
+  std::string key;
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "user");
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "poll-3");
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "retry") << "retries go ahead of polls, behind users";
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "poll-1");
+  // The one poll slot is taken: poll-2 waits although a worker is free; a user key does not.
+  q.add("user-2", WorkQueue::Priority::kUser);
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "user-2");
+  EXPECT_EQ(q.depth(), 1u);
+  q.done("poll-1");
+  ASSERT_TRUE(q.get(&key));
+  EXPECT_EQ(key, "poll-2");
+  q.shutdown();
+}
+
+}  // namespace
+}  // namespace spr::runtime

@@ -30,7 +30,8 @@ inline bool sameState(const State& a, const State& b) {
          a.lastObserveAbsent == b.lastObserveAbsent && a.attempt == b.attempt &&
          a.nextEffectId == b.nextEffectId && a.timerToken == b.timerToken && a.dirty == b.dirty &&
          a.ignored == b.ignored && a.reconcileRequested == b.reconcileRequested &&
-         a.userErrorReason == b.userErrorReason && a.status == b.status && a.objectKey == b.objectKey;
+         a.userErrorReason == b.userErrorReason && a.status == b.status && a.objectKey == b.objectKey &&
+         a.statusWrite == b.statusWrite && a.statusUnconfirmed == b.statusUnconfirmed;
 }
 
 // "Op Op WriteStatus(Phase,Reason) Requeue(ms)": what a reader checks in a table row.
