@@ -242,7 +242,12 @@ Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inpu
   journal::Record transition = newRecord(e);
   transition.payload = fold::transitionOf(fromPhase, result, input, inputSeq);
   batch.records.push_back(std::move(transition));
-  batch.states.emplace_back(e.id.key(), stateBlob(e));
+  // A deleted object with nothing left to run leaves the state table (its history stays
+  // in the log), in the same batch as its last Transition.
+  if (e.state.phase == lc::Phase::kDeleted && commands.empty() && !e.state.inflightEffect)
+    batch.deleteStates.push_back(e.id.key());
+  else
+    batch.states.emplace_back(e.id.key(), stateBlob(e));
   batch.meta.emplace_back(kMetaLowWater, lowWater());
   addEffectRequests(e, commands, inputSeq, configSeq, &batch);
   // No effect runs before its request is durable.

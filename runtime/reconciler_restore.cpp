@@ -197,6 +197,9 @@ Status Reconciler::recoverUnfolded(const std::map<std::string, std::string>& for
     auto gone = forgotten.find(key);
     if (!e && gone != forgotten.end() && gone->second == r.object.uid) continue;  // the deleted object's last events
     const auto& o = std::get<journal::Observed>(r.payload);
+    // Gone, and no state left (forgotten by an earlier restore): nothing to fold. Re-queuing
+    // it would make a fresh entry that the next list deletes again, at every restart.
+    if (!e && o.type == journal::WatchType::kDeleted) continue;
     json object = json::parse(o.objectJson, nullptr, false);
     if (object.is_discarded()) return Status(Code::kCorruption, "record " + std::to_string(r.seq) + " is not JSON");
     bool created = false;
