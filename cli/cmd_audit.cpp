@@ -4,8 +4,8 @@
 // or time window that matches nothing), 3 the chain failed verification (loud warning).
 #include <cstdio>
 #include <filesystem>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "common/flags.h"
@@ -34,8 +34,11 @@ json chainJson(const replay::AuditChain& c) {
 
 void print(const replay::AuditResult& result, const std::string& tenant, const std::string& format) {
   if (format == "json") {
-    json out = {{"tenant", tenant}, {"known", result.tenantKnown}, {"verified", result.chain.ok},
-                {"chain", chainJson(result.chain)}, {"rows", result.rows}};
+    json out = {{"tenant", tenant},
+                {"known", result.tenantKnown},
+                {"verified", result.chain.ok},
+                {"chain", chainJson(result.chain)},
+                {"rows", result.rows}};
     std::printf("%s\n", replay::dumpLine(out).c_str());
     return;
   }
@@ -88,7 +91,8 @@ Result<std::vector<std::string>> archiveFiles(const std::string& flag) {
     } else if (std::filesystem::exists(item, ec)) {
       out.push_back(item);
     } else {
-      return Status(Code::kInvalidArgument, "--archive: " + item + " does not exist (give archive files or a directory of them)");
+      return Status(Code::kInvalidArgument,
+                    "--archive: " + item + " does not exist (give archive files or a directory of them)");
     }
   }
   return out;
@@ -147,8 +151,9 @@ int run(const Flags& flags) {
 
 int cmdAudit(const Args& args) {
   Flags flags("spr audit", "One tenant's lifecycle history (from the tenant index), verified against the hash chain.");
-  flags.setExitCodes("0 ok (also an unknown tenant, no rows); 2 bad input; 3 the journal failed verification "
-                     "(possible tampering)");
+  flags.setExitCodes(
+      "0 ok (also an unknown tenant, no rows); 2 bad input; 3 the journal failed verification "
+      "(possible tampering)");
   flags.addString("journal", "the journal directory (required)");
   flags.addString("tenant", "the tenant (required; exact match)");
   flags.addString("object", "only this object: NAME or NAMESPACE/NAME");

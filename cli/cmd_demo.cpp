@@ -28,16 +28,15 @@ std::string defaultJournalDir() {
   localtime_r(&now, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  return (fs::temp_directory_path() / ("spr-demo-" + std::string(stamp) + "-" + std::to_string(::getpid())))
-      .string();
+  return (fs::temp_directory_path() / ("spr-demo-" + std::string(stamp) + "-" + std::to_string(::getpid()))).string();
 }
 
 // The demo starts from an empty journal: an existing non-empty DIR is refused, not mixed in.
 Status prepareJournalDir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
-    return Status(Code::kInvalidArgument, "--journal " + dir +
-                                              " is not empty; the demo writes a fresh journal: pass a new directory");
+    return Status(Code::kInvalidArgument,
+                  "--journal " + dir + " is not empty; the demo writes a fresh journal: pass a new directory");
   fs::create_directories(dir, ec);
   if (ec) return Status(Code::kInvalidArgument, "cannot create --journal " + dir + ": " + ec.message());
   return Status();

@@ -31,8 +31,11 @@ int cmdInit(const Args& args) {
                  name.c_str());
     return 2;
   }
-  ClusterFlags clusterFlags{flags.getString("onboarding-kubeconfig"), flags.getString("platform-kubeconfig"),
-                            flags.getString("access-namespace"), name, {}};
+  ClusterFlags clusterFlags{flags.getString("onboarding-kubeconfig"),
+                            flags.getString("platform-kubeconfig"),
+                            flags.getString("access-namespace"),
+                            name,
+                            {}};
   k8s::ClusterConfig onboardingCfg, platformCfg;
   Status resolved = resolveClusters(clusterFlags, onboardingCfg, platformCfg);
   if (!resolved.isOk()) {

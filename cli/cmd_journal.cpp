@@ -75,8 +75,12 @@ int runVerify(const Args& args) {
   if (!j) return openError(j.status());
   journal::VerifyReport r = (*j)->verify();
   if (flags.getBool("json")) {
-    nlohmann::json out = {{"journal", dir},           {"ok", r.ok},         {"recordsChecked", r.recordsChecked},
-                          {"firstBadSeq", r.firstBadSeq}, {"reason", r.reason}, {"headHash", r.headHash}};
+    nlohmann::json out = {{"journal", dir},
+                          {"ok", r.ok},
+                          {"recordsChecked", r.recordsChecked},
+                          {"firstBadSeq", r.firstBadSeq},
+                          {"reason", r.reason},
+                          {"headHash", r.headHash}};
     std::printf("%s\n", dumpJson(out).c_str());
   } else if (r.ok && flags.getBool("anchor")) {
     std::printf("%s\n", r.headHash.c_str());
@@ -84,8 +88,8 @@ int runVerify(const Args& args) {
     std::printf("journal %s OK: %llu records verified, chain head %s\n", dir.c_str(),
                 static_cast<unsigned long long>(r.recordsChecked), r.headHash.c_str());
   } else {
-    std::printf("journal %s FAILED at sequence %llu: %s\n", dir.c_str(),
-                static_cast<unsigned long long>(r.firstBadSeq), oneLine(r.reason).c_str());
+    std::printf("journal %s FAILED at sequence %llu: %s\n", dir.c_str(), static_cast<unsigned long long>(r.firstBadSeq),
+                oneLine(r.reason).c_str());
   }
   return r.ok ? 0 : 1;
 }
@@ -138,28 +142,32 @@ int runStats(const Args& args) {
     effects = std::move(*counted);
   }
   if (flags.getBool("json")) {
-    nlohmann::json out = {{"journal", dir},        {"records", st->records},   {"objects", st->objects},
-                          {"tenants", st->tenants}, {"bytes", st->bytes},       {"diskBytes", st->diskBytes},
+    nlohmann::json out = {{"journal", dir},           {"records", st->records}, {"objects", st->objects},
+                          {"tenants", st->tenants},   {"bytes", st->bytes},     {"diskBytes", st->diskBytes},
                           {"firstSeq", st->firstSeq}, {"lastSeq", st->lastSeq}, {"nextSeq", (*j)->nextSeq()}};
     if (withEffects) {
       out["effects"] = nlohmann::json::object();
       for (const auto& [command, c] : effects)
-        out["effects"][command] = {{"requested", c.requested}, {"objects", c.perObject.size()},
-                                   {"mostOnOneObject", mostOnOneObject(c)}, {"completed", c.outcomes}};
+        out["effects"][command] = {{"requested", c.requested},
+                                   {"objects", c.perObject.size()},
+                                   {"mostOnOneObject", mostOnOneObject(c)},
+                                   {"completed", c.outcomes}};
     }
     std::printf("%s\n", dumpJson(out).c_str());
     return 0;
   }
-  std::printf("journal %s: %llu records (sequences %llu..%llu), %llu objects, %llu tenants, "
-              "%llu bytes of records, %llu bytes on disk\n",
-              dir.c_str(), static_cast<unsigned long long>(st->records),
-              static_cast<unsigned long long>(st->firstSeq), static_cast<unsigned long long>(st->lastSeq),
-              static_cast<unsigned long long>(st->objects), static_cast<unsigned long long>(st->tenants),
-              static_cast<unsigned long long>(st->bytes), static_cast<unsigned long long>(st->diskBytes));
+  std::printf(
+      "journal %s: %llu records (sequences %llu..%llu), %llu objects, %llu tenants, "
+      "%llu bytes of records, %llu bytes on disk\n",
+      dir.c_str(), static_cast<unsigned long long>(st->records), static_cast<unsigned long long>(st->firstSeq),
+      static_cast<unsigned long long>(st->lastSeq), static_cast<unsigned long long>(st->objects),
+      static_cast<unsigned long long>(st->tenants), static_cast<unsigned long long>(st->bytes),
+      static_cast<unsigned long long>(st->diskBytes));
   if (withEffects) std::printf("effects requested, by command:\n");
   for (const auto& [command, c] : effects) {
     std::string outcomes;
-    for (const auto& [outcome, n] : c.outcomes) outcomes += (outcomes.empty() ? "" : ", ") + outcome + " " + std::to_string(n);
+    for (const auto& [outcome, n] : c.outcomes)
+      outcomes += (outcomes.empty() ? "" : ", ") + outcome + " " + std::to_string(n);
     std::printf("  %-26s %8llu on %llu object%s, at most %llu on one; completed: %s\n", command.c_str(),
                 static_cast<unsigned long long>(c.requested), static_cast<unsigned long long>(c.perObject.size()),
                 c.perObject.size() == 1 ? "" : "s", static_cast<unsigned long long>(mostOnOneObject(c)),

@@ -3,8 +3,8 @@
 // (--show-state, --timeline). Exit codes: 0 no divergence, 1 divergence, 2 bad input.
 #include <unistd.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -19,8 +19,8 @@
 #include "replay/filters.h"
 #include "replay/record_json.h"
 #include "replay/replay_run.h"
-#include "replay/timeline.h"
 #include "replay/tape_checker.h"
+#include "replay/timeline.h"
 
 namespace spr::cli {
 namespace {
@@ -41,9 +41,9 @@ int fail(const std::string& message) {
 }
 
 json divergenceJson(const replay::Divergence& d) {
-  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},  {"what", d.what},
-          {"field", d.field},   {"expected", d.expected},   {"got", d.got}, {"note", d.note},
-          {"recordsBefore", d.before}};
+  return {{"object", d.object}, {"objectKey", d.objectKey}, {"seq", d.seq},
+          {"what", d.what},     {"field", d.field},         {"expected", d.expected},
+          {"got", d.got},       {"note", d.note},           {"recordsBefore", d.before}};
 }
 
 // What replay did with the effects' tapes: re-ran them, or why not.
@@ -139,7 +139,8 @@ int showState(const Replayer& r, const std::string& key, uint64_t until, bool as
 }
 
 // The first API object (onboarding cluster) among the records, to pick the provider.
-std::optional<journal::ObjectId> firstApiObject(const journal::Journal* j, const std::vector<journal::Record>& records) {
+std::optional<journal::ObjectId> firstApiObject(const journal::Journal* j,
+                                                const std::vector<journal::Record>& records) {
   std::optional<journal::ObjectId> found;
   auto visit = [&](const journal::Record& r) {
     if (r.object.cluster == "onboarding" && !r.object.kind.empty()) found = r.object;
@@ -197,8 +198,8 @@ Status selectObject(const std::string& nsName, const journal::Journal* j, const 
     objects.insert(replay::nsName(r.object));
   }
   if (!key->empty()) return Status();
-  return Status(Code::kNotFound, "--object " + nsName + " matches nothing in " + source + " (its objects: " +
-                                     replay::listSome({objects.begin(), objects.end()}) + ")");
+  return Status(Code::kNotFound, "--object " + nsName + " matches nothing in " + source +
+                                     " (its objects: " + replay::listSome({objects.begin(), objects.end()}) + ")");
 }
 
 // The filters given, for "matches nothing" errors: "--tenant a --object b/x --until 5".
@@ -262,7 +263,8 @@ Status replaySource(const Flags& flags, Source* src, Replayer& replayer, const R
   if (!src->journal) return replay::replayRecords(std::move(src->records), replayer, options);
   bool progress = flags.getBool("progress") || ::isatty(2);
   return replay::replayJournal(*src->journal, replayer, options, [&](uint64_t n) {
-    if (progress) std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
+    if (progress)
+      std::fprintf(stderr, "replayed %llu records (%.1f s)\n", static_cast<unsigned long long>(n), seconds());
   });
 }
 
@@ -272,7 +274,8 @@ int run(const Flags& flags) {
   options.untilSeq = static_cast<uint64_t>(flags.getInt("until"));
   const bool asJson = flags.getBool("json");
   const bool wantsObject = flags.getBool("show-state") || flags.getBool("timeline");
-  if (wantsObject && flags.getString("object").empty()) return fail("--show-state and --timeline need --object NS/NAME");
+  if (wantsObject && flags.getString("object").empty())
+    return fail("--show-state and --timeline need --object NS/NAME");
   auto t0 = std::chrono::steady_clock::now();
   std::function<double()> seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -304,7 +307,8 @@ int run(const Flags& flags) {
 }  // namespace
 
 int cmdReplay(const Args& args) {
-  Flags flags("spr replay", "Replay a journal through this build's fold, with no cluster; report the first divergence.");
+  Flags flags("spr replay",
+              "Replay a journal through this build's fold, with no cluster; report the first divergence.");
   defineFlags(flags);
   if (auto done = parseCommandLine(flags, args)) return *done;
   try {

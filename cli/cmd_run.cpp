@@ -4,23 +4,23 @@
 // fatal error (exit 1). Exit 2 for bad flags.
 #include <pthread.h>
 
+#include <openssl/evp.h>
 #include <cctype>
 #include <cmath>
-#include <openssl/evp.h>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "adapters/k8s/config.h"
 #include "cli/commands.h"
+#include "cli/scenario.h"
 #include "common/flags.h"
 #include "common/log.h"
-#include "cli/scenario.h"
-#include "runtime/metrics.h"
 #include "replay/compact.h"
+#include "runtime/metrics.h"
 #include "runtime/operator.h"
 
 namespace spr::cli {
@@ -36,7 +36,8 @@ void defineFlags(Flags& flags) {
   flags.addString("onboarding-kubeconfig",
                   "FILE or FILE#context for the onboarding cluster (default: via ClusterRequest)");
   flags.addString("platform-kubeconfig", "FILE or FILE#context for the platform cluster (default: in-cluster)");
-  flags.addString("journal", "journal directory, created if missing (default $SPR_JOURNAL, else /var/lib/spr/journal)", "");
+  flags.addString("journal", "journal directory, created if missing (default $SPR_JOURNAL, else /var/lib/spr/journal)",
+                  "");
   flags.addInt("workers", "objects reconciled in parallel", 8);
   flags.addString("metrics-bind-address", "Prometheus /metrics listen address, e.g. :8080 (0 = off)", "0");
   flags.addString("health-probe-bind-address", "/healthz and /readyz listen address, e.g. :8081 (\"\" = off)", "");
@@ -60,7 +61,8 @@ void defineFlags(Flags& flags) {
                   "1Gi");
   flags.addString("journal-archive-dir",
                   "where compaction writes archives (spr audit/replay read them); \"none\" = drop history "
-                  "instead (default <journal>-archive)", "");
+                  "instead (default <journal>-archive)",
+                  "");
   flags.addString("journal-archive-max-size",
                   "remove the oldest archives beyond this total, e.g. 2Gi (0 = keep all: ship them elsewhere)", "1Gi");
 }
@@ -111,11 +113,13 @@ Status checkBindAddress(const std::string& flag, const std::string& value) {
 
 Status checkFlags(const Flags& flags) {
   if (!knownVerbosity(flags.getString("verbosity")))
-    return bad("--verbosity \"" + flags.getString("verbosity") + "\" is not a log level; use DEBUG, INFO, WARN or ERROR");
+    return bad("--verbosity \"" + flags.getString("verbosity") +
+               "\" is not a log level; use DEBUG, INFO, WARN or ERROR");
   if (flags.given("journal") && flags.getString("journal").empty())
     return bad("--journal is empty; give a directory, or leave the flag out for $SPR_JOURNAL or /var/lib/spr/journal");
   if (flags.getInt("rate-limit-qps") < 1)
-    return bad("--rate-limit-qps must be at least 1 (provider effects per second), got " + flags.getString("rate-limit-qps"));
+    return bad("--rate-limit-qps must be at least 1 (provider effects per second), got " +
+               flags.getString("rate-limit-qps"));
   if (flags.getInt("rate-limit-burst") < 1)
     return bad("--rate-limit-burst must be at least 1, got " + flags.getString("rate-limit-burst"));
   if (flags.getInt("workers") < 1 || flags.getInt("workers") > 1024)
@@ -235,8 +239,8 @@ class StopSignals {
   sigset_t set_;
   std::thread thread_;
   mutable std::mutex mu_;
-  bool requested_ = false;            // guarded by mu_
-  bool done_ = false;                 // guarded by mu_
+  bool requested_ = false;           // guarded by mu_
+  bool done_ = false;                // guarded by mu_
   runtime::Operator* op_ = nullptr;  // guarded by mu_
 };
 
@@ -266,7 +270,8 @@ int cmdRun(const Args& args) {
   runtime::Operator* raw = op->get();
   Status started = raw->start();
   signals.attach(raw);
-  if (!started.isOk()) return failRun(started.code() == Code::kInvalidArgument ? 2 : 1, "cannot start: " + started.toString());
+  if (!started.isOk())
+    return failRun(started.code() == Code::kInvalidArgument ? 2 : 1, "cannot start: " + started.toString());
   Status stopped = raw->wait();
   signals.attach(nullptr);
   if (!stopped.isOk()) return failRun(1, "stopped: " + stopped.toString());

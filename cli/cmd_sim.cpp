@@ -52,7 +52,9 @@ Status writeFile(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
   // 0600: the kubeconfig holds bearer tokens.
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return Status(Code::kIoError, "cannot write --kubeconfig-out " + path + ": check the directory exists and is writable");
+  if (fd < 0)
+    return Status(Code::kIoError,
+                  "cannot write --kubeconfig-out " + path + ": check the directory exists and is writable");
   ssize_t n = ::write(fd, content.data(), content.size());
   ::fchmod(fd, 0600);
   ::close(fd);
@@ -78,7 +80,8 @@ void defineFlags(Flags& flags) {
 }  // namespace
 
 int cmdSim(const Args& args) {
-  Flags flags("spr sim", "serve local Kubernetes API clusters; admin: POST /admin/faults with the first cluster's token");
+  Flags flags("spr sim",
+              "serve local Kubernetes API clusters; admin: POST /admin/faults with the first cluster's token");
   defineFlags(flags);
   if (auto done = parseCommandLine(flags, args)) return *done;
   Status s;
@@ -118,7 +121,8 @@ int cmdSim(const Args& args) {
     auto names = (*server)->clusterNames();
     if (names.size() == known) continue;
     known = names.size();
-    if (!(s = writeFile(out, (*server)->kubeconfigYaml())).isOk()) std::fprintf(stderr, "spr sim: %s\n", s.message().c_str());
+    if (!(s = writeFile(out, (*server)->kubeconfigYaml())).isOk())
+      std::fprintf(stderr, "spr sim: %s\n", s.message().c_str());
     std::printf("spr sim: %zu clusters now (newest: %s); kubeconfig %s updated\n", names.size(), names.back().c_str(),
                 out.c_str());
     std::fflush(stdout);

@@ -50,8 +50,9 @@ int cmdValidate(const Args& args) {
   options.journalDir = flags.getString("journal");
   options.stepTimeout = std::chrono::seconds(flags.getInt("step-timeout-seconds"));
   if (options.onboardingKubeconfig.empty() != options.platformKubeconfig.empty()) {
-    std::fprintf(stderr, "spr validate: give both --onboarding-kubeconfig and --platform-kubeconfig, or neither "
-                         "(the local API server)\n");
+    std::fprintf(stderr,
+                 "spr validate: give both --onboarding-kubeconfig and --platform-kubeconfig, or neither "
+                 "(the local API server)\n");
     return 2;
   }
   auto profile = builtinProfile(options.provider);

@@ -24,19 +24,19 @@ constexpr std::chrono::seconds kStepTimeout{45};
 constexpr const char* kPollInterval = "2s";
 
 json demoProviderConfig(const providers::ProviderKinds& kinds) {
-  return {{"apiVersion", kinds.config.apiVersion()},
-          {"kind", kinds.configKind},
-          {"metadata", {{"name", "crossplane"}}},
-          {"spec",
-           {{"pollInterval", kPollInterval},
-            {"versions",
-             json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}},
-                          {{"version", "1.19.1"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.19.1"}}})},
-            {"providers",
-             {{"availableProviders",
-               json::array({{{"name", "provider-kubernetes"},
-                             {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
-                             {"versions", json::array({"v0.15.0"})}}})}}}}}};
+  return {
+      {"apiVersion", kinds.config.apiVersion()},
+      {"kind", kinds.configKind},
+      {"metadata", {{"name", "crossplane"}}},
+      {"spec",
+       {{"pollInterval", kPollInterval},
+        {"versions",
+         json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}},
+                      {{"version", "1.19.1"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.19.1"}}})},
+        {"providers",
+         {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
+                                               {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
+                                               {"versions", json::array({"v0.15.0"})}}})}}}}}};
 }
 
 std::string conditionText(const json& object) {
@@ -126,8 +126,8 @@ Status DemoRun::startClusters() {
 }
 
 Status DemoRun::installProvider() {
-  step("installing the crossplane provider's CRDs and its ProviderConfig (pollInterval " +
-       std::string(kPollInterval) + ")");
+  step("installing the crossplane provider's CRDs and its ProviderConfig (pollInterval " + std::string(kPollInterval) +
+       ")");
   provider_ = providers::makeProvider("crossplane");
   if (!provider_) return Status(Code::kInternal, "the crossplane provider is not built in");
   SPR_RETURN_IF_ERROR(installCrds(*onboarding_.client, provider_->apiCrds(), kStepTimeout));
@@ -230,8 +230,8 @@ Status DemoRun::repairDrift() {
   auto mcp = connect(*cfg);
   if (!mcp) return mcp.status();
   uint64_t updatesBefore = operator_->effectsRun(lifecycle::Op::kUpdate);
-  auto patched = mcp->client->mergePatch(kDeploymentResource, "crossplane-system", "crossplane",
-                                         {{"spec", {{"replicas", 3}}}});
+  auto patched =
+      mcp->client->mergePatch(kDeploymentResource, "crossplane-system", "crossplane", {{"spec", {{"replicas", 3}}}});
   if (!patched) return Status(patched.status().code(), "scaling the deployment: " + patched.status().message());
   int64_t replicas = 3;
   bool repaired = waitFor(
@@ -297,8 +297,8 @@ Status DemoRun::stopAndCheckJournal() {
       return Status(Code::kInternal, r.ns + "/" + r.name + " has " + std::to_string(creates[r.ns + "/" + r.name]) +
                                          " Create effects in the journal, expected " + std::to_string(expected));
   }
-  done(std::to_string(report.recordsChecked) + " records, hash chain verified (head " +
-       report.headHash.substr(0, 16) + "...), one Create per deployed service");
+  done(std::to_string(report.recordsChecked) + " records, hash chain verified (head " + report.headHash.substr(0, 16) +
+       "...), one Create per deployed service");
   return Status();
 }
 

@@ -8,8 +8,8 @@
 #include "common/flags.h"
 #include "core/journal/journal.h"
 #include "replay/bundle.h"
-#include "replay/filters.h"
 #include "replay/compact.h"
+#include "replay/filters.h"
 #include "replay/replay_run.h"
 #include "replay/rfc3339.h"
 
@@ -32,7 +32,8 @@ int parse(Flags& flags, const Args& args) {
 }
 
 int exportBundle(const Flags& flags) {
-  const std::string object = flags.getString("object"), tenant = flags.getString("tenant"), out = flags.getString("out");
+  const std::string object = flags.getString("object"), tenant = flags.getString("tenant"),
+                    out = flags.getString("out");
   if (out.empty()) return fail("--out FILE is required");
   if (std::FILE* existing = std::fopen(out.c_str(), "r")) {
     std::fclose(existing);
@@ -80,11 +81,12 @@ int compact(const Flags& flags) {
                 flags.getString("before").c_str(), static_cast<unsigned long long>(r->keptFrom));
     return 0;
   }
-  std::printf("archived records %llu..%llu to %s (archive head hash %s); the journal now starts at seq %llu "
-              "with %zu snapshots\n",
-              static_cast<unsigned long long>(r->archivedFrom), static_cast<unsigned long long>(r->archivedTo),
-              flags.getString("archive").c_str(), r->archiveHeadHash.c_str(),
-              static_cast<unsigned long long>(r->keptFrom), r->snapshots);
+  std::printf(
+      "archived records %llu..%llu to %s (archive head hash %s); the journal now starts at seq %llu "
+      "with %zu snapshots\n",
+      static_cast<unsigned long long>(r->archivedFrom), static_cast<unsigned long long>(r->archivedTo),
+      flags.getString("archive").c_str(), r->archiveHeadHash.c_str(), static_cast<unsigned long long>(r->keptFrom),
+      r->snapshots);
   return 0;
 }
 

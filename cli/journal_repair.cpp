@@ -63,7 +63,8 @@ Status copyChecked(const std::string& from, const std::string& to) {
     fs::copy_file(f, dest, fs::copy_options::overwrite_existing, ec);
     if (ec) return Status(Code::kIoError, "cannot copy " + f.string() + " to " + dest.string() + ": " + ec.message());
     SPR_RETURN_IF_ERROR(syncPath(dest, O_RDONLY));
-    if (slurp(f) != slurp(dest)) return Status(Code::kIoError, "the copy " + dest.string() + " differs from " + f.string());
+    if (slurp(f) != slurp(dest))
+      return Status(Code::kIoError, "the copy " + dest.string() + " differs from " + f.string());
   }
   return syncPath(to, O_RDONLY | O_DIRECTORY);
 }
@@ -78,7 +79,9 @@ Status notInUse(const std::string& dir) {
   fl.l_whence = SEEK_SET;
   const bool held = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
   ::close(fd);
-  if (held) return Status(Code::kUnavailable, "journal " + dir + " is in use by process " + std::to_string(fl.l_pid) + "; stop it first");
+  if (held)
+    return Status(Code::kUnavailable,
+                  "journal " + dir + " is in use by process " + std::to_string(fl.l_pid) + "; stop it first");
   return Status::ok();
 }
 
@@ -114,13 +117,16 @@ int report(const std::string& dir, const std::string& backup, const journal::Sal
     std::printf("salvaged: no records; the new chain continues at sequence %llu\n",
                 static_cast<unsigned long long>(r.firstKept));
   } else {
-    std::printf("salvaged: sequences %llu..%llu (%llu records), %llu states, %llu runtime meta keys; chain verified, "
-                "head %s\n", static_cast<unsigned long long>(r.firstKept), static_cast<unsigned long long>(r.lastKept),
-                static_cast<unsigned long long>(kept), static_cast<unsigned long long>(r.states),
-                static_cast<unsigned long long>(r.metaKeys), v.headHash.c_str());
+    std::printf(
+        "salvaged: sequences %llu..%llu (%llu records), %llu states, %llu runtime meta keys; chain verified, "
+        "head %s\n",
+        static_cast<unsigned long long>(r.firstKept), static_cast<unsigned long long>(r.lastKept),
+        static_cast<unsigned long long>(kept), static_cast<unsigned long long>(r.states),
+        static_cast<unsigned long long>(r.metaKeys), v.headHash.c_str());
   }
-  std::printf("lost: %s (%llu records)%s\n", ranges(r.lost).c_str(), static_cast<unsigned long long>(count(r.lost)),
-              r.lastKnown ? "" : "; the metadata naming the last sequence was lost too, so later records may be missing");
+  std::printf(
+      "lost: %s (%llu records)%s\n", ranges(r.lost).c_str(), static_cast<unsigned long long>(count(r.lost)),
+      r.lastKnown ? "" : "; the metadata naming the last sequence was lost too, so later records may be missing");
   if (!r.readableButCutOff.empty()) {
     std::printf("of those, still readable in %s but cut off from the newest records by a gap: %s\n", backup.c_str(),
                 ranges(r.readableButCutOff).c_str());
@@ -141,7 +147,8 @@ int journalRepair(const Args& args) {
   if (dir.empty() || backup.empty()) return fail("--journal DIR and --backup DIR are both required");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return fail("journal directory " + dir + " does not exist");
-  if (fs::exists(backup, ec) && !fs::is_empty(backup, ec)) return fail("--backup " + backup + " is not empty; name a new directory");
+  if (fs::exists(backup, ec) && !fs::is_empty(backup, ec))
+    return fail("--backup " + backup + " is not empty; name a new directory");
   if (fs::equivalent(dir, backup, ec)) return fail("--backup must not be the journal directory");
   if (Status s = notInUse(dir); !s.isOk()) return fail(s.message());
   const std::string scratch = backup + ".salvage";

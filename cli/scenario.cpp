@@ -10,8 +10,7 @@ namespace spr::cli {
 
 const k8s::GroupVersionResource kCrdResource{"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
 const k8s::GroupVersionResource kNamespaceResource{"", "v1", "namespaces", false};
-const k8s::GroupVersionResource kClusterRequestResource{"clusters.openmcp.cloud", "v1alpha1", "clusterrequests",
-                                                         true};
+const k8s::GroupVersionResource kClusterRequestResource{"clusters.openmcp.cloud", "v1alpha1", "clusterrequests", true};
 const k8s::GroupVersionResource kDeploymentResource{"apps", "v1", "deployments", true};
 
 Result<Connection> connect(const k8s::ClusterConfig& config) {
@@ -29,12 +28,13 @@ Status resolveClusters(const ClusterFlags& flags, k8s::ClusterConfig& onboarding
   const std::string& platformFlag = flags.platformKubeconfig;
   auto platformCfg = k8s::resolveConfig(platformFlag, env);
   if (!platformCfg)
-    return Status(platformFlag.empty() && platformCfg.status().code() != Code::kNotFound ? platformCfg.status().code()
-                                                                                        : Code::kInvalidArgument,
-                  (platformFlag.empty() ? "platform cluster (--platform-kubeconfig FILE[#CONTEXT], else KUBECONFIG, in-cluster "
-                                          "or ~/.kube/config): "
-                                        : "--platform-kubeconfig: ") +
-                      platformCfg.status().message());
+    return Status(
+        platformFlag.empty() && platformCfg.status().code() != Code::kNotFound ? platformCfg.status().code()
+                                                                               : Code::kInvalidArgument,
+        (platformFlag.empty() ? "platform cluster (--platform-kubeconfig FILE[#CONTEXT], else KUBECONFIG, in-cluster "
+                                "or ~/.kube/config): "
+                              : "--platform-kubeconfig: ") +
+            platformCfg.status().message());
   platform = *platformCfg;
   if (!flags.onboardingKubeconfig.empty()) {
     auto cfg = k8s::resolveConfig(flags.onboardingKubeconfig, env);

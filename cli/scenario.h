@@ -57,8 +57,7 @@ extern const k8s::GroupVersionResource kDeploymentResource;
                                const std::string& name);
 // The MCP cluster's context name in the local API server's kubeconfig, from the
 // ClusterRequest's status.cluster.name (kUnavailable until the cluster provider set it).
-[[nodiscard]] Result<std::string> mcpClusterName(k8s::Client& platform, const std::string& ns,
-                                                 const std::string& name);
+[[nodiscard]] Result<std::string> mcpClusterName(k8s::Client& platform, const std::string& ns, const std::string& name);
 
 // The `Ready` condition of an API object (null when absent).
 json readyCondition(const json& object);

@@ -67,7 +67,8 @@ void ValidateFlow::record(const std::string& name, const std::function<Status()>
 bool ValidateFlow::run() {
   bool failed = false;
   auto step = [&](const std::string& name, Status (ValidateFlow::*fn)()) {
-    record(name, [&] { return (this->*fn)(); }, failed);
+    record(
+        name, [&] { return (this->*fn)(); }, failed);
     if (!results_.back().ok) failed = true;
   };
   step("SETUP clusters, CRDs, ProviderConfig, MCP, operator", &ValidateFlow::setup);
@@ -75,7 +76,8 @@ bool ValidateFlow::run() {
   step("ASSESS consume -> DomainService and DomainServiceAPI available", &ValidateFlow::assessConsume);
   step("ASSESS use the DomainServiceAPI (object on the MCP)", &ValidateFlow::assessUse);
   step("ASSESS delete -> all removed", &ValidateFlow::assessDelete);
-  record("TEARDOWN", [&] { return teardown(); }, false);
+  record(
+      "TEARDOWN", [&] { return teardown(); }, false);
   bool ok = true;
   for (const auto& r : results_) ok = ok && r.ok;
   return ok;
@@ -195,7 +197,8 @@ Status ValidateFlow::assessUse() {
   if (!created && created.status().code() != Code::kAlreadyExists)
     return Status(created.status().code(), "creating " + gvr.resource + " " + name + ": " + created.status().message());
   auto read = mcp_.client->get(gvr, ns, name);
-  if (!read) return Status(read.status().code(), "reading " + gvr.resource + " " + name + " back: " + read.status().message());
+  if (!read)
+    return Status(read.status().code(), "reading " + gvr.resource + " " + name + " back: " + read.status().message());
   Status removed = mcp_.client->remove(gvr, ns, name);
   if (!removed.isOk() && removed.code() != Code::kNotFound) return removed;
   return Status();

@@ -35,8 +35,8 @@ struct ValidationProfile {
 struct ValidateOptions {
   std::string provider;
   std::string onboardingKubeconfig, platformKubeconfig;  // "" = the local API server
-  bool externalOperator = false;  // an operator already runs against those clusters
-  std::string journalDir;         // for the embedded operator
+  bool externalOperator = false;                         // an operator already runs against those clusters
+  std::string journalDir;                                // for the embedded operator
   std::chrono::seconds stepTimeout{60};
 };
 

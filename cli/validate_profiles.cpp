@@ -16,7 +16,8 @@ ValidationProfile crossplaneProfile() {
       {"metadata", {{"name", "crossplane"}}},
       {"spec",
        {{"pollInterval", "5s"},
-        {"versions", json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}}})},
+        {"versions",
+         json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}}})},
         {"providers",
          {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
                                                {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
@@ -62,8 +63,8 @@ ValidationProfile templateProfile() {
 Result<ValidationProfile> builtinProfile(const std::string& provider) {
   if (provider == "crossplane") return crossplaneProfile();
   if (provider == "template") return templateProfile();
-  return Status(Code::kNotFound, "no built-in validation profile for provider \"" + provider +
-                                     "\"; built in: crossplane, template");
+  return Status(Code::kNotFound,
+                "no built-in validation profile for provider \"" + provider + "\"; built in: crossplane, template");
 }
 
 }  // namespace spr::cli

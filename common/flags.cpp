@@ -7,8 +7,7 @@
 
 namespace spr {
 
-Flags::Flags(std::string command, std::string summary)
-    : command_(std::move(command)), summary_(std::move(summary)) {}
+Flags::Flags(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
 
 void Flags::addString(const std::string& name, const std::string& help, const std::string& def) {
   defs_[name] = Def{Kind::kString, help, def};
@@ -56,8 +55,8 @@ Status Flags::parse(const std::vector<std::string>& args) {
     }
     auto it = defs_.find(name);
     if (it == defs_.end()) {
-      return Status(Code::kInvalidArgument, "unknown flag --" + name + " for '" + command_ +
-                                                "'; run '" + command_ + " --help' for the flags it takes");
+      return Status(Code::kInvalidArgument, "unknown flag --" + name + " for '" + command_ + "'; run '" + command_ +
+                                                " --help' for the flags it takes");
     }
     Def& def = it->second;
     if (def.given) {
@@ -66,8 +65,7 @@ Status Flags::parse(const std::vector<std::string>& args) {
     }
     if (def.kind == Kind::kBool) {
       if (hasValue && value != "true" && value != "false") {
-        return Status(Code::kInvalidArgument,
-                      "flag --" + name + " takes true or false, got '" + value + "'");
+        return Status(Code::kInvalidArgument, "flag --" + name + " takes true or false, got '" + value + "'");
       }
       def.value = hasValue ? value : "true";
       def.given = true;
@@ -82,8 +80,7 @@ Status Flags::parse(const std::vector<std::string>& args) {
     if (def.kind == Kind::kInt) {
       int64_t parsed = 0;
       if (!parseInt(value, &parsed)) {
-        return Status(Code::kInvalidArgument,
-                      "flag --" + name + " takes a whole number, got '" + value + "'");
+        return Status(Code::kInvalidArgument, "flag --" + name + " takes a whole number, got '" + value + "'");
       }
     }
     def.value = value;
@@ -120,8 +117,10 @@ std::string Flags::usage() const {
     const Def& def = defs_.at(name);
     std::string left = "  --" + name + (def.kind == Kind::kBool ? "" : " VALUE");
     out << left;
-    if (left.size() < 34) out << std::string(34 - left.size(), ' ');
-    else out << "\n" << std::string(34, ' ');
+    if (left.size() < 34)
+      out << std::string(34 - left.size(), ' ');
+    else
+      out << "\n" << std::string(34, ' ');
     out << def.help;
     if (def.kind != Kind::kBool && !def.value.empty()) out << " (default " << def.value << ")";
     out << "\n";

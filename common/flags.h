@@ -58,7 +58,6 @@ class Flags {
 // How every subcommand starts: parses `args`. A flag error or an unexpected positional
 // argument prints "<command>: <what is wrong>" to stderr and yields 2; --help prints the
 // usage and yields 0; nullopt means go on.
-std::optional<int> parseCommandLine(Flags& flags, const std::vector<std::string>& args,
-                                    bool positionalAllowed = false);
+std::optional<int> parseCommandLine(Flags& flags, const std::vector<std::string>& args, bool positionalAllowed = false);
 
 }  // namespace spr

@@ -22,9 +22,13 @@ bool logToFile(const std::string& path);
 bool enabled(Level level);
 void write(Level level, std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
 
-inline void debug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { write(Level::kDebug, m, f); }
+inline void debug(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  write(Level::kDebug, m, f);
+}
 inline void info(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { write(Level::kInfo, m, f); }
 inline void warn(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { write(Level::kWarn, m, f); }
-inline void error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) { write(Level::kError, m, f); }
+inline void error(std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+  write(Level::kError, m, f);
+}
 
 }  // namespace spr::log

@@ -13,18 +13,18 @@ namespace spr {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,   // bad flag, bad input file: tell the user, do not retry
-  kNotFound,          // the thing does not exist
-  kAlreadyExists,     // create of an existing thing
-  kConflict,          // optimistic concurrency: re-read and retry
-  kInvalid,           // the API rejected the object (422): tell the user
-  kGone,              // resourceVersion too old (410): re-list
-  kUnavailable,       // transient (429, 5xx, timeout, connection): retry with backoff
-  kUnauthorized,      // 401/403: stop and say so
-  kCorruption,        // a journal record failed verification
-  kVersionMismatch,   // data written by a newer schema
-  kIoError,           // disk or journal write failed: stop acting
-  kInternal,          // a bug in spr
+  kInvalidArgument,  // bad flag, bad input file: tell the user, do not retry
+  kNotFound,         // the thing does not exist
+  kAlreadyExists,    // create of an existing thing
+  kConflict,         // optimistic concurrency: re-read and retry
+  kInvalid,          // the API rejected the object (422): tell the user
+  kGone,             // resourceVersion too old (410): re-list
+  kUnavailable,      // transient (429, 5xx, timeout, connection): retry with backoff
+  kUnauthorized,     // 401/403: stop and say so
+  kCorruption,       // a journal record failed verification
+  kVersionMismatch,  // data written by a newer schema
+  kIoError,          // disk or journal write failed: stop acting
+  kInternal,         // a bug in spr
 };
 
 const char* codeName(Code code);
@@ -51,7 +51,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
   Result(Code code, std::string message) : status_(code, std::move(message)) {}
 
@@ -99,8 +99,8 @@ inline std::string Status::toString() const {
 }  // namespace spr
 
 // Returns early from the enclosing function with the error of `expr` if it failed.
-#define SPR_RETURN_IF_ERROR(expr)              \
-  do {                                         \
-    ::spr::Status spr_status_ = (expr);        \
+#define SPR_RETURN_IF_ERROR(expr)                \
+  do {                                           \
+    ::spr::Status spr_status_ = (expr);          \
     if (!spr_status_.isOk()) return spr_status_; \
   } while (0)

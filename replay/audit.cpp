@@ -117,12 +117,14 @@ void verifyAround(const journal::Journal& j, const journal::Record& r, AuditChai
   if (!near) return fail("neighbours unreadable: " + near.status().message());
   bool sawSelf = false;
   for (const auto& n : *near) {
-    if (n.seq + 1 == r.seq && n.hash != r.prevHash) return fail("prevHash does not match record " + std::to_string(n.seq));
+    if (n.seq + 1 == r.seq && n.hash != r.prevHash)
+      return fail("prevHash does not match record " + std::to_string(n.seq));
     if (n.seq == r.seq) {
       sawSelf = true;
       if (n.hash != r.hash) return fail("the log and the tenant index disagree");
     }
-    if (n.seq == r.seq + 1 && n.prevHash != r.hash) return fail("record " + std::to_string(n.seq) + " does not link to it (rewritten)");
+    if (n.seq == r.seq + 1 && n.prevHash != r.hash)
+      return fail("record " + std::to_string(n.seq) + " does not link to it (rewritten)");
   }
   if (!sawSelf) return fail("listed in the tenant index but missing from the log");
   if (r.seq + 1 == j.nextSeq() && journal::toHex(r.hash) != j.chainHeadHex()) fail("not the stored chain head");
@@ -149,8 +151,12 @@ void markConfirmed(std::vector<json>* rows) {
 bool auditRow(const journal::Record& r, const AuditQuery& q, json* row) {
   if (!objectMatches(r, q.object) || r.wallUnixNanos < q.sinceUnixNanos || r.wallUnixNanos > q.untilUnixNanos)
     return false;
-  *row = {{"seq", r.seq}, {"time", formatRfc3339(r.wallUnixNanos)}, {"tenant", r.tenant},
-          {"object", nsName(r.object)}, {"objectKind", r.object.kind}, {"uid", r.object.uid}};
+  *row = {{"seq", r.seq},
+          {"time", formatRfc3339(r.wallUnixNanos)},
+          {"tenant", r.tenant},
+          {"object", nsName(r.object)},
+          {"objectKind", r.object.kind},
+          {"uid", r.object.uid}};
   return std::visit(RowOf{*row}, r.payload);
 }
 
@@ -228,7 +234,8 @@ std::string detailOf(const json& row) {
   const std::string kind = row.value("kind", "");
   if (kind == "observed") {
     std::string s = row.value("event", "") + " generation " + std::to_string(row.value("generation", int64_t{0}));
-    if (row.contains("manager")) s += " by " + row.value("manager", "") + " (" + row.value("managerOperation", "") + ")";
+    if (row.contains("manager"))
+      s += " by " + row.value("manager", "") + " (" + row.value("managerOperation", "") + ")";
     return s;
   }
   if (kind == "transition")
@@ -257,13 +264,13 @@ std::string auditTable(const AuditResult& result) {
   for (const auto& r : result.rows) objW = std::max(objW, r.value("object", "").size());
   std::string out;
   char buf[800];
-  std::snprintf(buf, sizeof buf, "%-8s %-30s %-*s %-10s %s\n", "SEQ", "TIME", static_cast<int>(objW), "OBJECT",
-                "EVENT", "DETAIL");
+  std::snprintf(buf, sizeof buf, "%-8s %-30s %-*s %-10s %s\n", "SEQ", "TIME", static_cast<int>(objW), "OBJECT", "EVENT",
+                "DETAIL");
   out += buf;
   for (const auto& r : result.rows) {
-    std::snprintf(buf, sizeof buf, "%-8llu %-30s %-*s %-10s ", static_cast<unsigned long long>(r.value("seq", uint64_t{0})),
-                  r.value("time", "").c_str(), static_cast<int>(objW), r.value("object", "").c_str(),
-                  r.value("kind", "").c_str());
+    std::snprintf(buf, sizeof buf, "%-8llu %-30s %-*s %-10s ",
+                  static_cast<unsigned long long>(r.value("seq", uint64_t{0})), r.value("time", "").c_str(),
+                  static_cast<int>(objW), r.value("object", "").c_str(), r.value("kind", "").c_str());
     out += buf + detailOf(r) + "\n";
   }
   return out;

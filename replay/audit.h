@@ -31,8 +31,8 @@ struct AuditChain {
 
 struct AuditResult {
   bool tenantKnown = false;
-  std::vector<nlohmann::json> rows;  // one per event, oldest first (AUDIT.md)
-  std::vector<std::string> objects;   // every object of the tenant ("NS/NAME"), before filtering
+  std::vector<nlohmann::json> rows;               // one per event, oldest first (AUDIT.md)
+  std::vector<std::string> objects;               // every object of the tenant ("NS/NAME"), before filtering
   int64_t firstUnixNanos = 0, lastUnixNanos = 0;  // the tenant's records span (before filtering)
   AuditChain chain;
 };

@@ -14,7 +14,7 @@ namespace {
 struct Part {
   std::string path;
   uint64_t firstSeq = 0, lastSeq = 0;
-  std::string firstPrevHash, headHash;  // hex
+  std::string firstPrevHash, headHash;   // hex
   std::vector<journal::Record> records;  // the archived range only (no preload)
 };
 

@@ -52,8 +52,11 @@ Status addConfigInputs(const journal::Journal& j, std::vector<journal::Record>* 
 }
 
 json baseHeader(const std::string& kind, const journal::Journal& j) {
-  return {{"format", kBundleFormat}, {"version", kBundleVersion}, {"kind", kind},
-          {"schemaVersion", journal::kSchemaVersion}, {"journalHead", j.chainHeadHex()}};
+  return {{"format", kBundleFormat},
+          {"version", kBundleVersion},
+          {"kind", kind},
+          {"schemaVersion", journal::kSchemaVersion},
+          {"journalHead", j.chainHeadHex()}};
 }
 
 }  // namespace
@@ -88,14 +91,16 @@ Result<Bundle> readBundle(const std::string& path) {
     return it != b.header.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
   if (!b.header.is_object() || text("format") != kBundleFormat)
-    return bad(path, 1, std::string("not an spr replay bundle (the first line must be a JSON header with format \"") +
-                            kBundleFormat + "\")");
+    return bad(path, 1,
+               std::string("not an spr replay bundle (the first line must be a JSON header with format \"") +
+                   kBundleFormat + "\")");
   if (b.header.contains("version") && !b.header["version"].is_number_integer())
     return bad(path, 1, "the header's \"version\" must be an integer");
   const int64_t version = b.header.value("version", int64_t{1});
   if (version > kBundleVersion)
-    return bad(path, 1, "bundle version " + std::to_string(version) + " is newer than this build's " +
-                            std::to_string(kBundleVersion));
+    return bad(
+        path, 1,
+        "bundle version " + std::to_string(version) + " is newer than this build's " + std::to_string(kBundleVersion));
   for (size_t n = 2; std::getline(in, line); ++n) {
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
@@ -104,10 +109,12 @@ Result<Bundle> readBundle(const std::string& path) {
     if (!r) return bad(path, n, r.status().message());
     auto hash = journal::computeHash(*r);
     if (!hash) return bad(path, n, hash.status().message());
-    if (*hash != r->hash) return bad(path, n, "record seq " + std::to_string(r->seq) + ": hash mismatch (content edited)");
+    if (*hash != r->hash)
+      return bad(path, n, "record seq " + std::to_string(r->seq) + ": hash mismatch (content edited)");
     if (!b.records.empty() && r->seq <= b.records.back().seq)
-      return bad(path, n, "records out of order (seq " + std::to_string(r->seq) + " after " +
-                              std::to_string(b.records.back().seq) + ")");
+      return bad(path, n,
+                 "records out of order (seq " + std::to_string(r->seq) + " after " +
+                     std::to_string(b.records.back().seq) + ")");
     if (text("kind") == "archive" && !b.records.empty() &&
         (r->seq != b.records.back().seq + 1 || r->prevHash != b.records.back().hash))
       return bad(path, n, "archive chain broken at seq " + std::to_string(r->seq));
@@ -115,10 +122,10 @@ Result<Bundle> readBundle(const std::string& path) {
   }
   if (b.header.contains("records") && b.header["records"].is_number() &&
       b.header["records"].get<size_t>() != b.records.size())
-    return bad(path, 0, "truncated: the header says " + std::to_string(b.header["records"].get<size_t>()) +
-                            " records, the file has " + std::to_string(b.records.size()));
-  if (text("kind") == "archive" && !b.records.empty() &&
-      journal::toHex(b.records.back().hash) != text("headHash"))
+    return bad(path, 0,
+               "truncated: the header says " + std::to_string(b.header["records"].get<size_t>()) +
+                   " records, the file has " + std::to_string(b.records.size()));
+  if (text("kind") == "archive" && !b.records.empty() && journal::toHex(b.records.back().hash) != text("headHash"))
     return bad(path, 0, "the last record's hash is not the header's headHash");
   // An archive of a journal compacted before carries the snapshots it starts from.
   json preload = b.header.value("preload", json::array());
@@ -126,7 +133,8 @@ Result<Bundle> readBundle(const std::string& path) {
     auto r = recordFromJson(p);
     if (!r) return bad(path, 1, "preload: " + r.status().message());
     auto hash = journal::computeHash(*r);
-    if (!hash || *hash != r->hash) return bad(path, 1, "preload record seq " + std::to_string(r->seq) + ": hash mismatch");
+    if (!hash || *hash != r->hash)
+      return bad(path, 1, "preload record seq " + std::to_string(r->seq) + ": hash mismatch");
     b.records.push_back(std::move(*r));
   }
   return b;

@@ -29,8 +29,9 @@ Result<uint64_t> parseSeq(const std::string& text, const std::string& what) {
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    return Status(Code::kCorruption, what + " is '" + text + "', not a sequence number; the journal's metadata is "
-                                            "damaged: run 'spr journal verify' and restore from a backup");
+    return Status(Code::kCorruption, what + " is '" + text +
+                                         "', not a sequence number; the journal's metadata is "
+                                         "damaged: run 'spr journal verify' and restore from a backup");
   return v;
 }
 
@@ -198,16 +199,20 @@ std::vector<journal::Record> snapshotRecords(const Replayer& replayer, uint64_t 
     for (const auto& [id, c] : o.pending) {
       json p = {{"effectId", id}, {"command", lc::opName(c.op)}};
       if (c.op == lc::Op::kWriteStatus)
-        p["status"] = {{"phase", c.status.phase},     {"ready", c.status.ready},
-                       {"reason", c.status.reason},   {"message", c.status.message},
+        p["status"] = {{"phase", c.status.phase},
+                       {"ready", c.status.ready},
+                       {"reason", c.status.reason},
+                       {"message", c.status.message},
                        {"observedGeneration", c.status.observedGeneration}};
       auto at = o.requestedAt.find(id);
       if (at != o.requestedAt.end()) p["requestedAt"] = at->second;
       pending.push_back(p);
     }
-    json state = {{"lifecycle", json::parse(lc::toJson(o.state))}, {"object", o.object},
-                  {"tenant", o.tenant}, {"uid", o.id.uid}};
-    json doc = {{"format", "spr-replay-snapshot/1"}, {"state", state}, {"pending", pending},
+    json state = {
+        {"lifecycle", json::parse(lc::toJson(o.state))}, {"object", o.object}, {"tenant", o.tenant}, {"uid", o.id.uid}};
+    json doc = {{"format", "spr-replay-snapshot/1"},
+                {"state", state},
+                {"pending", pending},
                 {"inputs", recordsJson(carried.inputs[key])}};
     journal::Record r;
     r.object = o.id;
@@ -315,10 +320,16 @@ Result<ConfigAtCut> archiveHistory(const journal::Journal& j, uint64_t cut, cons
   auto prior = priorSnapshots(j, cut);
   if (!prior) return prior.status();
   res->archiveHeadHash = journal::toHex(lastArchived->front().hash);
-  json header = {{"format", kBundleFormat}, {"version", kBundleVersion}, {"kind", "archive"},
-                 {"schemaVersion", journal::kSchemaVersion}, {"firstSeq", res->archivedFrom},
-                 {"lastSeq", res->archivedTo}, {"firstPrevHash", journal::toHex(firstArchived->front().prevHash)},
-                 {"headHash", res->archiveHeadHash}, {"liveFirstSeq", cut}, {"preload", *prior}};
+  json header = {{"format", kBundleFormat},
+                 {"version", kBundleVersion},
+                 {"kind", "archive"},
+                 {"schemaVersion", journal::kSchemaVersion},
+                 {"firstSeq", res->archivedFrom},
+                 {"lastSeq", res->archivedTo},
+                 {"firstPrevHash", journal::toHex(firstArchived->front().prevHash)},
+                 {"headHash", res->archiveHeadHash},
+                 {"liveFirstSeq", cut},
+                 {"preload", *prior}};
   ConfigAtCut configAt;
   for (const auto& p : *prior)
     if (auto r = recordFromJson(p)) configAt.consider(*r);

@@ -25,10 +25,10 @@ struct CompactResult {
 // Cuts before the first record at or after `beforeUnixNanos`, moved back so that no fold's
 // batch is split and no input the operator has not folded yet (meta
 // runtime/fold-low-water) is archived. An effect in flight across the cut is snapshotted
-// whole (command, status, request time), so its EffectCompleted replays against its tape. The ProviderConfig in force at
-// the cut is carried in the config snapshot. `archivePath` "" drops the history unarchived.
-// Safe beside the operator's own appends (automatic retention in `spr run`). Refuses (kFailedPrecondition-like kInvalidArgument) when replay of the
-// archived part diverges: such an archive would not replay.
+// whole (command, status, request time), so its EffectCompleted replays against its tape. The ProviderConfig in force
+// at the cut is carried in the config snapshot. `archivePath` "" drops the history unarchived. Safe beside the
+// operator's own appends (automatic retention in `spr run`). Refuses (kFailedPrecondition-like kInvalidArgument) when
+// replay of the archived part diverges: such an archive would not replay.
 [[nodiscard]] Result<CompactResult> compactJournal(journal::Journal& journal, int64_t beforeUnixNanos,
                                                    const std::string& archivePath);
 

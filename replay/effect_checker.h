@@ -23,9 +23,9 @@ struct EffectContext {
   uint64_t configSeq = 0;
   std::string configName;  // the ProviderConfig's name (= the live --provider-name), "" if none seen
   lifecycle::Phase phase = lifecycle::Phase::kPending;
-  uint64_t completedSeq = 0;          // the EffectCompleted record being checked
-  int64_t requestedWallNanos = 0;     // wall time of the EffectRequested record (0 = unknown)
-  int64_t completedWallNanos = 0;     // wall time of the EffectCompleted record
+  uint64_t completedSeq = 0;       // the EffectCompleted record being checked
+  int64_t requestedWallNanos = 0;  // wall time of the EffectRequested record (0 = unknown)
+  int64_t completedWallNanos = 0;  // wall time of the EffectCompleted record
 };
 
 struct EffectMismatch {
@@ -35,9 +35,9 @@ struct EffectMismatch {
 };
 
 struct EffectCheck {
-  bool ran = false;                          // the op was re-run (false: this checker cannot)
-  std::optional<EffectMismatch> mismatch;    // the first difference, if any
-  nlohmann::json updatedObject;              // the API object after the effect, or null (unchanged)
+  bool ran = false;                        // the op was re-run (false: this checker cannot)
+  std::optional<EffectMismatch> mismatch;  // the first difference, if any
+  nlohmann::json updatedObject;            // the API object after the effect, or null (unchanged)
 };
 
 class EffectChecker {

@@ -55,11 +55,10 @@ Status requireObjectOfTenant(const journal::Journal& j, const std::string& objec
 }
 
 std::vector<journal::Record> recordsOfTenant(std::vector<journal::Record> records, const std::string& tenant) {
-  records.erase(std::remove_if(records.begin(), records.end(),
-                               [&](const journal::Record& r) {
-                                 return r.tenant != tenant && r.object.cluster != "platform";
-                               }),
-                records.end());
+  records.erase(
+      std::remove_if(records.begin(), records.end(),
+                     [&](const journal::Record& r) { return r.tenant != tenant && r.object.cluster != "platform"; }),
+      records.end());
   return records;
 }
 

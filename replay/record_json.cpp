@@ -23,8 +23,11 @@ std::string fromHex(const std::string& hex, bool* ok) {
 
 struct PayloadJson {
   json operator()(const jr::Observed& o) const {
-    return {{"cluster", o.cluster},          {"type", jr::watchTypeName(o.type)}, {"objectJson", o.objectJson},
-            {"resourceVersion", o.resourceVersion}, {"generation", o.generation}};
+    return {{"cluster", o.cluster},
+            {"type", jr::watchTypeName(o.type)},
+            {"objectJson", o.objectJson},
+            {"resourceVersion", o.resourceVersion},
+            {"generation", o.generation}};
   }
   json operator()(const jr::TimerFired& t) const {
     return {{"timer", t.timer}, {"token", t.token}, {"dueUnixNanos", t.dueUnixNanos}};
@@ -42,8 +45,12 @@ struct PayloadJson {
                       {"status", t.status},
                       {"responseBody", t.responseBody},
                       {"error", t.error}});
-    json out = {{"effectId", e.effectId},     {"command", e.command}, {"outcome", jr::outcomeName(e.outcome)},
-                {"errorClass", e.errorClass}, {"message", e.message}, {"resultJson", e.resultJson},
+    json out = {{"effectId", e.effectId},
+                {"command", e.command},
+                {"outcome", jr::outcomeName(e.outcome)},
+                {"errorClass", e.errorClass},
+                {"message", e.message},
+                {"resultJson", e.resultJson},
                 {"tape", tape}};
     if (!e.reason.empty()) out["reason"] = e.reason;  // typed field, absent in older records
     return out;
@@ -102,9 +109,14 @@ jr::Payload payloadOf(const std::string& kind, const json& p, std::string* err) 
     return jr::EffectRequested{field<uint64_t>(p, "effectId", err), field<std::string>(p, "command", err),
                                field<std::string>(p, "inputJson", err), field<uint64_t>(p, "causeSeq", err)};
   if (kind == "EffectCompleted") {
-    jr::EffectCompleted e{field<uint64_t>(p, "effectId", err), field<std::string>(p, "command", err),
-                          outcomeOf(field<std::string>(p, "outcome", err), err), field<std::string>(p, "errorClass", err),
-                          field<std::string>(p, "message", err), field<std::string>(p, "resultJson", err), {}, ""};
+    jr::EffectCompleted e{field<uint64_t>(p, "effectId", err),
+                          field<std::string>(p, "command", err),
+                          outcomeOf(field<std::string>(p, "outcome", err), err),
+                          field<std::string>(p, "errorClass", err),
+                          field<std::string>(p, "message", err),
+                          field<std::string>(p, "resultJson", err),
+                          {},
+                          ""};
     for (const auto& t : field<json>(p, "tape", err))
       e.tape.push_back(jr::TapeEntry{field<std::string>(t, "cluster", err), field<std::string>(t, "method", err),
                                      field<std::string>(t, "path", err), field<std::string>(t, "requestBody", err),
@@ -122,9 +134,9 @@ jr::Payload payloadOf(const std::string& kind, const json& p, std::string* err) 
   if (kind == "Snapshot")
     return jr::Snapshot{field<std::string>(p, "stateJson", err), field<uint64_t>(p, "throughSeq", err)};
   if (kind == "ProcessStarted")
-    return jr::ProcessStarted{field<std::string>(p, "version", err), field<std::string>(p, "build", err),
+    return jr::ProcessStarted{field<std::string>(p, "version", err),     field<std::string>(p, "build", err),
                               field<std::string>(p, "flagsDigest", err), field<std::string>(p, "flagNames", err),
-                              field<std::string>(p, "hostname", err), field<int64_t>(p, "pid", err)};
+                              field<std::string>(p, "hostname", err),    field<int64_t>(p, "pid", err)};
   if (err->empty()) *err = "unknown payload kind '" + kind + "'";
   return jr::Observed{};
 }
@@ -161,7 +173,7 @@ Result<jr::Record> recordFromJson(const json& j) {
   json o = field<json>(j, "object", &err);
   if (err.empty() && !o.is_object()) err = "field 'object' must be an object";
   if (err.empty())
-    r.object = jr::ObjectId{field<std::string>(o, "cluster", &err), field<std::string>(o, "group", &err),
+    r.object = jr::ObjectId{field<std::string>(o, "cluster", &err),   field<std::string>(o, "group", &err),
                             field<std::string>(o, "version", &err),   field<std::string>(o, "kind", &err),
                             field<std::string>(o, "namespace", &err), field<std::string>(o, "name", &err),
                             field<std::string>(o, "uid", &err)};
@@ -181,8 +193,8 @@ namespace {
 
 struct Summary {
   std::string operator()(const jr::Observed& o) const {
-    return std::string("Observed ") + jr::watchTypeName(o.type) + " " + o.cluster + " gen=" +
-           std::to_string(o.generation) + (o.resourceVersion.empty() ? "" : " rv=" + o.resourceVersion);
+    return std::string("Observed ") + jr::watchTypeName(o.type) + " " + o.cluster +
+           " gen=" + std::to_string(o.generation) + (o.resourceVersion.empty() ? "" : " rv=" + o.resourceVersion);
   }
   std::string operator()(const jr::TimerFired& t) const {
     return "TimerFired " + t.timer + " token=" + std::to_string(t.token);
@@ -192,7 +204,8 @@ struct Summary {
            std::to_string(e.causeSeq) + ")";
   }
   std::string operator()(const jr::EffectCompleted& e) const {
-    std::string s = "EffectCompleted #" + std::to_string(e.effectId) + " " + e.command + " " + jr::outcomeName(e.outcome);
+    std::string s =
+        "EffectCompleted #" + std::to_string(e.effectId) + " " + e.command + " " + jr::outcomeName(e.outcome);
     if (!e.errorClass.empty()) s += " " + e.errorClass;
     if (!e.message.empty()) s += ": " + e.message;
     if (!e.tape.empty()) s += " [" + std::to_string(e.tape.size()) + " cluster requests]";
@@ -201,9 +214,7 @@ struct Summary {
   std::string operator()(const jr::Transition& t) const {
     return "Transition " + t.from + " -> " + t.to + " (input seq " + std::to_string(t.inputSeq) + "): " + t.event;
   }
-  std::string operator()(const jr::Snapshot& s) const {
-    return "Snapshot through seq " + std::to_string(s.throughSeq);
-  }
+  std::string operator()(const jr::Snapshot& s) const { return "Snapshot through seq " + std::to_string(s.throughSeq); }
   std::string operator()(const jr::ProcessStarted& s) const {
     return "ProcessStarted spr " + s.version + " (" + s.build + ") on " + s.hostname + " pid " + std::to_string(s.pid) +
            ", flags " + (s.flagNames.empty() ? "none" : s.flagNames) + " digest " + s.flagsDigest.substr(0, 12);

@@ -114,8 +114,8 @@ Result<std::string> resolveObject(const journal::Journal& j, const std::string& 
       auto cut = key.rfind('/', key.rfind('/') - 1);  // ".../<ns>/<name>"
       objects.push_back(key.substr(cut + 1));
     }
-  return Status(Code::kNotFound, "--object " + nsName + " matches nothing in the journal (its objects: " +
-                                     listSome(objects) + ")");
+  return Status(Code::kNotFound,
+                "--object " + nsName + " matches nothing in the journal (its objects: " + listSome(objects) + ")");
 }
 
 }  // namespace spr::replay

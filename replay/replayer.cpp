@@ -21,7 +21,9 @@ std::vector<lc::Command> commandsOf(const lc::FoldResult& result) {
 }
 
 // "WriteStatus #7": a command by its typed identity (never its describe() text).
-std::string commandName(const lc::Command& c) { return std::string(lc::opName(c.op)) + " #" + std::to_string(c.effectId); }
+std::string commandName(const lc::Command& c) {
+  return std::string(lc::opName(c.op)) + " #" + std::to_string(c.effectId);
+}
 
 std::string boolText(bool b) { return b ? "true" : "false"; }
 
@@ -133,7 +135,9 @@ Status Replayer::preloadSnapshot(const journal::Record& snapshot) {
       return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) +
                                            ": a pending effect needs a string command and an unsigned effectId");
     auto op = opFromName(p["command"].get<std::string>());
-    if (!op) return Status(Code::kCorruption, "snapshot record " + std::to_string(snapshot.seq) + ": " + op.status().message());
+    if (!op)
+      return Status(Code::kCorruption,
+                    "snapshot record " + std::to_string(snapshot.seq) + ": " + op.status().message());
     lc::Command c;
     c.op = *op;
     c.effectId = p.value("effectId", uint64_t{0});

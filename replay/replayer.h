@@ -26,9 +26,9 @@ namespace spr::replay {
 using FoldFn = std::function<lifecycle::FoldResult(const lifecycle::State&, const lifecycle::Input&)>;
 
 struct ReplayOptions {
-  std::string objectKey;  // replay only this object (ObjectId::key()); "" = every object
-  uint64_t untilSeq = 0;  // stop after this sequence; 0 = to the end
-  FoldFn fold;            // empty = lifecycle::fold (tests change one decision here)
+  std::string objectKey;             // replay only this object (ObjectId::key()); "" = every object
+  uint64_t untilSeq = 0;             // stop after this sequence; 0 = to the end
+  FoldFn fold;                       // empty = lifecycle::fold (tests change one decision here)
   EffectChecker* effects = nullptr;  // re-runs provider ops against their tapes; may be null
   size_t contextRecords = 5;         // records shown before a divergence
 };
@@ -37,11 +37,11 @@ struct ReplayOptions {
 struct Divergence {
   std::string object;  // "<namespace>/<name>"
   std::string objectKey;
-  uint64_t seq = 0;    // the record where the journal and this build differ
-  std::string what;    // "transition", "command", "state", "input", "cluster request", "effect outcome"
-  std::string field;   // which field differs, e.g. "to", "op", "status.reason", "phase"
-  std::string expected, got;  // the journal's value, this build's value
-  std::string note;           // human context (event texts, requests); never compared
+  uint64_t seq = 0;                 // the record where the journal and this build differ
+  std::string what;                 // "transition", "command", "state", "input", "cluster request", "effect outcome"
+  std::string field;                // which field differs, e.g. "to", "op", "status.reason", "phase"
+  std::string expected, got;        // the journal's value, this build's value
+  std::string note;                 // human context (event texts, requests); never compared
   std::vector<std::string> before;  // "seq N <time> <summary>", oldest first
 };
 
@@ -50,16 +50,16 @@ struct ObjectReplay {
   journal::ObjectId id;
   std::string tenant;
   lifecycle::State state;
-  nlohmann::json object;  // its last API object (redacted, from the journal)
+  nlohmann::json object;                           // its last API object (redacted, from the journal)
   std::map<uint64_t, lifecycle::Command> pending;  // requested, not yet completed
   std::map<uint64_t, int64_t> requestedAt;         // effect id -> wall time of its EffectRequested
   std::map<uint64_t, uint64_t> requestedConfig;    // effect id -> the config seq its EffectRequested names
   uint64_t lastSeq = 0, folds = 0;
-  bool started = false;  // folded at least once, or restored from a snapshot
-  std::map<uint64_t, journal::Record> inputs;     // input records awaiting their Transition
-  std::vector<lifecycle::Command> expected;       // produced, not yet matched to EffectRequested
-  uint64_t expectedCause = 0;                     // the Transition that produced `expected`
-  std::deque<std::string> recent;                 // context for divergence reports
+  bool started = false;                        // folded at least once, or restored from a snapshot
+  std::map<uint64_t, journal::Record> inputs;  // input records awaiting their Transition
+  std::vector<lifecycle::Command> expected;    // produced, not yet matched to EffectRequested
+  uint64_t expectedCause = 0;                  // the Transition that produced `expected`
+  std::deque<std::string> recent;              // context for divergence reports
 };
 
 class Replayer {

@@ -76,8 +76,8 @@ std::string formatRfc3339(int64_t unixNanos) {
 
 Result<int64_t> parseRfc3339(const std::string& text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!digits(text, 0, 4, &y) || text.size() < 19 || text[4] != '-' || !digits(text, 5, 2, &mo) ||
-      text[7] != '-' || !digits(text, 8, 2, &d))
+  if (!digits(text, 0, 4, &y) || text.size() < 19 || text[4] != '-' || !digits(text, 5, 2, &mo) || text[7] != '-' ||
+      !digits(text, 8, 2, &d))
     return badTime(text, "the date must be YYYY-MM-DD");
   if (text[10] != 'T' && text[10] != 't' && text[10] != ' ') return badTime(text, "missing 'T' before the time");
   if (!digits(text, 11, 2, &h) || text[13] != ':' || !digits(text, 14, 2, &mi) || text[16] != ':' ||
@@ -111,8 +111,8 @@ Result<int64_t> parseRfc3339(const std::string& text) {
     return badTime(text, "missing time zone: add Z for UTC or an offset like +02:00");
   }
   if (pos != text.size()) return badTime(text, "unexpected text after the time zone");
-  int64_t secs = daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-                 mi * 60 + s - offsetSecs;
+  int64_t secs = daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
+                 s - offsetSecs;
   return secs * 1000000000 + nanos;
 }
 

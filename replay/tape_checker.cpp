@@ -72,34 +72,34 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
   if (!recordedResult.is_object()) recordedResult = json::object();
   // A Create resumed after a restart ran Observe first; run it the same way.
   auto resumed = recordedResult.find("resumed");
-  input.resume = recorded.command == "Create" && resumed != recordedResult.end() && resumed->is_boolean() &&
-                 resumed->get<bool>();
+  input.resume =
+      recorded.command == "Create" && resumed != recordedResult.end() && resumed->is_boolean() && resumed->get<bool>();
   runtime::EffectOutput out = executor.run(input);
   session.finish();
   factory_.setSession(nullptr);
   result.ran = true;
-  const std::string head = "EffectCompleted seq " + std::to_string(ctx.completedSeq) + " (" + recorded.command +
-                           " #" + std::to_string(recorded.effectId) + "): ";
+  const std::string head = "EffectCompleted seq " + std::to_string(ctx.completedSeq) + " (" + recorded.command + " #" +
+                           std::to_string(recorded.effectId) + "): ";
   if (session.mismatch()) {
     result.mismatch = session.mismatch();
     return result;
   }
   // Typed fields only: the provider's message is human text and may be reworded.
   const auto recordedOutcome = fold::outcomeOf(recorded.outcome);
-  const char* field = recordedOutcome != out.done.outcome ? "outcome"
-                      : recorded.errorClass != out.errorClass ? "errorClass"
+  const char* field = recordedOutcome != out.done.outcome                              ? "outcome"
+                      : recorded.errorClass != out.errorClass                          ? "errorClass"
                       : !recorded.reason.empty() && recorded.reason != out.done.reason ? "reason"
-                                                                                         : nullptr;
+                                                                                       : nullptr;
   if (field != nullptr) {
-    result.mismatch = EffectMismatch{"effect outcome",
-                                     head + outcomeText(recordedOutcome, recorded.errorClass, recorded.message),
-                                     outcomeText(out.done.outcome, out.errorClass, out.done.message), field};
+    result.mismatch =
+        EffectMismatch{"effect outcome", head + outcomeText(recordedOutcome, recorded.errorClass, recorded.message),
+                       outcomeText(out.done.outcome, out.errorClass, out.done.message), field};
     return result;
   }
   if (auto field = resultDifference(recordedResult, out.result)) {
-    result.mismatch = EffectMismatch{"effect outcome", head + "result " + recordedResult.dump(),
-                                     "result " + out.result.dump() + " (differs in \"" + *field + "\")",
-                                     "result." + *field};
+    result.mismatch =
+        EffectMismatch{"effect outcome", head + "result " + recordedResult.dump(),
+                       "result " + out.result.dump() + " (differs in \"" + *field + "\")", "result." + *field};
     return result;
   }
   result.updatedObject = out.updatedObject;

@@ -135,9 +135,9 @@ Result<k8s::HttpResponse> TapeSession::answer(const std::string& cluster, const 
   const std::string head = "EffectCompleted seq " + std::to_string(seq_) + " (" + recorded_.command + " #" +
                            std::to_string(recorded_.effectId) + "), ";
   if (index >= recorded_.tape.size()) {
-    mismatch_ = EffectMismatch{"cluster request",
-                               head + "the tape has " + std::to_string(recorded_.tape.size()) + " requests",
-                               "a request the tape does not have: " + describe(index, produced), "request count"};
+    mismatch_ =
+        EffectMismatch{"cluster request", head + "the tape has " + std::to_string(recorded_.tape.size()) + " requests",
+                       "a request the tape does not have: " + describe(index, produced), "request count"};
     return Status(Code::kUnavailable, "replay: request not on the tape");
   }
   const journal::TapeEntry& rec = recorded_.tape[index];

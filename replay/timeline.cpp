@@ -92,8 +92,9 @@ std::string timelineTable(const std::vector<json>& rows) {
   std::string out = "SEQ      TIME                           RECORD           DETAIL\n";
   char buf[128];
   for (const auto& row : rows) {
-    std::snprintf(buf, sizeof buf, "%-8llu %-30s %-16s ", static_cast<unsigned long long>(row.value("seq", uint64_t{0})),
-                  row.value("time", "").c_str(), row.value("record", "").c_str());
+    std::snprintf(buf, sizeof buf, "%-8llu %-30s %-16s ",
+                  static_cast<unsigned long long>(row.value("seq", uint64_t{0})), row.value("time", "").c_str(),
+                  row.value("record", "").c_str());
     out += buf + row.value("detail", "") + "\n";
   }
   return out;

@@ -43,17 +43,15 @@ std::optional<std::string> base64Decode(const std::string& in) {
 Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget& t) {
   auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
   if (ar || ar.status().code() != Code::kNotFound) return ar;
-  json body = {
-      {"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
-      {"kind", "AccessRequest"},
-      {"metadata", {{"name", t.accessRequest}, {"namespace", t.ns}}},
-      {"spec",
-       {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
-        {"permissions",
-         json::array({{{"rules", t.rules.is_array() ? t.rules
-                                                     : json::array({{{"apiGroups", {"*"}},
-                                                                     {"resources", {"*"}},
-                                                                     {"verbs", {"*"}}}})}}})}}}};
+  json body = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+               {"kind", "AccessRequest"},
+               {"metadata", {{"name", t.accessRequest}, {"namespace", t.ns}}},
+               {"spec",
+                {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
+                 {"permissions", json::array({{{"rules", t.rules.is_array() ? t.rules
+                                                                            : json::array({{{"apiGroups", {"*"}},
+                                                                                            {"resources", {"*"}},
+                                                                                            {"verbs", {"*"}}}})}}})}}}};
   auto created = platform.create(kAccessRequests, t.ns, body);
   if (!created && created.status().code() == Code::kAlreadyExists)
     return platform.get(kAccessRequests, t.ns, t.accessRequest);

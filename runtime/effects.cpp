@@ -27,12 +27,9 @@ lc::Outcome outcomeOf(const Status& s) {
 
 lc::Outcome outcomeOf(const providers::OpResult& r) {
   switch (r.kind) {
-    case providers::ErrorKind::kNone:
-      return lc::Outcome::kSucceeded;
-    case providers::ErrorKind::kUser:
-      return lc::Outcome::kUserError;
-    case providers::ErrorKind::kTransient:
-      return lc::Outcome::kTransientError;
+    case providers::ErrorKind::kNone: return lc::Outcome::kSucceeded;
+    case providers::ErrorKind::kUser: return lc::Outcome::kUserError;
+    case providers::ErrorKind::kTransient: return lc::Outcome::kTransientError;
   }
   return lc::Outcome::kTransientError;
 }
@@ -190,12 +187,8 @@ void providerOp(Ctx& c) {
       }
       r = p.create(obj, c.scope);
       break;
-    case lc::Op::kUpdate:
-      r = p.update(obj, c.scope);
-      break;
-    default:
-      r = p.remove(obj, c.scope);
-      break;
+    case lc::Op::kUpdate: r = p.update(obj, c.scope); break;
+    default: r = p.remove(obj, c.scope); break;
   }
   if (c.scope.mcpGone() && (c.in.command.op == lc::Op::kObserve || c.in.command.op == lc::Op::kDelete)) {
     // Deleting, and the MCP went first: nothing is left to delete, so deletion can finish.
@@ -377,12 +370,8 @@ void dispatch(Ctx& c) {
     case lc::Op::kObserve:
     case lc::Op::kCreate:
     case lc::Op::kUpdate:
-    case lc::Op::kDelete:
-      providerOp(c);
-      break;
-    case lc::Op::kAddFinalizer:
-      mutateObject(c, [](json& o) { return setFinalizer(o, true); });
-      break;
+    case lc::Op::kDelete: providerOp(c); break;
+    case lc::Op::kAddFinalizer: mutateObject(c, [](json& o) { return setFinalizer(o, true); }); break;
     case lc::Op::kRemoveFinalizer:
       if (c.scope.deleting()) {
         // The request is gone: its AccessRequest and kubeconfig Secret go too (recorded in
@@ -398,12 +387,8 @@ void dispatch(Ctx& c) {
       }
       mutateObject(c, [](json& o) { return setFinalizer(o, false); });
       break;
-    case lc::Op::kClearOperationAnnotation:
-      mutateObject(c, clearAnnotation);
-      break;
-    case lc::Op::kWriteStatus:
-      writeStatus(c);
-      break;
+    case lc::Op::kClearOperationAnnotation: mutateObject(c, clearAnnotation); break;
+    case lc::Op::kWriteStatus: writeStatus(c); break;
   }
 }
 

@@ -120,8 +120,10 @@ HttpEndpoint::HttpEndpoint() : server_(std::make_unique<httplib::Server>()) {}
 Status HttpEndpoint::useTls(const EndpointTls& tls) {
   if (tls.certFile.empty() && tls.keyFile.empty()) {
     tls::KeyPtr key = tls::newKey();
-    tls::CertPtr cert = key ? tls::newCert("spr-metrics", key.get(), nullptr, key.get(), 1, tls::CertKind::kServer) : nullptr;
-    if (!cert) return Status(Code::kInternal, "OpenSSL could not make a self-signed certificate for the metrics endpoint");
+    tls::CertPtr cert =
+        key ? tls::newCert("spr-metrics", key.get(), nullptr, key.get(), 1, tls::CertKind::kServer) : nullptr;
+    if (!cert)
+      return Status(Code::kInternal, "OpenSSL could not make a self-signed certificate for the metrics endpoint");
     server_ = std::make_unique<httplib::SSLServer>(cert.get(), key.get());  // copies both
   } else {
     for (const auto& [file, what] : {std::pair{tls.certFile, "certificate"}, std::pair{tls.keyFile, "key"}}) {

@@ -81,18 +81,18 @@ class OperatorImpl : public Operator {
   std::unique_ptr<HttpEndpoint> metricsHttp_, healthHttp_;
   std::unique_ptr<Retention> retention_;
   std::vector<std::thread> workers_;
-  std::thread starter_;                      // waits for leadership, then starts watches and workers
+  std::thread starter_;                          // waits for leadership, then starts watches and workers
   std::atomic<bool> configWatchStarted_{false};  // configWatch_ exists (set once)
   std::atomic<bool> watchesStarted_{false};      // both watch loops exist (set once)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool started_ = false;  // guarded by mu_
-  bool stopped_ = false;  // guarded by mu_
-  bool stopRequested_ = false;               // guarded by mu_: requestStop() was called
+  bool started_ = false;        // guarded by mu_
+  bool stopped_ = false;        // guarded by mu_
+  bool stopRequested_ = false;  // guarded by mu_: requestStop() was called
   std::atomic<bool> waitingForSpace_{false};
-  bool joined_ = false;   // guarded by mu_
-  Status stopStatus_;     // guarded by mu_
+  bool joined_ = false;  // guarded by mu_
+  Status stopStatus_;    // guarded by mu_
 };
 
 // A failed start is a stop with that status: logged as an error, returned by wait().
@@ -141,8 +141,8 @@ Status OperatorImpl::journalStart() {
   r.object = journal::processObjectId();
   // Embedded (spr demo, tests): no command line to describe.
   const std::string version = options_.version.empty() ? "embedded" : options_.version;
-  r.payload = journal::ProcessStarted{version, options_.build, options_.flagsDigest, options_.flagNames, host,
-                                      static_cast<int64_t>(::getpid())};
+  r.payload = journal::ProcessStarted{
+      version, options_.build, options_.flagsDigest, options_.flagNames, host, static_cast<int64_t>(::getpid())};
   auto seq = journal_->append(std::move(r), journal::Sync::kSync);
   if (!seq) return seq.status();
   log::info("process start journaled", {{"seq", *seq}, {"version", options_.version}});
@@ -231,8 +231,7 @@ Status OperatorImpl::startActing() {
                                 [this](const std::string& rv) {
                                   reconciler_->bookmark("onboarding", kinds_.api.group, kinds_.api.resource, rv);
                                 },
-                                [this](const Status& s) { stopWith(s); },
-                                [this] { reconciler_->watchResynced(); }});
+                                [this](const Status& s) { stopWith(s); }, [this] { reconciler_->watchResynced(); }});
   apiWatch_->setKeyFunction(
       [this](const std::string& ns, const std::string& name) { return reconciler_->apiObjectKey(ns, name); });
   SPR_RETURN_IF_ERROR(apiWatch_->start());
@@ -362,7 +361,7 @@ Status OperatorImpl::wait() {
   if (starter_.joinable()) starter_.join();
   if (configWatch_) configWatch_->stop();
   if (apiWatch_) apiWatch_->stop();
-  for (auto& w : workers_) w.join();  // in-flight effects finish and are journaled
+  for (auto& w : workers_) w.join();   // in-flight effects finish and are journaled
   if (retention_) retention_->stop();  // a compaction under way completes first
   timers_.stop();
   if (leader_) leader_->release();

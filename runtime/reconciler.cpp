@@ -51,8 +51,8 @@ void Reconciler::enqueue(Entry* entry, MailItem item, bool front) {
   // What users did goes first, then retries (backoff, not-ready requeues of objects on
   // their way to Ready), then the periodic polls of Ready objects.
   const auto* timer = std::get_if<TimerItem>(&item);
-  const auto priority = !timer ? WorkQueue::Priority::kUser
-                               : (timer->poll ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kRetry);
+  const auto priority =
+      !timer ? WorkQueue::Priority::kUser : (timer->poll ? WorkQueue::Priority::kPoll : WorkQueue::Priority::kRetry);
   {
     std::lock_guard<std::mutex> lock(entry->mu);
     if (front) {
@@ -127,8 +127,7 @@ Status Reconciler::observeApiObject(journal::WatchType type, const json& object,
   Entry* entry = findOrCreate(id, id.ns, &created);
   journal::Record record = newRecord(*entry);
   record.object.uid = id.uid;
-  journal::Observed observed{"onboarding", type, deps_.redact(object), resourceVersion,
-                             generationOf(object)};
+  journal::Observed observed{"onboarding", type, deps_.redact(object), resourceVersion, generationOf(object)};
   record.payload = observed;
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
@@ -172,8 +171,7 @@ Status Reconciler::observeConfig(journal::WatchType type, const json& object, co
   record.wallUnixNanos = deps_.clock->nowUnixNanos();
   record.object = journal::ObjectId{"platform", deps_.configGroup,  deps_.configVersion,  deps_.configKind,
                                     "",         deps_.providerName, meta.value("uid", "")};
-  record.payload =
-      journal::Observed{"platform", type, deps_.redact(object), resourceVersion, generationOf(object)};
+  record.payload = journal::Observed{"platform", type, deps_.redact(object), resourceVersion, generationOf(object)};
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
   if (!resourceVersion.empty())

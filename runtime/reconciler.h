@@ -140,7 +140,7 @@ class Reconciler {
     std::atomic<bool> awaiting{false};  // !awaitRv.empty(), readable by the watch thread
     uint64_t awaitEpoch = 0;
     std::optional<ObservedItem> skipped;
-    int skips = 0;  // events skipped in the current wait
+    int skips = 0;           // events skipped in the current wait
     std::string lastSeenRv;  // resourceVersion of the latest watch event handled
   };
 

@@ -89,9 +89,9 @@ bool Reconciler::staleObserved(Entry* entry, const ObservedItem& item) {
     return false;
   }
   log::debug("older than the object's own write: not folded", {{"object", entry->state.objectKey},
-                                                                {"seq", item.seq},
-                                                                {"resourceVersion", item.resourceVersion},
-                                                                {"waitingFor", entry->awaitRv}});
+                                                               {"seq", item.seq},
+                                                               {"resourceVersion", item.resourceVersion},
+                                                               {"waitingFor", entry->awaitRv}});
   entry->skipped = item;
   if (++entry->skips > kMaxSkips) {  // never wait forever for an event that may not come
     entry->awaitRv.clear();

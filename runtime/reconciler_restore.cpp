@@ -40,7 +40,8 @@ Result<std::optional<journal::Observed>> carriedConfig(const journal::Journal& j
   if (!first) return first.status();
   auto last = parseMetaSeq(dash == std::string::npos ? "" : (*text)->substr(dash + 1), kMetaCompactionSnapshots);
   if (!last) return last.status();
-  if (*last < *first) return Status(Code::kCorruption, std::string("journal meta ") + kMetaCompactionSnapshots + " is reversed");
+  if (*last < *first)
+    return Status(Code::kCorruption, std::string("journal meta ") + kMetaCompactionSnapshots + " is reversed");
   auto snaps = j.readRange(*first, *last, *last - *first + 1);
   if (!snaps) return snaps.status();
   for (const auto& r : *snaps) {

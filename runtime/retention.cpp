@@ -23,8 +23,8 @@ Result<uint64_t> scaled(const std::string& flag, const std::string& value,
   while (digits < value.size() && std::isdigit(static_cast<unsigned char>(value[digits]))) ++digits;
   const std::string unit = value.substr(digits);
   auto bad = [&] {
-    return Status(Code::kInvalidArgument, "--" + flag + " '" + value + "' is not understood: give e.g. " + example +
-                                              ", or 0 to turn it off");
+    return Status(Code::kInvalidArgument,
+                  "--" + flag + " '" + value + "' is not understood: give e.g. " + example + ", or 0 to turn it off");
   };
   if (digits == 0 || digits > 15) return bad();
   uint64_t n = std::stoull(value.substr(0, digits));  // at most 15 digits: cannot throw
@@ -58,8 +58,15 @@ Result<int64_t> parseRetentionAge(const std::string& flag, const std::string& va
 
 Result<uint64_t> parseRetentionSize(const std::string& flag, const std::string& value) {
   auto s = scaled(flag, value,
-                  {{"", 1}, {"Ki", 1ull << 10}, {"Mi", 1ull << 20}, {"Gi", 1ull << 30}, {"Ti", 1ull << 40},
-                   {"K", 1000}, {"M", 1000000}, {"G", 1000000000}, {"T", 1000000000000}},
+                  {{"", 1},
+                   {"Ki", 1ull << 10},
+                   {"Mi", 1ull << 20},
+                   {"Gi", 1ull << 30},
+                   {"Ti", 1ull << 40},
+                   {"K", 1000},
+                   {"M", 1000000},
+                   {"G", 1000000000},
+                   {"T", 1000000000000}},
                   "2Gi or 500Mi");
   if (!s) return s.status();
   if (*s != 0 && *s < (16ull << 20))
@@ -89,7 +96,8 @@ void Retention::loop() {
   while (!cv_.wait_for(lock, std::chrono::milliseconds(options_.checkIntervalMs), [this] { return stopping_; })) {
     lock.unlock();
     Status s = checkOnce();
-    if (!s.isOk()) log::warn("journal retention: compaction failed; retrying at the next check", {{"error", s.toString()}});
+    if (!s.isOk())
+      log::warn("journal retention: compaction failed; retrying at the next check", {{"error", s.toString()}});
     lock.lock();
   }
 }
@@ -130,7 +138,8 @@ Status Retention::checkOnce() {
   if (!options_.archiveDir.empty()) {
     std::error_code ec;
     fs::create_directories(options_.archiveDir, ec);
-    if (ec) return Status(Code::kIoError, "cannot create --journal-archive-dir " + options_.archiveDir + ": " + ec.message());
+    if (ec)
+      return Status(Code::kIoError, "cannot create --journal-archive-dir " + options_.archiveDir + ": " + ec.message());
   }
   const uint64_t firstBefore = journal_->firstSeq();
   if (!options_.archiveDir.empty())

@@ -23,10 +23,10 @@ namespace spr::runtime {
 using Compactor = std::function<Status(journal::Journal& journal, int64_t beforeUnixNanos, const std::string& archive)>;
 
 struct RetentionOptions {
-  int64_t maxAgeSeconds = 0;      // 0 = no age limit
-  uint64_t maxJournalBytes = 0;   // 0 = no size limit
-  std::string archiveDir;         // "" = no archive (history beyond the limits is dropped)
-  uint64_t maxArchiveBytes = 0;   // 0 = keep every archive; else the oldest go first
+  int64_t maxAgeSeconds = 0;     // 0 = no age limit
+  uint64_t maxJournalBytes = 0;  // 0 = no size limit
+  std::string archiveDir;        // "" = no archive (history beyond the limits is dropped)
+  uint64_t maxArchiveBytes = 0;  // 0 = keep every archive; else the oldest go first
   int64_t checkIntervalMs = 60000;
   Compactor compact;
 };

@@ -24,10 +24,10 @@ Status WatchLoop::start() {
   watcher_->start();
   // Resuming: there is no initial list (a 410 makes the Watcher re-list and send SYNCED).
   if (!target_.resumeRv.empty()) markSynced();
-  log::info(
-      "watch started",
-      {{"cluster", target_.cluster}, {"address", target_.config.server}, {"resource", target_.gvr.resource},
-       {"resumeResourceVersion", target_.resumeRv}});
+  log::info("watch started", {{"cluster", target_.cluster},
+                              {"address", target_.config.server},
+                              {"resource", target_.gvr.resource},
+                              {"resumeResourceVersion", target_.resumeRv}});
   return Status();
 }
 
@@ -99,7 +99,8 @@ std::string WatchLoop::problem(double graceSec) const {
     if (seconds.count() >= graceSec || !synced_)
       return "cannot watch the " + failingWhy_ + " (failing for " + std::to_string(seconds.count()) + "s)";
   }
-  if (!synced_) return "waiting for the first list of " + target_.gvr.resource + " on the " + target_.cluster + " cluster";
+  if (!synced_)
+    return "waiting for the first list of " + target_.gvr.resource + " on the " + target_.cluster + " cluster";
   return "";
 }
 

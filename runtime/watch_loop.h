@@ -77,9 +77,9 @@ class WatchLoop {
   std::set<std::string> seen_;       // watcher thread only: keys delivered since start
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool failing_ = false;  // guarded by mu_: the last list/watch request failed ...
+  bool failing_ = false;                                // guarded by mu_: the last list/watch request failed ...
   std::chrono::steady_clock::time_point failingSince_;  // guarded by mu_: ... since then,
-  std::string failingWhy_;                               // guarded by mu_: ... and why (address and reason)
+  std::string failingWhy_;                              // guarded by mu_: ... and why (address and reason)
 };
 
 }  // namespace spr::runtime

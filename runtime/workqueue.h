@@ -34,17 +34,17 @@ class WorkQueue {
 
  private:
   bool pollAllowed() const { return pollCap_ == 0 || pollsRunning_.size() < pollCap_; }  // REQUIRES: mu_
-  void push(const std::string& key, Priority priority);                                 // REQUIRES: mu_
+  void push(const std::string& key, Priority priority);                                  // REQUIRES: mu_
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queues_[3];         // by Priority; guarded by mu_
-  std::map<std::string, Priority> dirty_;     // queued or re-added while processing (best priority); mu_
-  std::set<std::string> processing_;          // guarded by mu_
-  std::set<std::string> pollsRunning_;        // handed out from poll_; guarded by mu_
-  size_t pollCap_ = 0;                        // guarded by mu_
-  uint64_t adds_ = 0;                 // guarded by mu_
-  bool shutdown_ = false;             // guarded by mu_
+  std::deque<std::string> queues_[3];      // by Priority; guarded by mu_
+  std::map<std::string, Priority> dirty_;  // queued or re-added while processing (best priority); mu_
+  std::set<std::string> processing_;       // guarded by mu_
+  std::set<std::string> pollsRunning_;     // handed out from poll_; guarded by mu_
+  size_t pollCap_ = 0;                     // guarded by mu_
+  uint64_t adds_ = 0;                      // guarded by mu_
+  bool shutdown_ = false;                  // guarded by mu_
 };
 
 // One thread firing callbacks at their due time (steady clock). Callbacks run on the

@@ -14,6 +14,7 @@ packages=(
   libyaml-cpp-dev                   # kubeconfig parsing
   libcpp-httplib-dev                # the local API server's HTTP(S) server
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format                      # Format.SourcesFollowClangFormat checks the code against .clang-format
   python3-jsonschema python3-yaml   # tests/release: validate the OCM descriptor against OCM's JSON schema (draft 2020-12)
   umoci                             # tests/release: an independent OCI implementation reads scripts/image.sh's layout
   iproute2                          # tests/release: `ip link set lo up` in the network namespace the image test runs spr demo in

@@ -15,8 +15,8 @@ std::string qualifiedResource(const std::string& group, const std::string& resou
 }
 
 ApiResponse failure(int code, const std::string& reason, const std::string& message, json detailsJson) {
-  json body = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", json::object()},
-               {"status", "Failure"},  {"message", message}, {"reason", reason}};
+  json body = {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object()},
+               {"status", "Failure"}, {"message", message}, {"reason", reason}};
   if (!detailsJson.is_null()) {
     if (detailsJson.contains("group") && detailsJson["group"] == "") detailsJson.erase("group");
     body["details"] = detailsJson;
@@ -26,13 +26,12 @@ ApiResponse failure(int code, const std::string& reason, const std::string& mess
 }
 
 ApiResponse notFound(const StatusTarget& t) {
-  return failure(404, "NotFound", qualifiedResource(t.group, t.resource) + " \"" + t.name + "\" not found",
-                 details(t));
+  return failure(404, "NotFound", qualifiedResource(t.group, t.resource) + " \"" + t.name + "\" not found", details(t));
 }
 
 ApiResponse alreadyExists(const StatusTarget& t) {
-  return failure(409, "AlreadyExists",
-                 qualifiedResource(t.group, t.resource) + " \"" + t.name + "\" already exists", details(t));
+  return failure(409, "AlreadyExists", qualifiedResource(t.group, t.resource) + " \"" + t.name + "\" already exists",
+                 details(t));
 }
 
 ApiResponse conflictModified(const StatusTarget& t) {
@@ -47,12 +46,14 @@ ApiResponse badRequest(const std::string& message) { return failure(400, "BadReq
 ApiResponse methodNotAllowed(const std::string& message) { return failure(405, "MethodNotAllowed", message); }
 
 ApiResponse unsupportedMediaType(const std::string& contentType) {
-  return failure(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"" + contentType + "\")");
+  return failure(
+      415, "UnsupportedMediaType",
+      "the body of the request was in an unknown format - accepted media types include: application/json, "
+      "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"" +
+          contentType + "\")");
 }
 
-ApiResponse tooLarge() {
-  return failure(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
-}
+ApiResponse tooLarge() { return failure(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"); }
 
 ApiResponse unauthorized() { return failure(401, "Unauthorized", "Unauthorized"); }
 
@@ -66,8 +67,8 @@ ApiResponse deleteSuccess(const StatusTarget& t, const std::string& uid) {
   json d = details(t);
   if (t.group.empty()) d.erase("group");
   d["uid"] = uid;
-  json body = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Success"},
-               {"details", d}};
+  json body = {
+      {"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Success"}, {"details", d}};
   return {200, body, {}};
 }
 

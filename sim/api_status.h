@@ -24,8 +24,7 @@ struct StatusTarget {
   std::string name;
 };
 
-ApiResponse failure(int code, const std::string& reason, const std::string& message,
-                    nlohmann::json details = nullptr);
+ApiResponse failure(int code, const std::string& reason, const std::string& message, nlohmann::json details = nullptr);
 // `<resource>.<group> "name" not found` (group omitted for the core group).
 ApiResponse notFound(const StatusTarget& t);
 ApiResponse alreadyExists(const StatusTarget& t);

@@ -29,8 +29,11 @@ std::vector<std::string> splitPath(const std::string& path) {
 json namespaceObject(const std::string& name, const std::string& uid) {
   return {{"apiVersion", "v1"},
           {"kind", "Namespace"},
-          {"metadata", {{"name", name}, {"uid", uid}, {"creationTimestamp", nowTimestamp()},
-                        {"labels", {{"kubernetes.io/metadata.name", name}}}}},
+          {"metadata",
+           {{"name", name},
+            {"uid", uid},
+            {"creationTimestamp", nowTimestamp()},
+            {"labels", {{"kubernetes.io/metadata.name", name}}}}},
           {"spec", {{"finalizers", json::array({"kubernetes"})}}},
           {"status", {{"phase", "Active"}}}};
 }
@@ -53,8 +56,7 @@ std::string randomSuffix(std::mt19937_64& rng, size_t n) {
   return s;
 }
 
-Cluster::Cluster(std::string name, std::string token, size_t watchWindow,
-                 std::function<void(const Change&)> onChange)
+Cluster::Cluster(std::string name, std::string token, size_t watchWindow, std::function<void(const Change&)> onChange)
     : name_(std::move(name)),
       token_(std::move(token)),
       onChange_(std::move(onChange)),
@@ -159,7 +161,8 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
       if (r.method == "PATCH") return patch(t, r);
       return methodNotAllowed("the server does not allow this method on the requested resource");
     }();
-    if (dryRun) store_ = std::move(*savedStore), types_ = std::move(savedTypes), terminating_ = std::move(savedTerminating);
+    if (dryRun)
+      store_ = std::move(*savedStore), types_ = std::move(savedTypes), terminating_ = std::move(savedTerminating);
     wrote = store_.currentRv() != before;
   }
   if (wrote) {
@@ -227,9 +230,12 @@ std::optional<ApiResponse> Cluster::openapi(const ApiRequest& r) {
   }
   auto segs = splitPath(r.path);  // openapi v3 api v1 | openapi v3 apis g v
   std::string group, version;
-  if (segs.size() == 4 && segs[1] == "v3" && segs[2] == "api") version = segs[3];
-  else if (segs.size() == 5 && segs[1] == "v3" && segs[2] == "apis") group = segs[3], version = segs[4];
-  else return noSuchPath();
+  if (segs.size() == 4 && segs[1] == "v3" && segs[2] == "api")
+    version = segs[3];
+  else if (segs.size() == 5 && segs[1] == "v3" && segs[2] == "apis")
+    group = segs[3], version = segs[4];
+  else
+    return noSuchPath();
   for (const auto& t : types_)
     if (t.group == group && t.version == version) return ApiResponse{200, openapiDocument(group, version, kinds), {}};
   return noSuchPath();
@@ -246,9 +252,12 @@ std::optional<ApiResponse> Cluster::parseTarget(const std::string& path, Target&
   auto segs = splitPath(path);
   std::string group, version;
   size_t i;
-  if (segs.size() >= 3 && segs[0] == "api") version = segs[1], i = 2;
-  else if (segs.size() >= 4 && segs[0] == "apis") group = segs[1], version = segs[2], i = 3;
-  else return noSuchPath();
+  if (segs.size() >= 3 && segs[0] == "api")
+    version = segs[1], i = 2;
+  else if (segs.size() >= 4 && segs[0] == "apis")
+    group = segs[1], version = segs[2], i = 3;
+  else
+    return noSuchPath();
   // .../namespaces/<ns>/<resource>... unless this is the namespaces resource itself.
   if (group.empty() && segs[i] == "namespaces" && segs.size() - i >= 3 && segs[i + 2] != "status" &&
       segs[i + 2] != "finalize") {
@@ -301,7 +310,9 @@ ApiResponse Cluster::list(const Target& t, const ApiRequest& r) {
     if (colon == std::string::npos) return badRequest("continue key is not valid: \"" + cont + "\"");
     uint64_t tokenRv = std::strtoull(cont.substr(0, colon).c_str(), nullptr, 10);
     if (expireRvs_ && tokenRv < store_.currentRv())
-      return gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+      return gone(
+          "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+          "without the continue parameter.");
     after = cont.substr(colon + 1);
   }
   json items = json::array();
@@ -328,7 +339,9 @@ ApiResponse Cluster::list(const Target& t, const ApiRequest& r) {
   } else if (t.type->custom) {
     meta["continue"] = "";
   }
-  return {200, {{"kind", t.type->kind + "List"}, {"apiVersion", t.type->apiVersion()}, {"metadata", meta}, {"items", items}}, {}};
+  return {200,
+          {{"kind", t.type->kind + "List"}, {"apiVersion", t.type->apiVersion()}, {"metadata", meta}, {"items", items}},
+          {}};
 }
 
 std::optional<TableOptions> Cluster::tableOptions(const Target& t, const ApiRequest& r) const {
@@ -348,7 +361,8 @@ void Cluster::asTable(const Target& t, const ApiRequest& r, ApiResponse& respons
   auto options = tableOptions(t, r);
   if (!options) return;
   if (!t.name.empty()) {
-    response.body = toTable({&response.body}, {{"resourceVersion", response.body["metadata"].value("resourceVersion", "")}}, *options);
+    response.body = toTable({&response.body},
+                            {{"resourceVersion", response.body["metadata"].value("resourceVersion", "")}}, *options);
     return;
   }
   std::vector<const json*> items;

@@ -62,8 +62,8 @@ struct WatchCursor {
   uint64_t rv = 0;
   bool bookmarks = false;
   bool custom = false;
-  bool finished = false;  // nothing more after initialLines (410 ERROR sent)
-  std::optional<TableOptions> table;  // events' objects as Tables (kubectl get -w)
+  bool finished = false;                  // nothing more after initialLines (410 ERROR sent)
+  std::optional<TableOptions> table;      // events' objects as Tables (kubectl get -w)
   std::vector<std::string> initialLines;  // ADDED events (and the initial-events-end bookmark)
 };
 
@@ -133,11 +133,10 @@ class Cluster {
   ApiResponse patch(const Target& t, const ApiRequest& r);
   ApiResponse remove(const Target& t, const ApiRequest& r);
   ApiResponse removeCollection(const Target& t, const ApiRequest& r);
-  ApiResponse writeUpdate(const Target& t, nlohmann::json updated, const nlohmann::json& existing,
-                          const ApiRequest& r);
+  ApiResponse writeUpdate(const Target& t, nlohmann::json updated, const nlohmann::json& existing, const ApiRequest& r);
   ApiResponse deleteNow(const Target& t, const nlohmann::json& existing);
-  std::optional<ApiResponse> validateCustom(const ResourceType& type, nlohmann::json& object,
-                                            const ApiRequest& r, std::map<std::string, std::string>& headers);
+  std::optional<ApiResponse> validateCustom(const ResourceType& type, nlohmann::json& object, const ApiRequest& r,
+                                            std::map<std::string, std::string>& headers);
   std::optional<ApiResponse> checkNamespace(const Target& t) const;
   void onCrdWritten(const nlohmann::json& crd);
   void onCrdDeleted(const nlohmann::json& crd);
@@ -156,11 +155,11 @@ class Cluster {
   const std::function<void(const Change&)> onChange_;
   std::atomic<bool> expireRvs_{false};
   mutable std::mutex mu_;
-  std::condition_variable changed_;  // signalled on every write and by wakeWatchers()
-  ObjectStore store_;                // guarded by mu_
+  std::condition_variable changed_;    // signalled on every write and by wakeWatchers()
+  ObjectStore store_;                  // guarded by mu_
   std::set<std::string> terminating_;  // guarded by mu_: namespaces deleted but not yet empty
-  std::list<ResourceType> types_;    // guarded by mu_; built-ins first, then CRD-registered (list: stable addresses)
-  std::mt19937_64 rng_;              // guarded by mu_
+  std::list<ResourceType> types_;      // guarded by mu_; built-ins first, then CRD-registered (list: stable addresses)
+  std::mt19937_64 rng_;                // guarded by mu_
   std::vector<std::string> extraTokens_;  // guarded by mu_
 };
 

@@ -8,7 +8,11 @@ using nlohmann::json;
 namespace {
 
 json condition(const std::string& type, const std::string& reason, const std::string& message) {
-  return {{"type", type}, {"status", "True"}, {"lastTransitionTime", nowTimestamp()}, {"reason", reason}, {"message", message}};
+  return {{"type", type},
+          {"status", "True"},
+          {"lastTransitionTime", nowTimestamp()},
+          {"reason", reason},
+          {"message", message}};
 }
 
 }  // namespace
@@ -35,9 +39,9 @@ void Cluster::prepareCrd(json& crd) {
   if (status.contains("conditions") && status["conditions"].is_array())
     for (const auto& c : status["conditions"]) established = established || c.value("type", "") == "Established";
   if (!established)
-    status["conditions"] = json::array(
-        {condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-         condition("Established", "InitialNamesAccepted", "the initial names have been accepted")});
+    status["conditions"] =
+        json::array({condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                     condition("Established", "InitialNamesAccepted", "the initial names have been accepted")});
   status["acceptedNames"] = names;
   if (!status.contains("storedVersions") || !status["storedVersions"].is_array()) status["storedVersions"] = stored;
   crd["status"] = status;

@@ -21,9 +21,14 @@ std::string eventLine(WatchCursor& c, const std::string& type, const json& objec
 }
 
 std::string expiredLine(uint64_t requested, uint64_t current) {
-  json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
-                 {"message", "too old resource version: " + std::to_string(requested) + " (" + std::to_string(current) + ")"},
-                 {"reason", "Expired"}, {"code", 410}};
+  json status = {
+      {"kind", "Status"},
+      {"apiVersion", "v1"},
+      {"metadata", json::object()},
+      {"status", "Failure"},
+      {"message", "too old resource version: " + std::to_string(requested) + " (" + std::to_string(current) + ")"},
+      {"reason", "Expired"},
+      {"code", 410}};
   return line("ERROR", status);
 }
 
@@ -56,16 +61,19 @@ std::optional<ApiResponse> Cluster::openWatch(const ApiRequest& r, WatchCursor& 
         c.initialLines.push_back(eventLine(c, "ADDED", outputObject(*t.type, *obj)));
     c.rv = store_.currentRv();
     if (r.flag("sendInitialEvents") && c.bookmarks) {
-      json bm = {{"kind", c.kind}, {"apiVersion", c.apiVersion},
-                 {"metadata", {{"resourceVersion", std::to_string(c.rv)},
-                               {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+      json bm = {
+          {"kind", c.kind},
+          {"apiVersion", c.apiVersion},
+          {"metadata",
+           {{"resourceVersion", std::to_string(c.rv)}, {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
       c.initialLines.push_back(line("BOOKMARK", bm));
     }
     return std::nullopt;
   }
   char* end = nullptr;
   uint64_t n = std::strtoull(rv.c_str(), &end, 10);
-  if (!end || *end != '\0') return badRequest("resourceVersion: Invalid value: \"" + rv + "\": must be an unsigned integer");
+  if (!end || *end != '\0')
+    return badRequest("resourceVersion: Invalid value: \"" + rv + "\": must be an unsigned integer");
   if (store_.expired(c.key, n) || (expireRvs_ && n < store_.currentRv())) {
     c.initialLines.push_back(expiredLine(n, store_.currentRv()));
     c.finished = true;

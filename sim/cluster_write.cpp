@@ -37,7 +37,8 @@ std::optional<ApiResponse> parseBody(const ApiRequest& r, json& out) {
   if (!isJsonType(r.contentType)) return unsupportedMediaType(r.contentType);
   out = json::parse(r.body, nullptr, false);
   if (out.is_discarded())
-    return badRequest("the body of the request could not be decoded: invalid JSON (couldn't get version/kind; json parse error)");
+    return badRequest(
+        "the body of the request could not be decoded: invalid JSON (couldn't get version/kind; json parse error)");
   if (!out.is_object()) return badRequest("the body of the request could not be decoded: expected a JSON object");
   if (!out.contains("metadata") || out["metadata"].is_null()) out["metadata"] = json::object();
   if (!out["metadata"].is_object()) return badRequest("metadata: expected an object");
@@ -107,9 +108,11 @@ std::optional<ApiResponse> Cluster::validateCustom(const ResourceType& type, jso
 std::optional<ApiResponse> Cluster::identifyNew(const Target& t, json& obj) {
   const ResourceType& type = *t.type;
   if (obj.contains("apiVersion") && obj["apiVersion"] != type.apiVersion())
-    return badRequest("the API version in the data (" + obj["apiVersion"].dump() + ") does not match the expected API version (" + type.apiVersion() + ")");
+    return badRequest("the API version in the data (" + obj["apiVersion"].dump() +
+                      ") does not match the expected API version (" + type.apiVersion() + ")");
   if (obj.contains("kind") && obj["kind"] != type.kind)
-    return badRequest("the kind in the data (" + obj["kind"].dump() + ") does not match the expected kind (" + type.kind + ")");
+    return badRequest("the kind in the data (" + obj["kind"].dump() + ") does not match the expected kind (" +
+                      type.kind + ")");
   obj["apiVersion"] = type.apiVersion();
   obj["kind"] = type.kind;
   json& meta = obj["metadata"];
@@ -122,12 +125,16 @@ std::optional<ApiResponse> Cluster::identifyNew(const Target& t, json& obj) {
     meta.erase("namespace");
   }
   std::string name = metaString(obj, "name");
-  if (name.empty() && !metaString(obj, "generateName").empty()) name = metaString(obj, "generateName") + randomSuffix(rng_, 5);
+  if (name.empty() && !metaString(obj, "generateName").empty())
+    name = metaString(obj, "generateName") + randomSuffix(rng_, 5);
   if (name.empty())
-    return invalidBuiltin(type, "", "metadata.name", "FieldValueRequired", "Required value: name or generateName is required");
+    return invalidBuiltin(type, "", "metadata.name", "FieldValueRequired",
+                          "Required value: name or generateName is required");
   if (!validName(name))
     return invalidBuiltin(type, name, "metadata.name", "FieldValueInvalid",
-                          "Invalid value: \"" + name + "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
+                          "Invalid value: \"" + name +
+                              "\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                              "'-' or '.', and must start and end with an alphanumeric character");
   meta["name"] = name;
   return std::nullopt;
 }
@@ -139,7 +146,11 @@ std::optional<ApiResponse> Cluster::checkCreateTarget(const Target& t, const std
   if (type.namespaced) {
     const json* ns = store_.get("/namespaces", "", t.ns);
     if (ns && (*ns)["metadata"].contains("deletionTimestamp"))
-      return failure(403, "Forbidden", qualifiedResource(type.group, type.resource) + " \"" + name + "\" is forbidden: unable to create new content in namespace " + t.ns + " because it is being terminated", json{{"name", name}, {"group", type.group}, {"kind", type.resource}});
+      return failure(403, "Forbidden",
+                     qualifiedResource(type.group, type.resource) + " \"" + name +
+                         "\" is forbidden: unable to create new content in namespace " + t.ns +
+                         " because it is being terminated",
+                     json{{"name", name}, {"group", type.group}, {"kind", type.resource}});
   }
   if (store_.get(type.key(), t.ns, name)) return alreadyExists({type.group, type.resource, name});
   return std::nullopt;
@@ -174,10 +185,13 @@ ApiResponse Cluster::create(const Target& t, const ApiRequest& r) {
   if (auto e = checkAnnotationsSize(type, obj)) return *e;
   if (auto e = checkCreateTarget(t, obj["metadata"]["name"])) return *e;
   json& meta = obj["metadata"];
-  for (const char* f : {"resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"})
+  for (const char* f :
+       {"resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"})
     meta.erase(f);
-  if (type.statusSubresource && type.custom) obj.erase("status");
-  else if (type.statusSubresource && type.resource != "namespaces") obj["status"] = json::object();
+  if (type.statusSubresource && type.custom)
+    obj.erase("status");
+  else if (type.statusSubresource && type.resource != "namespaces")
+    obj["status"] = json::object();
   std::map<std::string, std::string> headers;
   if (auto e = validateCustom(type, obj, r, headers)) return *e;
   if (auto e = prepareKindOnCreate(type, obj)) return *e;
@@ -202,17 +216,22 @@ ApiResponse Cluster::update(const Target& t, const ApiRequest& r) {
   if (!bodyName.empty() && bodyName != t.name)
     return badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + t.name + ")");
   std::string rv = metaString(body, "resourceVersion");
-  if (!rv.empty() && rv != metaString(existing, "resourceVersion")) return conflictModified({type.group, type.resource, t.name});
+  if (!rv.empty() && rv != metaString(existing, "resourceVersion"))
+    return conflictModified({type.group, type.resource, t.name});
   json updated;
   if (t.status) {
     updated = existing;
-    if (body.contains("status")) updated["status"] = body["status"];
-    else updated.erase("status");
+    if (body.contains("status"))
+      updated["status"] = body["status"];
+    else
+      updated.erase("status");
   } else {
     updated = body;
     if (type.statusSubresource) {
-      if (existing.contains("status")) updated["status"] = existing["status"];
-      else updated.erase("status");
+      if (existing.contains("status"))
+        updated["status"] = existing["status"];
+      else
+        updated.erase("status");
     }
     if (type.resource == "customresourcedefinitions" && !crdProblems(updated).empty())
       return badRequest("CustomResourceDefinition \"" + t.name + "\" is invalid: spec is not valid");
@@ -228,9 +247,12 @@ ApiResponse Cluster::writeUpdate(const Target& t, json updated, const json& exis
   const json& old = existing["metadata"];
   meta["name"] = t.name;
   if (type.namespaced) meta["namespace"] = t.ns;
-  for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"}) {
-    if (old.contains(f)) meta[f] = old[f];
-    else meta.erase(f);
+  for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+                        "resourceVersion"}) {
+    if (old.contains(f))
+      meta[f] = old[f];
+    else
+      meta.erase(f);
   }
   if (type.resource == "customresourcedefinitions") prepareCrd(updated);
   mergeStringData(type, updated);
@@ -255,7 +277,10 @@ ApiResponse Cluster::patch(const Target& t, const ApiRequest& r) {
   const ResourceType& type = *t.type;
   auto pt = patchTypeOf(r.contentType);
   if (!pt || (*pt == PatchType::kStrategic && type.custom) || *pt == PatchType::kApply)
-    return failure(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json" + std::string(type.custom ? "" : ", application/strategic-merge-patch+json"));
+    return failure(415, "UnsupportedMediaType",
+                   "the body of the request was in an unknown format - accepted media types include: "
+                   "application/json-patch+json, application/merge-patch+json" +
+                       std::string(type.custom ? "" : ", application/strategic-merge-patch+json"));
   const json* found = store_.get(type.key(), t.ns, t.name);
   if (!found) return notFound({type.group, type.resource, t.name});
   json existing = *found;
@@ -264,17 +289,22 @@ ApiResponse Cluster::patch(const Target& t, const ApiRequest& r) {
   if (!res.object.is_object() || !res.object.contains("metadata") || !res.object["metadata"].is_object())
     return failure(422, "Invalid", "the patched object has no metadata");
   std::string rv = metaString(res.object, "resourceVersion");
-  if (!rv.empty() && rv != metaString(existing, "resourceVersion")) return conflictModified({type.group, type.resource, t.name});
+  if (!rv.empty() && rv != metaString(existing, "resourceVersion"))
+    return conflictModified({type.group, type.resource, t.name});
   json updated;
   if (t.status) {
     updated = existing;
-    if (res.object.contains("status")) updated["status"] = res.object["status"];
-    else updated.erase("status");
+    if (res.object.contains("status"))
+      updated["status"] = res.object["status"];
+    else
+      updated.erase("status");
   } else {
     updated = std::move(res.object);
     if (type.statusSubresource) {
-      if (existing.contains("status")) updated["status"] = existing["status"];
-      else updated.erase("status");
+      if (existing.contains("status"))
+        updated["status"] = existing["status"];
+      else
+        updated.erase("status");
     }
   }
   return writeUpdate(t, std::move(updated), existing, r);
@@ -292,16 +322,22 @@ ApiResponse Cluster::remove(const Target& t, const ApiRequest& r) {
   if (!found) return notFound({type.group, type.resource, t.name});
   json existing = *found;
   json options = r.body.empty() ? json::object() : json::parse(r.body, nullptr, false);
-  if (options.is_discarded() || !options.is_object()) return badRequest("the body of the request could not be decoded: expected DeleteOptions");
+  if (options.is_discarded() || !options.is_object())
+    return badRequest("the body of the request could not be decoded: expected DeleteOptions");
   if (options.contains("preconditions") && options["preconditions"].is_object()) {
     const json& pre = options["preconditions"];
     for (const char* f : {"uid", "resourceVersion"})
       if (pre.contains(f) && pre[f].is_string() && pre[f] != existing["metadata"].value(f, ""))
-        return failure(409, "Conflict", "Operation cannot be fulfilled on " + qualifiedResource(type.group, type.resource) + " \"" + t.name + "\": Precondition failed: " + f + " in precondition: " + pre[f].get<std::string>() + ", " + f + " in object meta: " + existing["metadata"].value(f, ""), json{{"name", t.name}, {"group", type.group}, {"kind", type.resource}});
+        return failure(409, "Conflict",
+                       "Operation cannot be fulfilled on " + qualifiedResource(type.group, type.resource) + " \"" +
+                           t.name + "\": Precondition failed: " + f + " in precondition: " + pre[f].get<std::string>() +
+                           ", " + f + " in object meta: " + existing["metadata"].value(f, ""),
+                       json{{"name", t.name}, {"group", type.group}, {"kind", type.resource}});
   }
   if (type.resource == "namespaces") {
     if (t.name == "default" || t.name == "kube-system" || t.name == "kube-public")
-      return failure(403, "Forbidden", "namespaces \"" + t.name + "\" is forbidden: this namespace may not be deleted", json{{"name", t.name}, {"kind", "namespaces"}});
+      return failure(403, "Forbidden", "namespaces \"" + t.name + "\" is forbidden: this namespace may not be deleted",
+                     json{{"name", t.name}, {"kind", "namespaces"}});
     json marked = existing;
     if (!marked["metadata"].contains("deletionTimestamp")) {
       marked["metadata"]["deletionTimestamp"] = nowTimestamp();
@@ -367,8 +403,12 @@ ApiResponse Cluster::removeCollection(const Target& t, const ApiRequest& r) {
     if (!t.type->custom) item.erase("kind"), item.erase("apiVersion");
     items.push_back(item);
   }
-  return {200, {{"kind", t.type->kind + "List"}, {"apiVersion", t.type->apiVersion()},
-                {"metadata", {{"resourceVersion", std::to_string(store_.currentRv())}}}, {"items", items}}, {}};
+  return {200,
+          {{"kind", t.type->kind + "List"},
+           {"apiVersion", t.type->apiVersion()},
+           {"metadata", {{"resourceVersion", std::to_string(store_.currentRv())}}},
+           {"items", items}},
+          {}};
 }
 
 }  // namespace spr::sim

@@ -37,7 +37,9 @@ json permissiveCrd(const std::string& group, const std::string& version, const s
            {{"group", group},
             {"names", names},
             {"scope", "Namespaced"},
-            {"versions", json::array({{{"name", version}, {"served", true}, {"storage", true},
+            {"versions", json::array({{{"name", version},
+                                       {"served", true},
+                                       {"storage", true},
                                        {"schema", {{"openAPIV3Schema", schema}}},
                                        {"subresources", {{"status", json::object()}}}}})}}}};
 }
@@ -45,8 +47,8 @@ json permissiveCrd(const std::string& group, const std::string& version, const s
 namespace {
 
 std::string objectPath(const std::string& plural, const json& obj) {
-  return kProviderApi + "/namespaces/" + obj["metadata"].value("namespace", "") +
-         "/" + plural + "/" + obj["metadata"].value("name", "");
+  return kProviderApi + "/namespaces/" + obj["metadata"].value("namespace", "") + "/" + plural + "/" +
+         obj["metadata"].value("name", "");
 }
 
 bool deleting(const json& obj) { return obj["metadata"].contains("deletionTimestamp"); }
@@ -58,10 +60,11 @@ std::string statusString(const json& obj, const char* field) {
 
 json deploymentStatus(const json& d) {
   const json spec = d.value("spec", json::object());
-  long replicas = spec.is_object() && spec.contains("replicas") && spec["replicas"].is_number() ? spec["replicas"].get<long>() : 1;
+  long replicas =
+      spec.is_object() && spec.contains("replicas") && spec["replicas"].is_number() ? spec["replicas"].get<long>() : 1;
   std::string now = nowTimestamp();
   auto cond = [&](const char* type, const char* reason, const char* message) {
-    return json{{"type", type}, {"status", "True"}, {"lastUpdateTime", now}, {"lastTransitionTime", now},
+    return json{{"type", type},     {"status", "True"},  {"lastUpdateTime", now}, {"lastTransitionTime", now},
                 {"reason", reason}, {"message", message}};
   };
   return {{"observedGeneration", d["metadata"].value("generation", 1)},
@@ -69,8 +72,9 @@ json deploymentStatus(const json& d) {
           {"updatedReplicas", replicas},
           {"readyReplicas", replicas},
           {"availableReplicas", replicas},
-          {"conditions", json::array({cond("Available", "MinimumReplicasAvailable", "Deployment has minimum availability."),
-                                      cond("Progressing", "NewReplicaSetAvailable", "ReplicaSet has successfully progressed.")})}};
+          {"conditions",
+           json::array({cond("Available", "MinimumReplicasAvailable", "Deployment has minimum availability."),
+                        cond("Progressing", "NewReplicaSetAvailable", "ReplicaSet has successfully progressed.")})}};
 }
 
 }  // namespace
@@ -79,8 +83,10 @@ void Controllers::installProviderCrds(const std::string& platform) {
   platform_ = platform;
   Cluster* c = host_.findCluster(platform);
   if (!c) return;
-  for (auto [kind, plural] : {std::pair{"ClusterRequest", "clusterrequests"}, std::pair{"AccessRequest", "accessrequests"}}) {
-    ApiResponse r = callCluster(*c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", permissiveCrd(kProviderGroup, "v1alpha1", kind, plural));
+  for (auto [kind, plural] :
+       {std::pair{"ClusterRequest", "clusterrequests"}, std::pair{"AccessRequest", "accessrequests"}}) {
+    ApiResponse r = callCluster(*c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                permissiveCrd(kProviderGroup, "v1alpha1", kind, plural));
     if (r.code != 201) log::warn("sim: could not install the cluster provider CRD", {{"kind", kind}, {"code", r.code}});
   }
 }
@@ -153,7 +159,8 @@ std::string collectionPath(const std::string& prefix, const std::string& plural,
 
 }  // namespace
 
-bool Controllers::forEach(Cluster& cluster, const std::string& path, const std::function<bool(const json&)>& reconcile) {
+bool Controllers::forEach(Cluster& cluster, const std::string& path,
+                          const std::function<bool(const json&)>& reconcile) {
   ApiResponse r = callCluster(cluster, "GET", path);
   if (r.code == 404) return true;  // gone: nothing to do
   if (r.code != 200) return false;
@@ -164,15 +171,18 @@ bool Controllers::forEach(Cluster& cluster, const std::string& path, const std::
 }
 
 bool Controllers::reconcileWholeCluster(Cluster& cluster) {
-  bool settled = forEach(cluster, "/apis/apps/v1/deployments", [&](const json& d) { return reconcileDeployment(cluster, d); });
+  bool settled =
+      forEach(cluster, "/apis/apps/v1/deployments", [&](const json& d) { return reconcileDeployment(cluster, d); });
   Cluster* onboarding = host_.findCluster(onboarding_);
   Cluster* platform = host_.findCluster(platform_);
   if (!platform || (cluster.name() != platform_ && cluster.name() != onboarding_)) return settled;
   if (onboarding) settled = reconcileMcps(*onboarding, *platform) && settled;
   settled = forEach(*platform, kProviderApi + "/clusterrequests",
-                    [&](const json& cr) { return reconcileClusterRequest(*platform, cr); }) && settled;
+                    [&](const json& cr) { return reconcileClusterRequest(*platform, cr); }) &&
+            settled;
   settled = forEach(*platform, kProviderApi + "/accessrequests",
-                    [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) && settled;
+                    [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) &&
+            settled;
   return settled;
 }
 
@@ -199,11 +209,13 @@ bool Controllers::reconcileOne(const Change& c) {
       bool settled = reconcileClusterRequest(*platform, cr);
       if (onboarding) settled = reconcileMcpOf(*onboarding, *platform, cr) && settled;
       return forEach(*platform, collectionPath(kProviderApi, "accessrequests", cr["metadata"].value("namespace", "")),
-                     [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) && settled;
+                     [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) &&
+             settled;
     });
   }
   if (c.resource == "accessrequests")
-    return forEach(*platform, path(kProviderApi), [&](const json& ar) { return reconcileAccessRequest(*platform, ar); });
+    return forEach(*platform, path(kProviderApi),
+                   [&](const json& ar) { return reconcileAccessRequest(*platform, ar); });
   return true;
 }
 
@@ -217,8 +229,10 @@ bool Controllers::reconcileDeployment(Cluster& cluster, const json& d) {
   auto now = std::chrono::steady_clock::now();
   auto it = seen_.emplace(key, now).first;
   if (now - it->second < std::chrono::milliseconds(readyDelayMs_)) return false;
-  std::string path = "/apis/apps/v1/namespaces/" + meta.value("namespace", "") + "/deployments/" + meta.value("name", "") + "/status";
-  json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}}, {"status", deploymentStatus(d)}};
+  std::string path =
+      "/apis/apps/v1/namespaces/" + meta.value("namespace", "") + "/deployments/" + meta.value("name", "") + "/status";
+  json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}},
+               {"status", deploymentStatus(d)}};
   ApiResponse r = callCluster(cluster, "PUT", path, body);
   if (r.code != 200) return false;  // conflict: retry on the next pass
   seen_.erase(it);
@@ -248,7 +262,9 @@ bool Controllers::reconcileClusterRequest(Cluster& platform, const json& cr) {
                {"status", status}};
   ApiResponse r = callCluster(platform, "PUT", objectPath("clusterrequests", cr) + "/status", body);
   if (r.code != 200) return false;
-  log::info("sim: ClusterRequest ready", {{"namespace", cr["metadata"].value("namespace", "")}, {"name", cr["metadata"].value("name", "")}, {"cluster", name}});
+  log::info("sim: ClusterRequest ready", {{"namespace", cr["metadata"].value("namespace", "")},
+                                          {"name", cr["metadata"].value("name", "")},
+                                          {"cluster", name}});
   return true;
 }
 
@@ -262,8 +278,9 @@ bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
   std::string cluster;
   if (spec.contains("requestRef") && spec["requestRef"].is_object()) {
     const json& ref = spec["requestRef"];
-    ApiResponse cr = callCluster(platform, "GET", kProviderApi + "/namespaces/" +
-                                               ref.value("namespace", ns) + "/clusterrequests/" + ref.value("name", ""));
+    ApiResponse cr = callCluster(
+        platform, "GET",
+        kProviderApi + "/namespaces/" + ref.value("namespace", ns) + "/clusterrequests/" + ref.value("name", ""));
     if (cr.code != 200 || statusString(cr.body, "phase") != "Ready") return true;
     cluster = cr.body["status"]["cluster"].value("name", "");
   } else if (spec.contains("clusterRef") && spec["clusterRef"].is_object()) {
@@ -271,9 +288,12 @@ bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
   }
   if (cluster.empty() || !host_.findCluster(cluster)) return true;
   std::string secretName = meta.value("name", "") + "-kubeconfig";
-  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
-                 {"metadata", {{"name", secretName}, {"namespace", ns},
-                               {"labels", {{"clusters.openmcp.cloud/accessrequest", meta.value("name", "")}}}}},
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata",
+                  {{"name", secretName},
+                   {"namespace", ns},
+                   {"labels", {{"clusters.openmcp.cloud/accessrequest", meta.value("name", "")}}}}},
                  {"type", "Opaque"},
                  {"data", {{"kubeconfig", base64Encode(host_.grantAccess(cluster))}}}};
   std::string secretsPath = "/api/v1/namespaces/" + ns + "/secrets";
@@ -281,8 +301,10 @@ bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
   if (created.code == 409) created = callCluster(platform, "PUT", secretsPath + "/" + secretName, secret);
   if (created.code != 200 && created.code != 201) return false;
   json body = {{"metadata", {{"name", meta["name"]}, {"resourceVersion", meta["resourceVersion"]}}},
-               {"status", {{"phase", "Granted"}, {"secretRef", {{"name", secretName}, {"namespace", ns}}},
-                           {"observedGeneration", meta.value("generation", 1)}}}};
+               {"status",
+                {{"phase", "Granted"},
+                 {"secretRef", {{"name", secretName}, {"namespace", ns}}},
+                 {"observedGeneration", meta.value("generation", 1)}}}};
   return callCluster(platform, "PUT", objectPath("accessrequests", ar) + "/status", body).code == 200;
 }
 

@@ -29,7 +29,8 @@ std::string mcpPath(const std::string& ns, const std::string& name) {
 }
 
 std::string clusterRequestPath(const std::string& ns, const std::string& name = "") {
-  return std::string(kClusterRequestsPath) + "/namespaces/" + ns + "/clusterrequests" + (name.empty() ? "" : "/" + name);
+  return std::string(kClusterRequestsPath) + "/namespaces/" + ns + "/clusterrequests" +
+         (name.empty() ? "" : "/" + name);
 }
 
 // The MCP status the ClusterRequest `cr` (null: not created yet) calls for.
@@ -70,7 +71,8 @@ bool ensureExists(Cluster& c, const std::string& collection, const json& body) {
 // or already being deleted.
 std::string ownerOf(const json& clusterRequest) {
   const json labels = clusterRequest["metadata"].value("labels", json::object());
-  if (!labels.is_object() || !labels.contains(kLabelMcpName) || clusterRequest["metadata"].contains("deletionTimestamp"))
+  if (!labels.is_object() || !labels.contains(kLabelMcpName) ||
+      clusterRequest["metadata"].contains("deletionTimestamp"))
     return "";
   return mcpKey(labels.value(kLabelMcpNamespace, ""), labels.value(kLabelMcpName, ""));
 }
@@ -78,8 +80,10 @@ std::string ownerOf(const json& clusterRequest) {
 // Deletes the ClusterRequest of an MCP that is gone.
 bool deleteOrphan(Cluster& platform, const json& clusterRequest) {
   const json& meta = clusterRequest["metadata"];
-  ApiResponse r = callCluster(platform, "DELETE", clusterRequestPath(meta.value("namespace", ""), meta.value("name", "")));
-  log::info("sim: ManagedControlPlane gone, ClusterRequest deleted", {{"mcp", ownerOf(clusterRequest)}, {"code", r.code}});
+  ApiResponse r =
+      callCluster(platform, "DELETE", clusterRequestPath(meta.value("namespace", ""), meta.value("name", "")));
+  log::info("sim: ManagedControlPlane gone, ClusterRequest deleted",
+            {{"mcp", ownerOf(clusterRequest)}, {"code", r.code}});
   return r.code == 200 || r.code == 202 || r.code == 404;
 }
 
@@ -90,10 +94,10 @@ void Controllers::installMcpCrd(const std::string& onboarding) {
   Cluster* c = host_.findCluster(onboarding);
   if (!c) return;
   json crd = permissiveCrd(kMcpGroup, kMcpVersion, "ManagedControlPlane", "managedcontrolplanes", {"mcp"});
-  crd["spec"]["versions"][0]["additionalPrinterColumns"] = json::array(
-      {{{"name", "Phase"}, {"type", "string"}, {"jsonPath", ".status.phase"}},
-       {{"name", "Cluster"}, {"type", "string"}, {"jsonPath", ".status.cluster"}},
-       {{"name", "Age"}, {"type", "date"}, {"jsonPath", ".metadata.creationTimestamp"}}});
+  crd["spec"]["versions"][0]["additionalPrinterColumns"] =
+      json::array({{{"name", "Phase"}, {"type", "string"}, {"jsonPath", ".status.phase"}},
+                   {{"name", "Cluster"}, {"type", "string"}, {"jsonPath", ".status.cluster"}},
+                   {{"name", "Age"}, {"type", "date"}, {"jsonPath", ".metadata.creationTimestamp"}}});
   ApiResponse r = callCluster(*c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
   if (r.code != 201) log::warn("sim: could not install the ManagedControlPlane CRD", {{"code", r.code}});
 }
@@ -124,15 +128,17 @@ bool Controllers::reconcileMcp(Cluster& onboarding, Cluster& platform, const jso
   ApiResponse cr = callCluster(platform, "GET", clusterRequestPath(crNs, name));
   if (cr.code == 404) {
     json namespaceObj = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", crNs}}}};
-    json request = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
-                    {"kind", "ClusterRequest"},
-                    {"metadata", {{"name", name}, {"namespace", crNs},
-                                  {"labels", {{kLabelMcpName, name}, {kLabelMcpNamespace, ns}}}}},
-                    {"spec", {{"purpose", "mcp"}}}};
+    json request = {
+        {"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+        {"kind", "ClusterRequest"},
+        {"metadata",
+         {{"name", name}, {"namespace", crNs}, {"labels", {{kLabelMcpName, name}, {kLabelMcpNamespace, ns}}}}},
+        {"spec", {{"purpose", "mcp"}}}};
     if (!ensureExists(platform, "/api/v1/namespaces", namespaceObj) ||
         !ensureExists(platform, clusterRequestPath(crNs), request))
       return false;  // e.g. the namespace is still terminating: retry soon
-    log::info("sim: ManagedControlPlane -> ClusterRequest", {{"mcp", mcpKey(ns, name)}, {"clusterRequest", mcpKey(crNs, name)}});
+    log::info("sim: ManagedControlPlane -> ClusterRequest",
+              {{"mcp", mcpKey(ns, name)}, {"clusterRequest", mcpKey(crNs, name)}});
     cr = ApiResponse{404, nullptr, {}};  // just created: the cluster provider has not seen it yet
   }
   const json previous = mcp.value("status", json());

@@ -8,7 +8,8 @@ std::string kubeconfigYaml(const std::vector<KubeconfigEntry>& entries, const st
   std::string ca = base64Encode(caPem);
   std::string y = "apiVersion: v1\nkind: Config\nclusters:\n";
   for (const auto& e : entries)
-    y += "- name: " + e.name + "\n  cluster:\n    server: " + e.server + "\n    certificate-authority-data: " + ca + "\n";
+    y += "- name: " + e.name + "\n  cluster:\n    server: " + e.server + "\n    certificate-authority-data: " + ca +
+         "\n";
   y += "users:\n";
   for (const auto& e : entries) y += "- name: " + e.name + "\n  user:\n    token: " + e.token + "\n";
   y += "contexts:\n";

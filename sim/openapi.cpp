@@ -19,15 +19,18 @@ json schemaRef(const std::string& id) { return json{{"$ref", "#/components/schem
 json metaRef(const std::string& type) { return schemaRef(std::string(kMeta) + type); }
 
 json param(const std::string& name, const std::string& in, const std::string& type, const std::string& description) {
-  json p = {{"name", name}, {"in", in}, {"description", description}, {"schema", {{"type", type}, {"uniqueItems", true}}}};
+  json p = {
+      {"name", name}, {"in", in}, {"description", description}, {"schema", {{"type", type}, {"uniqueItems", true}}}};
   if (in == "path") p["required"] = true;
   return p;
 }
 
 json writeParams(bool patch) {
   json ps = json::array({
-      param("dryRun", "query", "string", "When present, indicates that modifications should not be persisted. Valid values: All"),
-      param("fieldManager", "query", "string", "fieldManager is a name associated with the actor or entity that is making these changes."),
+      param("dryRun", "query", "string",
+            "When present, indicates that modifications should not be persisted. Valid values: All"),
+      param("fieldManager", "query", "string",
+            "fieldManager is a name associated with the actor or entity that is making these changes."),
       param("fieldValidation", "query", "string",
             "fieldValidation instructs the server on how to handle objects in the request containing unknown or "
             "duplicate fields. Valid values are: Ignore, Warn (the default) and Strict."),
@@ -38,7 +41,8 @@ json writeParams(bool patch) {
 
 json listParams() {
   json ps = json::array();
-  for (const char* b : {"allowWatchBookmarks", "sendInitialEvents", "watch"}) ps.push_back(param(b, "query", "boolean", b));
+  for (const char* b : {"allowWatchBookmarks", "sendInitialEvents", "watch"})
+    ps.push_back(param(b, "query", "boolean", b));
   for (const char* s : {"continue", "fieldSelector", "labelSelector", "resourceVersion", "resourceVersionMatch"})
     ps.push_back(param(s, "query", "string", s));
   for (const char* i : {"limit", "timeoutSeconds"}) ps.push_back(param(i, "query", "integer", i));
@@ -60,7 +64,10 @@ std::string camel(const std::string& s) {
   std::string out;
   bool up = true;
   for (char c : s) {
-    if (c == '.' || c == '-') { up = true; continue; }
+    if (c == '.' || c == '-') {
+      up = true;
+      continue;
+    }
     out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
     up = false;
   }
@@ -77,15 +84,18 @@ std::string gvStem(const std::string& group, const std::string& version) {
 
 struct OpSpec {
   std::string verb, action, idSuffix, description;
-  json body;      // requestBody or null
-  json params;    // operation parameters
-  json response;  // schema of the 200 answer
+  json body;        // requestBody or null
+  json params;      // operation parameters
+  json response;    // schema of the 200 answer
   int created = 0;  // 201/202 code as well, 0 = none
 };
 
 json operation(const OpenApiKind& k, const OpSpec& o) {
-  json responses = {{"200", {{"description", "OK"}, {"content", jsonContent(o.response)}}}, {"401", {{"description", "Unauthorized"}}}};
-  if (o.created) responses[std::to_string(o.created)] = {{"description", o.created == 201 ? "Created" : "Accepted"}, {"content", jsonContent(o.response)}};
+  json responses = {{"200", {{"description", "OK"}, {"content", jsonContent(o.response)}}},
+                    {"401", {{"description", "Unauthorized"}}}};
+  if (o.created)
+    responses[std::to_string(o.created)] = {{"description", o.created == 201 ? "Created" : "Accepted"},
+                                            {"content", jsonContent(o.response)}};
   json op = {{"tags", json::array({gvStem(k.group, k.version)})},
              {"description", o.description},
              {"operationId", o.verb + gvStem(k.group, k.version) + o.idSuffix},
@@ -116,14 +126,18 @@ json itemPath(const OpenApiKind& k, const std::string& scope, bool status) {
   json body = {{"content", {{"*/*", {{"schema", schemaRef(id)}}}}}, {"required", true}};
   json path = {
       {"get", operation(k, {"read", "get", suffix, "read " + what, nullptr, json::array(), schemaRef(id)})},
-      {"put", operation(k, {"replace", "put", suffix, "replace " + what, body, writeParams(false), schemaRef(id), 201})},
-      {"patch", operation(k, {"patch", "patch", suffix, "partially update " + what, patchBody(k), writeParams(true), schemaRef(id), 201})},
-      {"parameters", json::array({param("name", "path", "string", "name of the " + k.kind),
-                                  param("pretty", "query", "string", "If 'true', then the output is pretty printed.")})},
+      {"put",
+       operation(k, {"replace", "put", suffix, "replace " + what, body, writeParams(false), schemaRef(id), 201})},
+      {"patch", operation(k, {"patch", "patch", suffix, "partially update " + what, patchBody(k), writeParams(true),
+                              schemaRef(id), 201})},
+      {"parameters",
+       json::array({param("name", "path", "string", "name of the " + k.kind),
+                    param("pretty", "query", "string", "If 'true', then the output is pretty printed.")})},
   };
   if (!status) {
     json delBody = {{"content", {{"*/*", {{"schema", metaRef("DeleteOptions")}}}}}};
-    path["delete"] = operation(k, {"delete", "delete", suffix, "delete " + what, delBody, deleteParams(), metaRef("Status"), 202});
+    path["delete"] =
+        operation(k, {"delete", "delete", suffix, "delete " + what, delBody, deleteParams(), metaRef("Status"), 202});
   }
   if (k.namespaced) path["parameters"].push_back(param("namespace", "path", "string", "object name and auth scope"));
   return path;
@@ -134,11 +148,14 @@ json collectionPath(const OpenApiKind& k, const std::string& scope) {
   json body = {{"content", {{"*/*", {{"schema", schemaRef(id)}}}}}, {"required", true}};
   json delBody = {{"content", {{"*/*", {{"schema", metaRef("DeleteOptions")}}}}}};
   json path = {
-      {"get", operation(k, {"list", "list", scope + k.kind, "list or watch objects of kind " + k.kind, nullptr, listParams(), schemaRef(id + "List")})},
-      {"post", operation(k, {"create", "post", scope + k.kind, "create a " + k.kind, body, writeParams(false), schemaRef(id), 201})},
-      {"delete", operation(k, {"deleteCollection", "deletecollection", scope + k.kind, "delete collection of " + k.kind, delBody,
-                               listParams(), metaRef("Status")})},
-      {"parameters", json::array({param("pretty", "query", "string", "If 'true', then the output is pretty printed.")})},
+      {"get", operation(k, {"list", "list", scope + k.kind, "list or watch objects of kind " + k.kind, nullptr,
+                            listParams(), schemaRef(id + "List")})},
+      {"post", operation(k, {"create", "post", scope + k.kind, "create a " + k.kind, body, writeParams(false),
+                             schemaRef(id), 201})},
+      {"delete", operation(k, {"deleteCollection", "deletecollection", scope + k.kind, "delete collection of " + k.kind,
+                               delBody, listParams(), metaRef("Status")})},
+      {"parameters",
+       json::array({param("pretty", "query", "string", "If 'true', then the output is pretty printed.")})},
   };
   if (k.namespaced) path["parameters"].push_back(param("namespace", "path", "string", "object name and auth scope"));
   return path;
@@ -152,8 +169,9 @@ void addPaths(json& paths, const OpenApiKind& k) {
   paths[scoped + "/{name}"] = itemPath(k, scope, false);
   if (k.statusSubresource) paths[scoped + "/{name}/status"] = itemPath(k, scope, true);
   if (k.namespaced) {
-    json all = {{"get", operation(k, {"list", "list", k.kind + "ForAllNamespaces", "list or watch objects of kind " + k.kind, nullptr,
-                                      listParams(), schemaRef(openapiSchemaId(k.group, k.version, k.kind) + "List")})}};
+    json all = {{"get", operation(k, {"list", "list", k.kind + "ForAllNamespaces",
+                                      "list or watch objects of kind " + k.kind, nullptr, listParams(),
+                                      schemaRef(openapiSchemaId(k.group, k.version, k.kind) + "List")})}};
     paths[base + "/" + k.resource] = all;
   }
 }
@@ -165,9 +183,14 @@ json gvk(const OpenApiKind& k, const std::string& kind) {
 json kindSchema(const OpenApiKind& k) {
   json s = k.schema.is_object() ? k.schema : json{{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
   if (!s.contains("type")) s["type"] = "object";
-  s["properties"]["apiVersion"] = {{"type", "string"}, {"description", "APIVersion defines the versioned schema of this representation of an object."}};
-  s["properties"]["kind"] = {{"type", "string"}, {"description", "Kind is a string value representing the REST resource this object represents."}};
-  s["properties"]["metadata"] = {{"allOf", json::array({metaRef("ObjectMeta")})}, {"default", json::object()},
+  s["properties"]["apiVersion"] = {
+      {"type", "string"},
+      {"description", "APIVersion defines the versioned schema of this representation of an object."}};
+  s["properties"]["kind"] = {
+      {"type", "string"},
+      {"description", "Kind is a string value representing the REST resource this object represents."}};
+  s["properties"]["metadata"] = {{"allOf", json::array({metaRef("ObjectMeta")})},
+                                 {"default", json::object()},
                                  {"description", "Standard object's metadata."}};
   s["x-kubernetes-group-version-kind"] = gvk(k, k.kind);
   return s;
@@ -196,21 +219,40 @@ void addMetaSchemas(json& schemas) {
   json str = {{"type", "string"}}, strMap = {{"type", "object"}, {"additionalProperties", str}};
   json loose = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
   json time = {{"type", "string"}, {"format", "date-time"}};
-  schemas[std::string(kMeta) + "ObjectMeta"] = objectOf({
-      {"name", str}, {"generateName", str}, {"namespace", str}, {"uid", str}, {"resourceVersion", str},
-      {"generation", {{"type", "integer"}, {"format", "int64"}}}, {"creationTimestamp", time}, {"deletionTimestamp", time},
-      {"deletionGracePeriodSeconds", {{"type", "integer"}, {"format", "int64"}}}, {"labels", strMap}, {"annotations", strMap},
-      {"finalizers", {{"type", "array"}, {"items", str}}}, {"ownerReferences", {{"type", "array"}, {"items", loose}}},
-      {"managedFields", {{"type", "array"}, {"items", loose}}}});
-  schemas[std::string(kMeta) + "ListMeta"] =
-      objectOf({{"continue", str}, {"remainingItemCount", {{"type", "integer"}}}, {"resourceVersion", str}, {"selfLink", str}});
-  schemas[std::string(kMeta) + "Status"] = objectOf({{"apiVersion", str}, {"kind", str}, {"status", str}, {"message", str},
-                                                     {"reason", str}, {"code", {{"type", "integer"}}}, {"details", loose},
+  schemas[std::string(kMeta) + "ObjectMeta"] =
+      objectOf({{"name", str},
+                {"generateName", str},
+                {"namespace", str},
+                {"uid", str},
+                {"resourceVersion", str},
+                {"generation", {{"type", "integer"}, {"format", "int64"}}},
+                {"creationTimestamp", time},
+                {"deletionTimestamp", time},
+                {"deletionGracePeriodSeconds", {{"type", "integer"}, {"format", "int64"}}},
+                {"labels", strMap},
+                {"annotations", strMap},
+                {"finalizers", {{"type", "array"}, {"items", str}}},
+                {"ownerReferences", {{"type", "array"}, {"items", loose}}},
+                {"managedFields", {{"type", "array"}, {"items", loose}}}});
+  schemas[std::string(kMeta) + "ListMeta"] = objectOf(
+      {{"continue", str}, {"remainingItemCount", {{"type", "integer"}}}, {"resourceVersion", str}, {"selfLink", str}});
+  schemas[std::string(kMeta) + "Status"] = objectOf({{"apiVersion", str},
+                                                     {"kind", str},
+                                                     {"status", str},
+                                                     {"message", str},
+                                                     {"reason", str},
+                                                     {"code", {{"type", "integer"}}},
+                                                     {"details", loose},
                                                      {"metadata", metaRef("ListMeta")}});
-  schemas[std::string(kMeta) + "DeleteOptions"] =
-      objectOf({{"apiVersion", str}, {"kind", str}, {"dryRun", {{"type", "array"}, {"items", str}}},
-                {"gracePeriodSeconds", {{"type", "integer"}}}, {"propagationPolicy", str}, {"preconditions", loose}});
-  schemas[std::string(kMeta) + "Patch"] = {{"type", "object"}, {"description", "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."}};
+  schemas[std::string(kMeta) + "DeleteOptions"] = objectOf({{"apiVersion", str},
+                                                            {"kind", str},
+                                                            {"dryRun", {{"type", "array"}, {"items", str}}},
+                                                            {"gracePeriodSeconds", {{"type", "integer"}}},
+                                                            {"propagationPolicy", str},
+                                                            {"preconditions", loose}});
+  schemas[std::string(kMeta) + "Patch"] = {
+      {"type", "object"},
+      {"description", "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."}};
 }
 
 std::string sha512Hex(const std::string& data) {
@@ -235,7 +277,8 @@ std::string openapiSchemaId(const std::string& group, const std::string& version
   std::string stem;
   if (it != kBuiltin.end()) {
     stem = it->second;
-  } else if (group.find('.') == std::string::npos || (group.size() > 7 && group.compare(group.size() - 7, 7, ".k8s.io") == 0)) {
+  } else if (group.find('.') == std::string::npos ||
+             (group.size() > 7 && group.compare(group.size() - 7, 7, ".k8s.io") == 0)) {
     stem = "io.k8s.api." + group.substr(0, group.find('.'));  // apps, batch, coordination.k8s.io, ...
   } else {
     for (size_t end = group.size(); end != std::string::npos;) {  // reversed DNS: example.com -> com.example
@@ -258,7 +301,11 @@ json openapiDocument(const std::string& group, const std::string& version, const
     schemas[id + "List"] = listSchema(k);
   }
   addMetaSchemas(schemas);
-  json security = {{"BearerToken", {{"type", "apiKey"}, {"description", "Bearer Token authentication"}, {"name", "authorization"}, {"in", "header"}}}};
+  json security = {{"BearerToken",
+                    {{"type", "apiKey"},
+                     {"description", "Bearer Token authentication"},
+                     {"name", "authorization"},
+                     {"in", "header"}}}};
   return json{{"openapi", "3.0.0"},
               {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
               {"paths", paths},

@@ -21,8 +21,10 @@ json mergeNamedLists(const json& target, const json& patch) {
     bool merged = false;
     for (auto& t : out) {
       if (t.value("name", json()) == p["name"]) {
-        if (p.value("$patch", "") == "delete") t = nullptr;
-        else t = strategicMerge(t, p);
+        if (p.value("$patch", "") == "delete")
+          t = nullptr;
+        else
+          t = strategicMerge(t, p);
         merged = true;
         break;
       }
@@ -40,10 +42,14 @@ json strategicMerge(const json& target, const json& patch) {
   json out = target.is_object() ? target : json::object();
   for (const auto& [k, v] : patch.items()) {
     if (k == "$patch" || k.rfind("$setElementOrder", 0) == 0 || k.rfind("$retainKeys", 0) == 0) continue;
-    if (v.is_null()) out.erase(k);
-    else if (v.is_object()) out[k] = strategicMerge(out.contains(k) ? out[k] : json(), v);
-    else if (namedObjects(v) && out.contains(k) && namedObjects(out[k])) out[k] = mergeNamedLists(out[k], v);
-    else out[k] = v;
+    if (v.is_null())
+      out.erase(k);
+    else if (v.is_object())
+      out[k] = strategicMerge(out.contains(k) ? out[k] : json(), v);
+    else if (namedObjects(v) && out.contains(k) && namedObjects(out[k]))
+      out[k] = mergeNamedLists(out[k], v);
+    else
+      out[k] = v;
   }
   return out;
 }
@@ -60,16 +66,18 @@ std::optional<PatchType> patchTypeOf(const std::string& contentType) {
 
 PatchResult applyPatch(const json& original, PatchType type, const std::string& body) {
   json patch = json::parse(body, nullptr, false);
-  if (patch.is_discarded())
-    return {nullptr, badRequest("error decoding patch: invalid JSON in the request body")};
+  if (patch.is_discarded()) return {nullptr, badRequest("error decoding patch: invalid JSON in the request body")};
   PatchResult r;
   switch (type) {
     case PatchType::kJson:
-      if (!patch.is_array()) return {nullptr, badRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch")};
+      if (!patch.is_array())
+        return {nullptr, badRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch")};
       try {
         r.object = original.patch(patch);
       } catch (const json::exception& e) {
-        return {nullptr, failure(422, "Invalid", std::string("the server rejected our request due to an error in our request: ") + e.what())};
+        return {nullptr,
+                failure(422, "Invalid",
+                        std::string("the server rejected our request due to an error in our request: ") + e.what())};
       }
       return r;
     case PatchType::kMerge:

@@ -18,8 +18,8 @@ enum class PatchType { kMerge, kJson, kStrategic, kApply };
 std::optional<PatchType> patchTypeOf(const std::string& contentType);
 
 struct PatchResult {
-  nlohmann::json object;              // the patched object when error is unset
-  std::optional<ApiResponse> error;   // 400 (malformed body) or 422 (failed op)
+  nlohmann::json object;             // the patched object when error is unset
+  std::optional<ApiResponse> error;  // 400 (malformed body) or 422 (failed op)
 };
 
 PatchResult applyPatch(const nlohmann::json& original, PatchType type, const std::string& body);

@@ -158,8 +158,10 @@ class Decoder {
     json sub = json::object();
     for (const auto& e : fs)
       if (!fn(e, sub)) return false;
-    if (repeated) obj[key].push_back(sub);
-    else obj[key] = sub;
+    if (repeated)
+      obj[key].push_back(sub);
+    else
+      obj[key] = sub;
     return true;
   }
 
@@ -234,10 +236,12 @@ class Decoder {
     switch (f.number) {
       case 1: return meta(f, o);
       case 2:
-        return message(f, "secrets", o, "secrets", true, [this](const Field& e, json& r) { return objectReference(e, r); });
+        return message(f, "secrets", o, "secrets", true,
+                       [this](const Field& e, json& r) { return objectReference(e, r); });
       case 3:
-        return message(f, "imagePullSecrets", o, "imagePullSecrets", true,
-                       [this](const Field& e, json& r) { return e.number != 1 || str(e, "imagePullSecrets.name", r, "name"); });
+        return message(f, "imagePullSecrets", o, "imagePullSecrets", true, [this](const Field& e, json& r) {
+          return e.number != 1 || str(e, "imagePullSecrets.name", r, "name");
+        });
       case 4: return boolean(f, "automountServiceAccountToken", o, "automountServiceAccountToken");
       default: return true;
     }
@@ -315,20 +319,24 @@ std::optional<ApiResponse> decodeProtobufBody(const std::string& body, json& out
   static const std::string kMagic("k8s\0", 4);
   const std::string kCannot = "the body of the request could not be decoded: ";
   if (body.compare(0, kMagic.size(), kMagic) != 0)
-    return badRequest(kCannot + "a " + std::string(kProtobufMediaType) + " body must start with the 4 bytes \"k8s\\x00\"");
+    return badRequest(kCannot + "a " + std::string(kProtobufMediaType) +
+                      " body must start with the 4 bytes \"k8s\\x00\"");
   Decoder d;
   Unknown u;
   if (!decodeUnknown(d, body.substr(kMagic.size()), u)) return badRequest(kCannot + d.error);
   if (!u.contentEncoding.empty())
-    return failure(415, "UnsupportedMediaType", "spr sim: protobuf contentEncoding \"" + u.contentEncoding + "\" is not supported; send the object as JSON");
+    return failure(
+        415, "UnsupportedMediaType",
+        "spr sim: protobuf contentEncoding \"" + u.contentEncoding + "\" is not supported; send the object as JSON");
   const KindEntry* entry = nullptr;
   for (const auto& k : kKinds)
     if (u.kind == k.kind && u.apiVersion == k.apiVersion) entry = &k;
   if (!entry) {
     std::string kind = u.kind.empty() ? "object without a kind" : u.kind + " (" + u.apiVersion + ")";
     return failure(415, "UnsupportedMediaType",
-                   "spr sim cannot decode a protobuf " + kind + "; it decodes protobuf only for Namespace, ConfigMap, "
-                   "Secret and ServiceAccount. Send it as YAML or JSON instead, e.g. kubectl create -f " +
+                   "spr sim cannot decode a protobuf " + kind +
+                       "; it decodes protobuf only for Namespace, ConfigMap, "
+                       "Secret and ServiceAccount. Send it as YAML or JSON instead, e.g. kubectl create -f " +
                        (u.kind.empty() ? std::string("object") : lower(u.kind)) +
                        ".yaml (for a one-liner: add --dry-run=client -o yaml and pipe it to kubectl create -f -)");
   }

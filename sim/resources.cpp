@@ -9,8 +9,8 @@ using nlohmann::json;
 
 namespace {
 
-ResourceType builtin(std::string group, std::string resource, std::string kind, bool namespaced,
-                     bool status, bool generation, std::vector<std::string> shortNames = {}) {
+ResourceType builtin(std::string group, std::string resource, std::string kind, bool namespaced, bool status,
+                     bool generation, std::vector<std::string> shortNames = {}) {
   ResourceType t;
   t.group = std::move(group);
   t.version = "v1";
@@ -73,7 +73,8 @@ std::vector<std::pair<std::string, std::string>> crdProblems(const json& crd) {
     p.push_back({"spec.scope", "Unsupported value: \"" + scope + "\": supported values: \"Cluster\", \"Namespaced\""});
   const json versions = spec.value("versions", json::array());
   int storage = 0;
-  if (!versions.is_array() || versions.empty()) p.push_back({"spec.versions", "Invalid value: null: must have exactly one version marked as storage version"});
+  if (!versions.is_array() || versions.empty())
+    p.push_back({"spec.versions", "Invalid value: null: must have exactly one version marked as storage version"});
   else
     for (const auto& v : versions)
       if (v.is_object() && v.value("storage", false)) ++storage;
@@ -108,19 +109,25 @@ std::vector<ResourceType> typesFromCrd(const json& crd) {
     if (names.contains("categories") && names["categories"].is_array())
       t.categories = names["categories"].get<std::vector<std::string>>();
     if (v.contains("schema") && v["schema"].is_object()) t.schema = v["schema"].value("openAPIV3Schema", json());
-    t.statusSubresource = v.contains("subresources") && v["subresources"].is_object() &&
-                          v["subresources"].contains("status");
+    t.statusSubresource =
+        v.contains("subresources") && v["subresources"].is_object() && v["subresources"].contains("status");
     if (!t.version.empty()) out.push_back(std::move(t));
   }
   return out;
 }
 
 json discoveryVersion() {
-  return {{"major", "1"},          {"minor", "32"},
-          {"emulationMajor", "1"}, {"emulationMinor", "32"},
-          {"gitVersion", "v1.32.0-spr-sim"}, {"gitCommit", "0000000000000000000000000000000000000000"},
-          {"gitTreeState", "clean"}, {"buildDate", "2025-01-01T00:00:00Z"},
-          {"goVersion", "go1.23.0"}, {"compiler", "gc"}, {"platform", "linux/amd64"}};
+  return {{"major", "1"},
+          {"minor", "32"},
+          {"emulationMajor", "1"},
+          {"emulationMinor", "32"},
+          {"gitVersion", "v1.32.0-spr-sim"},
+          {"gitCommit", "0000000000000000000000000000000000000000"},
+          {"gitTreeState", "clean"},
+          {"buildDate", "2025-01-01T00:00:00Z"},
+          {"goVersion", "go1.23.0"},
+          {"compiler", "gc"},
+          {"platform", "linux/amd64"}};
 }
 
 json discoveryCoreVersions() {
@@ -153,17 +160,22 @@ json discoveryResources(const std::string& groupVersion, const std::vector<Resou
   json resources = json::array();
   for (const auto& t : types) {
     if (t.groupVersion() != groupVersion) continue;
-    json r = {{"name", t.resource},      {"singularName", t.singular}, {"namespaced", t.namespaced},
-              {"kind", t.kind},          {"verbs", verbs()}};
+    json r = {{"name", t.resource},
+              {"singularName", t.singular},
+              {"namespaced", t.namespaced},
+              {"kind", t.kind},
+              {"verbs", verbs()}};
     if (!t.shortNames.empty()) r["shortNames"] = t.shortNames;
     if (!t.categories.empty()) r["categories"] = t.categories;
     resources.push_back(r);
     if (t.statusSubresource)
-      resources.push_back({{"name", t.resource + "/status"}, {"singularName", ""}, {"namespaced", t.namespaced},
-                           {"kind", t.kind}, {"verbs", json::array({"get", "patch", "update"})}});
+      resources.push_back({{"name", t.resource + "/status"},
+                           {"singularName", ""},
+                           {"namespaced", t.namespaced},
+                           {"kind", t.kind},
+                           {"verbs", json::array({"get", "patch", "update"})}});
   }
-  return {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", groupVersion},
-          {"resources", resources}};
+  return {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", groupVersion}, {"resources", resources}};
 }
 
 }  // namespace spr::sim

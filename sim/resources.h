@@ -11,7 +11,7 @@
 namespace spr::sim {
 
 struct ResourceType {
-  std::string group;     // "" = core
+  std::string group;  // "" = core
   std::string version;
   std::string resource;  // plural
   std::string kind;
@@ -39,10 +39,10 @@ std::vector<ResourceType> typesFromCrd(const nlohmann::json& crd);
 // "<plural>.<group>". Returns the error messages (field: message), empty when valid.
 std::vector<std::pair<std::string, std::string>> crdProblems(const nlohmann::json& crd);
 
-nlohmann::json discoveryVersion();                                        // GET /version
-nlohmann::json discoveryCoreVersions();                                   // GET /api
-nlohmann::json discoveryGroups(const std::vector<ResourceType>& types);   // GET /apis
-nlohmann::json discoveryResources(const std::string& groupVersion,        // GET /api/v1, /apis/g/v
+nlohmann::json discoveryVersion();                                       // GET /version
+nlohmann::json discoveryCoreVersions();                                  // GET /api
+nlohmann::json discoveryGroups(const std::vector<ResourceType>& types);  // GET /apis
+nlohmann::json discoveryResources(const std::string& groupVersion,       // GET /api/v1, /apis/g/v
                                   const std::vector<ResourceType>& types);
 
 }  // namespace spr::sim

@@ -85,10 +85,14 @@ std::string goFloat(double f) {
 std::string goJson(const json& v) {
   std::string s = v.dump(), out;
   for (char c : s) {
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
   }
   return out;
 }
@@ -139,7 +143,9 @@ bool keepsUnknown(const json& s) {
   return flag(s, "x-kubernetes-preserve-unknown-fields") || (ap && ap->is_boolean() && ap->get<bool>());
 }
 
-bool isRootMeta(bool root, const std::string& key) { return root && (key == "apiVersion" || key == "kind" || key == "metadata"); }
+bool isRootMeta(bool root, const std::string& key) {
+  return root && (key == "apiVersion" || key == "kind" || key == "metadata");
+}
 
 bool keptByEmbedding(const json& s, bool root, const std::string& key) {
   return (root || flag(s, "x-kubernetes-embedded-resource")) &&
@@ -206,7 +212,10 @@ void prune(json& v, const json& s, const std::string& path, bool root, std::vect
   if (!v.is_object()) return;
   for (auto it = v.begin(); it != v.end();) {
     const std::string key = it.key();
-    if (isRootMeta(root, key)) { ++it; continue; }
+    if (isRootMeta(root, key)) {
+      ++it;
+      continue;
+    }
     if (const json* cs = childSchema(s, key)) {
       prune(it.value(), *cs, join(path, key), false, unknown);
       ++it;
@@ -329,15 +338,15 @@ class Validator {
 
   void pattern(const std::string& v, const std::string& p, const std::string& path) {
     try {
-      if (!std::regex_search(v, std::regex(p, std::regex::ECMAScript))) invalid(path, goQuote(v), "should match '" + p + "'");
+      if (!std::regex_search(v, std::regex(p, std::regex::ECMAScript)))
+        invalid(path, goQuote(v), "should match '" + p + "'");
     } catch (const std::regex_error& e) {
       invalid(path, goQuote(v), "should match '" + p + ", but pattern is invalid: " + e.what() + "'");
     }
   }
 
   static bool formatOk(const std::string& format, const std::string& v) {
-    static const std::regex kDateTime(
-        R"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))");
+    static const std::regex kDateTime(R"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))");
     static const std::regex kDate(R"(\d{4}-\d{2}-\d{2})");
     static const std::regex kUuid(R"([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})");
     static const std::regex kIpv4(R"(((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))");
@@ -358,17 +367,20 @@ class Validator {
     std::string shown = goValue(v);
     if (const json* m = member(s, "multipleOf"); m && m->is_number() && m->get<double>() > 0) {
       double q = d / m->get<double>();  // integral within float noise (0.3 / 0.1), as swag checks
-      if (std::fabs(q - std::round(q)) > 1e-9 * std::max(1.0, std::fabs(q))) invalid(path, shown, "should be a multiple of " + bound(m->get<double>()));
+      if (std::fabs(q - std::round(q)) > 1e-9 * std::max(1.0, std::fabs(q)))
+        invalid(path, shown, "should be a multiple of " + bound(m->get<double>()));
     }
     if (const json* m = member(s, "minimum"); m && m->is_number()) {
       double b = isInt ? static_cast<double>(static_cast<int64_t>(m->get<double>())) : m->get<double>();
       bool ex = flag(s, "exclusiveMinimum");
-      if (ex ? d <= b : d < b) invalid(path, shown, std::string("should be greater than ") + (ex ? "" : "or equal to ") + bound(b));
+      if (ex ? d <= b : d < b)
+        invalid(path, shown, std::string("should be greater than ") + (ex ? "" : "or equal to ") + bound(b));
     }
     if (const json* m = member(s, "maximum"); m && m->is_number()) {
       double b = isInt ? static_cast<double>(static_cast<int64_t>(m->get<double>())) : m->get<double>();
       bool ex = flag(s, "exclusiveMaximum");
-      if (ex ? d >= b : d > b) invalid(path, shown, std::string("should be less than ") + (ex ? "" : "or equal to ") + bound(b));
+      if (ex ? d >= b : d > b)
+        invalid(path, shown, std::string("should be less than ") + (ex ? "" : "or equal to ") + bound(b));
     }
   }
 
@@ -395,13 +407,15 @@ class Validator {
       if (*type == "map" && keys && keys->is_array() && v[i].is_object()) {
         key = json::object();
         for (const auto& k : *keys)
-          if (k.is_string() && v[i].contains(k.get<std::string>())) key[k.get<std::string>()] = v[i][k.get<std::string>()];
+          if (k.is_string() && v[i].contains(k.get<std::string>()))
+            key[k.get<std::string>()] = v[i][k.get<std::string>()];
       } else if (*type == "set") {
         key = v[i];
       } else {
         continue;
       }
-      if (!seen.insert(key.dump()).second) add("FieldValueDuplicate", index(path, i), "Duplicate value: " + goValue(key));
+      if (!seen.insert(key.dump()).second)
+        add("FieldValueDuplicate", index(path, i), "Duplicate value: " + goValue(key));
     }
   }
 
@@ -420,7 +434,8 @@ class Validator {
     const json* props = objectMember(s, "properties");
     if (const json* ap = objectMember(s, "additionalProperties"))
       for (auto it = v.begin(); it != v.end(); ++it)
-        if (!(props && props->contains(it.key())) && !isRootMeta(root, it.key())) value(*it, *ap, join(path, it.key()), false);
+        if (!(props && props->contains(it.key())) && !isRootMeta(root, it.key()))
+          value(*it, *ap, join(path, it.key()), false);
     if (props)
       for (auto it = props->begin(); it != props->end(); ++it) {
         auto found = v.find(it.key());
@@ -470,7 +485,7 @@ json invalidStatus(const std::string& group, const std::string& kind, const std:
     message += ": [" + all + "]";
   }
   if (causes.empty()) details.erase("causes");
-  return json{{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
+  return json{{"kind", "Status"},   {"apiVersion", "v1"},  {"metadata", json::object()}, {"status", "Failure"},
               {"message", message}, {"reason", "Invalid"}, {"details", details},         {"code", 422}};
 }
 

@@ -99,12 +99,24 @@ bool LabelSelector::matches(const json& labels) const {
     bool inValues = false;
     for (const auto& v : t.values) inValues = inValues || (has && v == value);
     switch (t.op) {
-      case Op::kEq: if (!inValues) return false; break;
-      case Op::kIn: if (!inValues) return false; break;
-      case Op::kNotEq: if (inValues) return false; break;
-      case Op::kNotIn: if (inValues) return false; break;
-      case Op::kExists: if (!has) return false; break;
-      case Op::kNotExists: if (has) return false; break;
+      case Op::kEq:
+        if (!inValues) return false;
+        break;
+      case Op::kIn:
+        if (!inValues) return false;
+        break;
+      case Op::kNotEq:
+        if (inValues) return false;
+        break;
+      case Op::kNotIn:
+        if (inValues) return false;
+        break;
+      case Op::kExists:
+        if (!has) return false;
+        break;
+      case Op::kNotExists:
+        if (has) return false;
+        break;
     }
   }
   return true;
@@ -122,7 +134,8 @@ Result<FieldSelector> FieldSelector::parse(const std::string& text) {
       pos = term.find('=');
       opLen = 1;
     }
-    if (pos == std::string::npos) return Status(Code::kInvalidArgument, "invalid selector: '" + term + "'; can't understand '" + term + "'");
+    if (pos == std::string::npos)
+      return Status(Code::kInvalidArgument, "invalid selector: '" + term + "'; can't understand '" + term + "'");
     t.field = trim(term.substr(0, pos));
     t.value = trim(term.substr(pos + opLen));
     if (t.field != "metadata.name" && t.field != "metadata.namespace")

@@ -36,7 +36,8 @@ void writeResponse(httplib::Response& res, const ApiResponse& r) {
   auto type = r.headers.find("Content-Type");
   for (const auto& [k, v] : r.headers)
     if (k != "Content-Type") res.set_header(k.c_str(), v);
-  if (type != r.headers.end() && r.body.is_string()) return res.set_content(r.body.get<std::string>(), type->second.c_str());
+  if (type != r.headers.end() && r.body.is_string())
+    return res.set_content(r.body.get<std::string>(), type->second.c_str());
   res.set_content(wireJson(r.body), "application/json");
 }
 
@@ -61,12 +62,15 @@ std::string mediaType(const std::string& contentType) {
 bool validClusterName(const std::string& n) {
   if (n.empty() || n.size() > 63) return false;
   for (char c : n)
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-')) return false;
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+      return false;
   return n.front() != '-' && n.back() != '-';
 }
 
 json faultsJson(const FaultOptions& f) {
-  return {{"errorRate", f.errorRate}, {"latencyMs", f.latencyMs}, {"watchDropRate", f.watchDropRate},
+  return {{"errorRate", f.errorRate},
+          {"latencyMs", f.latencyMs},
+          {"watchDropRate", f.watchDropRate},
           {"expireResourceVersions", f.expireResourceVersions}};
 }
 
@@ -153,12 +157,14 @@ Status SimServerImpl::init() {
   if (options_.clusters.empty()) return Status(Code::kInvalidArgument, "--clusters: give at least one cluster name");
   for (const auto& name : options_.clusters) {
     if (!validClusterName(name))
-      return Status(Code::kInvalidArgument, "--clusters: \"" + name + "\" is not a valid cluster name (lower-case letters, digits and '-')");
+      return Status(Code::kInvalidArgument,
+                    "--clusters: \"" + name + "\" is not a valid cluster name (lower-case letters, digits and '-')");
     if (findCluster(name)) return Status(Code::kInvalidArgument, "--clusters: \"" + name + "\" is listed twice");
     addCluster(name);
   }
   size_t colon = options_.listen.rfind(':');
-  if (colon == std::string::npos) return Status(Code::kInvalidArgument, "--listen \"" + options_.listen + "\": expected HOST:PORT, e.g. 127.0.0.1:0");
+  if (colon == std::string::npos)
+    return Status(Code::kInvalidArgument, "--listen \"" + options_.listen + "\": expected HOST:PORT, e.g. 127.0.0.1:0");
   std::string host = options_.listen.substr(0, colon);
   int port = std::atoi(options_.listen.substr(colon + 1).c_str());
   http_ = std::make_unique<httplib::SSLServer>(tls_.serverCert.get(), tls_.serverKey.get());
@@ -174,7 +180,8 @@ Status SimServerImpl::init() {
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { route(req, res); };
   http_->Get(".*", handler).Post(".*", handler).Put(".*", handler).Patch(".*", handler).Delete(".*", handler);
   port_ = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host.c_str(), port) ? port : -1);
-  if (port_ <= 0) return Status(Code::kUnavailable, "cannot listen on " + options_.listen + " (address in use or not local?)");
+  if (port_ <= 0)
+    return Status(Code::kUnavailable, "cannot listen on " + options_.listen + " (address in use or not local?)");
   listener_ = std::thread([this] { http_->listen_after_bind(); });
   for (int i = 0; i < 500 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   setFaults(options_.faults);
@@ -212,7 +219,8 @@ std::string SimServerImpl::kubeconfigYaml() const {
   std::vector<KubeconfigEntry> entries;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& n : order_) entries.push_back({n, baseUrl() + clusters_.at(n)->prefix(), clusters_.at(n)->token()});
+    for (const auto& n : order_)
+      entries.push_back({n, baseUrl() + clusters_.at(n)->prefix(), clusters_.at(n)->token()});
   }
   return sim::kubeconfigYaml(entries, tls_.caPem);
 }
@@ -239,10 +247,13 @@ bool SimServerImpl::injectFault(httplib::Response& res) {
   FaultOptions f = faults();
   if (f.latencyMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(f.latencyMs));
   if (f.errorRate <= 0 || random01() >= f.errorRate) return false;
-  static const struct { int code; const char* reason; const char* message; } kErrors[] = {
-      {500, "InternalError", "Internal error occurred: injected fault"},
-      {503, "ServiceUnavailable", "the server is currently unable to handle the request (injected fault)"},
-      {429, "TooManyRequests", "Too many requests, please try again later. (injected fault)"}};
+  static const struct {
+    int code;
+    const char* reason;
+    const char* message;
+  } kErrors[] = {{500, "InternalError", "Internal error occurred: injected fault"},
+                 {503, "ServiceUnavailable", "the server is currently unable to handle the request (injected fault)"},
+                 {429, "TooManyRequests", "Too many requests, please try again later. (injected fault)"}};
   const auto& e = kErrors[static_cast<size_t>(random01() * 3) % 3];
   ApiResponse r = failure(e.code, e.reason, e.message);
   r.body["details"] = {{"retryAfterSeconds", 1}};
@@ -308,9 +319,8 @@ void SimServerImpl::serveWatch(Cluster& cluster, const ApiRequest& request, http
   state->nextBookmark = now + std::chrono::milliseconds(options_.bookmarkIntervalMs);
   res.status = 200;
   // The ";stream=watch" parameter also keeps httplib from gzip-buffering the stream.
-  res.set_chunked_content_provider("application/json;stream=watch", [this, state](size_t, httplib::DataSink& sink) {
-    return pumpWatch(*state, sink);
-  });
+  res.set_chunked_content_provider("application/json;stream=watch",
+                                   [this, state](size_t, httplib::DataSink& sink) { return pumpWatch(*state, sink); });
 }
 
 // One round of a watch stream; false ends the connection without a clean close.

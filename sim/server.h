@@ -15,9 +15,9 @@
 namespace spr::sim {
 
 struct FaultOptions {
-  double errorRate = 0;             // share of non-watch requests answered 500/503/429 (Retry-After: 1)
-  long latencyMs = 0;               // added to every request
-  double watchDropRate = 0;         // chance per second that an open watch connection is closed
+  double errorRate = 0;                 // share of non-watch requests answered 500/503/429 (Retry-After: 1)
+  long latencyMs = 0;                   // added to every request
+  double watchDropRate = 0;             // chance per second that an open watch connection is closed
   bool expireResourceVersions = false;  // watches resuming from any rv older than the newest get 410
 };
 

@@ -99,8 +99,10 @@ std::vector<const StoredEvent*> ObjectStore::eventsAfter(const std::string& key,
   size_t lo = 0, hi = log.size();
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (log[mid].rv <= rv) lo = mid + 1;
-    else hi = mid;
+    if (log[mid].rv <= rv)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (size_t i = lo; i < log.size(); ++i) out.push_back(&log[i]);
   return out;

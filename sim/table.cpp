@@ -61,7 +61,8 @@ bool parsePath(std::string path, std::vector<Step>* steps) {
         if (op == std::string::npos) return false;
         Step s = Step::of(Step::kFilter, expr.substr(0, op));
         s.value = expr.substr(op + 2);
-        if (s.value.size() >= 2 && (s.value.front() == '\'' || s.value.front() == '"')) s.value = s.value.substr(1, s.value.size() - 2);
+        if (s.value.size() >= 2 && (s.value.front() == '\'' || s.value.front() == '"'))
+          s.value = s.value.substr(1, s.value.size() - 2);
         s.equal = equal;
         steps->push_back(s);
       } else {
@@ -181,13 +182,19 @@ json columnDefinition(const json& column) {
 json toTable(const std::vector<const json*>& objects, const json& listMeta, const TableOptions& options) {
   json columns = options.printerColumns.is_array() && !options.printerColumns.empty()
                      ? options.printerColumns
-                     : json::array({{{"name", "Age"}, {"type", "date"}, {"jsonPath", ".metadata.creationTimestamp"},
-                                     {"description", "CreationTimestamp is a timestamp representing the server time "
-                                                     "when this object was created."}}});
+                     : json::array({{{"name", "Age"},
+                                     {"type", "date"},
+                                     {"jsonPath", ".metadata.creationTimestamp"},
+                                     {"description",
+                                      "CreationTimestamp is a timestamp representing the server time "
+                                      "when this object was created."}}});
   json table = {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", listMeta}};
   if (!options.noHeaders) {
-    json defs = json::array({{{"name", "Name"}, {"type", "string"}, {"format", "name"},
-                              {"description", "Name must be unique within a namespace."}, {"priority", 0}}});
+    json defs = json::array({{{"name", "Name"},
+                              {"type", "string"},
+                              {"format", "name"},
+                              {"description", "Name must be unique within a namespace."},
+                              {"priority", 0}}});
     for (const auto& c : columns) defs.push_back(columnDefinition(c));
     table["columnDefinitions"] = defs;
   }
@@ -199,7 +206,8 @@ json toTable(const std::vector<const json*>& objects, const json& listMeta, cons
     if (options.includeObject == "Object") {
       row["object"] = *obj;
     } else if (options.includeObject != "None") {
-      row["object"] = {{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", (*obj)["metadata"]}};
+      row["object"] = {
+          {"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", (*obj)["metadata"]}};
     }
     rows.push_back(std::move(row));
   }

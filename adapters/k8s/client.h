@@ -41,7 +41,7 @@ struct DeleteOptions {
 };
 
 struct RetryPolicy {
-  int maxAttempts = 4;        // 1 = no retry
+  int maxAttempts = 4;  // 1 = no retry
   long initialBackoffMs = 200;
   long maxBackoffMs = 5000;
   // How the Client waits between attempts; null = std::this_thread::sleep_for. Tests pass
@@ -57,7 +57,8 @@ class Client {
 
   [[nodiscard]] Result<nlohmann::json> get(const GroupVersionResource& gvr, const std::string& ns,
                                            const std::string& name);
-  // All pages merged into one List object: {"apiVersion","kind":"<Kind>List","metadata":{"resourceVersion"},"items":[...]}.
+  // All pages merged into one List object:
+  // {"apiVersion","kind":"<Kind>List","metadata":{"resourceVersion"},"items":[...]}.
   [[nodiscard]] Result<nlohmann::json> list(const GroupVersionResource& gvr, const std::string& ns,
                                             const ListOptions& options = {});
   // Namespace for namespaced resources comes from `ns` (metadata.namespace is filled in if missing).
@@ -84,8 +85,7 @@ class Client {
 
  private:
   Result<nlohmann::json> call(const HttpRequest& request);
-  Result<nlohmann::json> listPages(const GroupVersionResource& gvr, const std::string& ns,
-                                   const ListOptions& options);
+  Result<nlohmann::json> listPages(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& options);
   Result<nlohmann::json> patch(const GroupVersionResource& gvr, const std::string& ns, const std::string& name,
                                const nlohmann::json& patch, const char* contentType);
   void sleepFor(long ms) const;

@@ -58,8 +58,9 @@ Result<ClusterConfig> loadMerged(const Env& env, const std::string& list) {
     auto text = env.readFile(path);
     if (!text.isOk()) {
       if (text.status().code() == Code::kNotFound) continue;
-      return Status(Code::kInvalidArgument, "kubeconfig file " + path + " (from KUBECONFIG): " +
-                                                text.status().message() + "; fix its permissions or remove it from KUBECONFIG");
+      return Status(Code::kInvalidArgument, "kubeconfig file " + path +
+                                                " (from KUBECONFIG): " + text.status().message() +
+                                                "; fix its permissions or remove it from KUBECONFIG");
     }
     auto doc = parseKubeconfigDoc(*text, "file " + path, dirName(path));
     if (!doc.isOk()) return doc.status();
@@ -126,7 +127,8 @@ Result<ClusterConfig> resolveConfig(const std::string& flagValue, const Env& env
   auto inCluster = inClusterConfig(env);
   if (inCluster.isOk() || inCluster.status().code() != Code::kNotFound) return inCluster;
   auto home = env.getenv("HOME");
-  if (home && !home->empty() && env.fileExists(*home + "/.kube/config")) return loadWith(env, *home + "/.kube/config", "");
+  if (home && !home->empty() && env.fileExists(*home + "/.kube/config"))
+    return loadWith(env, *home + "/.kube/config", "");
   return Status(Code::kNotFound,
                 "no cluster configuration found: give the command's kubeconfig flag (FILE[#CONTEXT]), set KUBECONFIG, "
                 "run in a pod, or create ~/.kube/config");

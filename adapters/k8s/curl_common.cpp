@@ -48,8 +48,8 @@ Result<std::shared_ptr<CurlCluster>> CurlCluster::make(const ClusterConfig& conf
     return Status(Code::kInvalidArgument, "cluster " + config.name + " (" + config.source +
                                               "): no server URL; set the kubeconfig cluster's `server`");
   if (config.server.rfind("https://", 0) != 0 && config.server.rfind("http://", 0) != 0)
-    return Status(Code::kInvalidArgument, "cluster " + config.name + ": server \"" + config.server +
-                                              "\" must start with https:// or http://");
+    return Status(Code::kInvalidArgument,
+                  "cluster " + config.name + ": server \"" + config.server + "\" must start with https:// or http://");
   SPR_RETURN_IF_ERROR(checkReadable(config.caFile, "certificate-authority file", config));
   SPR_RETURN_IF_ERROR(checkReadable(config.clientCertFile, "client-certificate file", config));
   SPR_RETURN_IF_ERROR(checkReadable(config.clientKeyFile, "client-key file", config));
@@ -67,8 +67,7 @@ Result<std::string> CurlCluster::token() {
   if (::stat(config_.tokenFile.c_str(), &st) != 0)
     return Status(Code::kUnauthorized, "cluster " + config_.name + ": token file " + config_.tokenFile +
                                            " is gone; check the mounted service-account token");
-  if (st.st_mtim.tv_sec != cachedMtime_.tv_sec || st.st_mtim.tv_nsec != cachedMtime_.tv_nsec ||
-      cachedToken_.empty()) {
+  if (st.st_mtim.tv_sec != cachedMtime_.tv_sec || st.st_mtim.tv_nsec != cachedMtime_.tv_nsec || cachedToken_.empty()) {
     std::ifstream in(config_.tokenFile);
     std::ostringstream text;
     text << in.rdbuf();

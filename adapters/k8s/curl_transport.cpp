@@ -36,7 +36,8 @@ class CurlTransport : public Transport {
     curl_easy_reset(easy);
     CurlHeaders headers;
     SPR_RETURN_IF_ERROR(cluster_->apply(easy, headers));
-    headers.add("Content-Type: " + (request.contentType.empty() ? std::string("application/json") : request.contentType));
+    headers.add("Content-Type: " +
+                (request.contentType.empty() ? std::string("application/json") : request.contentType));
     const std::string url = cluster_->url(request.path);
     HttpResponse response;
     char error[CURL_ERROR_SIZE] = {0};
@@ -60,8 +61,8 @@ class CurlTransport : public Transport {
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
     if (code != CURLE_OK)
-      return Status(Code::kUnavailable,
-                    "cluster " + cluster_->name() + ": " + request.method + " " + url + ": " + describeCurlError(code, error));
+      return Status(Code::kUnavailable, "cluster " + cluster_->name() + ": " + request.method + " " + url + ": " +
+                                            describeCurlError(code, error));
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);

@@ -17,6 +17,6 @@ struct CurlOptions {
 
 // Fails (kInvalidArgument) when the config cannot be used: no server, unreadable CA or key file.
 [[nodiscard]] Result<std::unique_ptr<Transport>> makeCurlTransport(const ClusterConfig& config,
-                                                                  CurlOptions options = {});
+                                                                   CurlOptions options = {});
 
 }  // namespace spr::k8s

@@ -69,8 +69,8 @@ Status forEachNamed(const YAML::Node& root, const char* list, const char* field,
     try {
       parse(name, body ? body : YAML::Node(YAML::NodeType::Map));
     } catch (const YAML::Exception& e) {
-      return invalid(source, "field `" + where + "." + field + "` of \"" + name + "\": " + e.msg +
-                                 " at line " + std::to_string(e.mark.line + 1));
+      return invalid(source, "field `" + where + "." + field + "` of \"" + name + "\": " + e.msg + " at line " +
+                                 std::to_string(e.mark.line + 1));
     }
   }
   return Status::ok();
@@ -122,8 +122,8 @@ Status fillCluster(const KubeconfigCluster& c, const std::string& ctx, const std
     return invalid(c.origin, "context \"" + ctx + "\": cluster \"" + clusterName +
                                  "\": field `server` is missing; set it to the API server URL (https://host:port)");
   if (c.server.rfind("https://", 0) != 0 && c.server.rfind("http://", 0) != 0)
-    return invalid(c.origin, "context \"" + ctx + "\": cluster \"" + clusterName + "\": field `server` (\"" +
-                                 c.server + "\") must start with https:// or http://");
+    return invalid(c.origin, "context \"" + ctx + "\": cluster \"" + clusterName + "\": field `server` (\"" + c.server +
+                                 "\") must start with https:// or http://");
   out.server = c.server;
   out.caFile = c.caFile;
   out.insecureSkipTlsVerify = c.insecure;
@@ -153,13 +153,16 @@ Status fillUser(const KubeconfigUser& u, const std::string& ctx, ClusterConfig& 
   bool hasCert = !out.clientCertData.empty() || !out.clientCertFile.empty();
   bool hasKey = !out.clientKeyData.empty() || !out.clientKeyFile.empty();
   if (hasCert != hasKey)
-    return invalid(u.origin, "context \"" + ctx + "\": field `" + (hasCert ? "client-key-data` / `client-key" :
-                                                                              "client-certificate-data` / `client-certificate") +
-                                 "` is missing; a client certificate needs both the certificate and its key");
+    return invalid(u.origin,
+                   "context \"" + ctx + "\": field `" +
+                       (hasCert ? "client-key-data` / `client-key" : "client-certificate-data` / `client-certificate") +
+                       "` is missing; a client certificate needs both the certificate and its key");
   bool hasCredential = hasCert || !out.bearerToken.empty() || !out.tokenFile.empty();
   if (!hasCredential && (u.hasExec || u.hasAuthProvider || u.hasPassword))
     return invalid(u.origin, "context \"" + ctx + "\": field `" +
-                                 (u.hasExec ? "exec" : u.hasAuthProvider ? "auth-provider" : "password") +
+                                 (u.hasExec           ? "exec"
+                                  : u.hasAuthProvider ? "auth-provider"
+                                                      : "password") +
                                  "` is not supported by spr; use a token, tokenFile or client certificate");
   return Status::ok();
 }
@@ -171,7 +174,8 @@ Result<Kubeconfig> parseKubeconfigDoc(const std::string& yaml, const std::string
   try {
     YAML::Node root = YAML::Load(yaml);
     if (root.IsNull()) return out;  // an empty file is an empty config, as kubectl treats it
-    if (!root.IsMap()) return invalid(source, "not a kubeconfig (the top level must be a map with clusters, users, contexts)");
+    if (!root.IsMap())
+      return invalid(source, "not a kubeconfig (the top level must be a map with clusters, users, contexts)");
     SPR_RETURN_IF_ERROR(parseInto(root, source, baseDir, out));
   } catch (const YAML::Exception& e) {
     return invalid(source, "malformed YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
@@ -190,11 +194,14 @@ void mergeKubeconfig(Kubeconfig& into, const Kubeconfig& from) {
 Result<ClusterConfig> selectContext(const Kubeconfig& config, const std::string& context, const std::string& source) {
   std::string name = context.empty() ? config.currentContext : context;
   if (name.empty() && config.contexts.empty() && config.clusters.empty())
-    return invalid(source, "holds no clusters and no contexts (is the file empty, or not written yet?); point the "
-                           "flag at a kubeconfig such as `spr sim --kubeconfig-out FILE` writes");
+    return invalid(source,
+                   "holds no clusters and no contexts (is the file empty, or not written yet?); point the "
+                   "flag at a kubeconfig such as `spr sim --kubeconfig-out FILE` writes");
   if (name.empty())
-    return invalid(source, "field `current-context` is not set and no context was given; pass FILE#CONTEXT "
-                           "(contexts: " + names(config.contexts) + ")");
+    return invalid(source,
+                   "field `current-context` is not set and no context was given; pass FILE#CONTEXT "
+                   "(contexts: " +
+                       names(config.contexts) + ")");
   auto ctx = config.contexts.find(name);
   if (ctx == config.contexts.end())
     return invalid(source, "context \"" + name + "\" not found (contexts: " + names(config.contexts) +

@@ -16,9 +16,9 @@ namespace {
 
 // kubeconfig and token fields, wherever they appear in a JSON document.
 const std::set<std::string>& credentialKeys() {
-  static const std::set<std::string> keys = {"token", "client-key-data", "client-certificate-data", "password",
-                                             "access-token", "refresh-token", "id-token", "bearerToken",
-                                             "clientKeyData", "authorization", "Authorization"};
+  static const std::set<std::string> keys = {
+      "token",    "client-key-data", "client-certificate-data", "password",      "access-token", "refresh-token",
+      "id-token", "bearerToken",     "clientKeyData",           "authorization", "Authorization"};
   return keys;
 }
 

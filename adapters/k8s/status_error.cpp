@@ -104,7 +104,8 @@ Status mapStatus(const ApiStatus& s, const std::string& method, const std::strin
   Code code = codeForHttp(s.code, s.reason, method);
   if (namespaceTerminating(s)) {
     std::string where = cluster.empty() ? what : "cluster " + cluster + ": " + what;
-    return Status(Code::kUnavailable, where + ": " + s.message + " (the namespace is being deleted; not an RBAC problem)");
+    return Status(Code::kUnavailable,
+                  where + ": " + s.message + " (the namespace is being deleted; not an RBAC problem)");
   }
   if (code == Code::kOk) code = Code::kInternal;  // a "Failure" Status with a 2xx code
   std::string message = code == Code::kInvalid ? invalidMessage(s) : s.message;

@@ -12,15 +12,15 @@
 namespace spr::k8s {
 
 struct HttpRequest {
-  std::string method;       // GET, POST, PUT, PATCH, DELETE
-  std::string path;         // absolute path and query below the server URL, e.g. "/api/v1/namespaces/a/secrets?limit=500"
-  std::string body;         // JSON, or empty
+  std::string method;  // GET, POST, PUT, PATCH, DELETE
+  std::string path;    // absolute path and query below the server URL, e.g. "/api/v1/namespaces/a/secrets?limit=500"
+  std::string body;    // JSON, or empty
   std::string contentType;  // "" = application/json; merge/JSON patch set their own
 };
 
 struct HttpResponse {
-  int status = 0;                             // HTTP status code
-  std::string body;                           // as received
+  int status = 0;                              // HTTP status code
+  std::string body;                            // as received
   std::map<std::string, std::string> headers;  // lower-case names (e.g. "retry-after", "content-type")
 };
 

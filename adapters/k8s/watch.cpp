@@ -40,9 +40,9 @@ struct Slot {
   std::shared_ptr<CurlCluster> cluster;  // null until first use (make() may fail)
 
   Phase phase = Phase::kList;
-  std::string lastRv;         // resume point: last event, bookmark or list resourceVersion
-  KnownObjects known;         // what the consumer has been told exists
-  std::string continueToken;  // of the list in progress
+  std::string lastRv;          // resume point: last event, bookmark or list resourceVersion
+  KnownObjects known;          // what the consumer has been told exists
+  std::string continueToken;   // of the list in progress
   json items = json::array();  // pages gathered so far
   std::string listApiVersion, listKind;
   bool unpaginated = false;  // a continue token expired: list in one go

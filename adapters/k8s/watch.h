@@ -41,8 +41,8 @@ struct WatchOptions {
   double resetAfterHealthySec = 120;
   long timeoutSeconds = 300;  // server-side watch timeout per connection; reconnects after
   std::string labelSelector;
-  double jitter = 0.25;      // each backoff delay is stretched by up to this fraction at random
-  long listPageSize = 500;   // `limit` of the (re-)list pages
+  double jitter = 0.25;     // each backoff delay is stretched by up to this fraction at random
+  long listPageSize = 500;  // `limit` of the (re-)list pages
   long connectTimeoutMs = 5000;
   // Called on the Watcher's thread on each failed request and on recovery (see WatchHealth).
   // Failures are also logged (WARN, at most once per logEverySec per watch and reason).

@@ -42,8 +42,7 @@ class KnownObjects {
   // known set up to date: ADDED for new keys, MODIFIED for a changed resourceVersion and a
   // synthesized DELETED (object: apiVersion, kind, metadata name/namespace/resourceVersion)
   // for every known key absent from the list. Updates the known set.
-  std::vector<WatchEvent> relist(const nlohmann::json& items, const std::string& apiVersion,
-                                 const std::string& kind);
+  std::vector<WatchEvent> relist(const nlohmann::json& items, const std::string& apiVersion, const std::string& kind);
   size_t size() const { return rvs_.size(); }
   bool contains(const std::string& key) const { return rvs_.count(key) > 0; }
   void seed(std::map<std::string, std::string> known) { rvs_ = std::move(known); }

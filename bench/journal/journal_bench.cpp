@@ -3,9 +3,9 @@
 // WriteBatch of the same encoded bytes), and read-back (readRange, decoding) vs raw
 // iteration. After the runs it prints each pair's ratio journal/raw.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -24,13 +24,15 @@ constexpr int kRecords = 200;  // per iteration
 
 Record sampleRecord(int i) {
   Record r;
-  r.object = {"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1", "Crossplane",
-              "project-" + std::to_string(i % 10), "mcp-" + std::to_string(i % 50), "uid"};
+  r.object = {"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1",
+              "Crossplane", "project-" + std::to_string(i % 10),         "mcp-" + std::to_string(i % 50),
+              "uid"};
   r.tenant = "project-" + std::to_string(i % 10);
   r.wallUnixNanos = 1700000000000000000 + i;
-  r.payload = Observed{"onboarding", WatchType::kModified,
-                       R"({"spec":{"version":"1.17.0","providers":["aws","gcp"]},"pad":")" + std::string(400, 'x') + "\"}",
-                       std::to_string(i), 2};
+  r.payload =
+      Observed{"onboarding", WatchType::kModified,
+               R"({"spec":{"version":"1.17.0","providers":["aws","gcp"]},"pad":")" + std::string(400, 'x') + "\"}",
+               std::to_string(i), 2};
   return r;
 }
 
@@ -195,7 +197,8 @@ int main(int argc, char** argv) {
     const std::string s = sync == Sync::kSync ? "sync" : "nosync";
     for (bool batched : {false, true}) {
       const std::string name = std::string(batched ? "append_batch/" : "append_one/") + s;
-      benchmark::RegisterBenchmark(("journal/" + name).c_str(), journalAppend, batched, sync)->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("journal/" + name).c_str(), journalAppend, batched, sync)
+          ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("raw/" + name).c_str(), rawAppend, batched, sync)->Unit(benchmark::kMillisecond);
     }
   }

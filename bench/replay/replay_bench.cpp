@@ -43,8 +43,8 @@ struct Synth {
     journal::Record t = base(id, tenant);
     std::string from = lc::phaseName(s.phase);
     if (!res.rejected) s = res.state;
-    t.payload = journal::Transition{from, lc::phaseName(s.phase), res.rejected ? "rejected: " + res.reason : lc::describe(in),
-                                    inputSeq, false};
+    t.payload = journal::Transition{from, lc::phaseName(s.phase),
+                                    res.rejected ? "rejected: " + res.reason : lc::describe(in), inputSeq, false};
     batch.records.push_back(t);
     std::vector<lc::Command> out;
     for (const auto& any : res.commands) {
@@ -52,8 +52,11 @@ struct Synth {
       if (!c) continue;
       json inJson = {{"objectResourceVersion", "1"}, {"generation", s.generation}, {"configSeq", configSeq}};
       if (c->op == lc::Op::kWriteStatus)
-        inJson["status"] = {{"phase", c->status.phase}, {"ready", c->status.ready}, {"reason", c->status.reason},
-                            {"message", c->status.message}, {"observedGeneration", c->status.observedGeneration}};
+        inJson["status"] = {{"phase", c->status.phase},
+                            {"ready", c->status.ready},
+                            {"reason", c->status.reason},
+                            {"message", c->status.message},
+                            {"observedGeneration", c->status.observedGeneration}};
       journal::Record q = base(id, tenant);
       q.payload = journal::EffectRequested{c->effectId, lc::opName(c->op), inJson.dump(), inputSeq};
       batch.records.push_back(q);
@@ -93,8 +96,8 @@ struct Synth {
       }
       if (c.op == lc::Op::kCreate) created = true;
       journal::Record rec = base(id, ns);
-      rec.payload = journal::EffectCompleted{c.effectId, lc::opName(c.op), journal::Outcome::kSucceeded, "", "",
-                                             result.dump(), {}, ""};
+      rec.payload = journal::EffectCompleted{
+          c.effectId, lc::opName(c.op), journal::Outcome::kSucceeded, "", "", result.dump(), {}, ""};
       uint64_t seq = *j->append(rec, journal::Sync::kNone);
       auto next = fold(s, id, ns, done, seq);
       todo.insert(todo.end(), next.begin(), next.end());
@@ -122,7 +125,8 @@ void build() {
   cfg.payload = journal::Observed{"platform", journal::WatchType::kAdded,
                                   R"({"metadata":{"name":"bench"},"spec":{"pollInterval":"1h"}})", "1", 1};
   synth.configSeq = *(*j)->append(cfg, journal::Sync::kNone);
-  synth.config = fold::configSeenOf(journal::WatchType::kAdded, json::parse(std::get<journal::Observed>(cfg.payload).objectJson));
+  synth.config =
+      fold::configSeenOf(journal::WatchType::kAdded, json::parse(std::get<journal::Observed>(cfg.payload).objectJson));
   const uint64_t target = benchRecords();
   g_tenants = std::max<size_t>(1, target / 100);
   for (uint64_t n = 0; (*j)->nextSeq() <= target; ++n)

@@ -22,8 +22,8 @@
 #include <mutex>
 #include <thread>
 
-#include "cli/scenario.h"
 #include "adapters/k8s/watch.h"
+#include "cli/scenario.h"
 #include "common/log.h"
 #include "core/journal/journal.h"
 #include "sim/server.h"
@@ -48,12 +48,22 @@ long rssKb(pid_t pid) {
 }
 
 pid_t spawnRun(const std::string& kubeconfig, const std::string& journal, const std::string& log, int qps) {
-  std::vector<std::string> args = {SPR_BINARY_PATH, "run", "--provider-name", "crossplane",
-                                   "--onboarding-kubeconfig", kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig", kubeconfig + "#platform",
-                                   "--journal", journal, "--workers", std::to_string(kWorkers),
-                                   "--verbosity", "WARN"};
-  if (qps > 0) args.insert(args.end(), {"--rate-limit-qps", std::to_string(qps), "--rate-limit-burst", std::to_string(2 * qps)});
+  std::vector<std::string> args = {SPR_BINARY_PATH,
+                                   "run",
+                                   "--provider-name",
+                                   "crossplane",
+                                   "--onboarding-kubeconfig",
+                                   kubeconfig + "#onboarding",
+                                   "--platform-kubeconfig",
+                                   kubeconfig + "#platform",
+                                   "--journal",
+                                   journal,
+                                   "--workers",
+                                   std::to_string(kWorkers),
+                                   "--verbosity",
+                                   "WARN"};
+  if (qps > 0)
+    args.insert(args.end(), {"--rate-limit-qps", std::to_string(qps), "--rate-limit-burst", std::to_string(2 * qps)});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -177,8 +187,10 @@ int run(int n, int qps) {
     return 1;
   }
   pid_t pid = spawnRun(kubeconfig, dir + "/journal", dir + "/run.log", qps);
-  if (qps > 0) std::printf("e2e: spr run --rate-limit-qps %d (provider effects per second)\n", qps);
-  else std::printf("e2e: spr run with its default rate limit (--rate-limit-qps 100 provider effects per second)\n");
+  if (qps > 0)
+    std::printf("e2e: spr run --rate-limit-qps %d (provider effects per second)\n", qps);
+  else
+    std::printf("e2e: spr run with its default rate limit (--rate-limit-qps 100 provider effects per second)\n");
   std::this_thread::sleep_for(std::chrono::seconds(1));
   long rssBase = rssKb(pid);
   // Time to Ready from a watch on the API kind (a list every few hundred ms would cost the
@@ -210,14 +222,17 @@ int run(int n, int qps) {
   for (int i = 0; i < n; ++i) {
     std::string ns = "project-b" + std::to_string(i % 100) + "--ws", name = "mcp-" + std::to_string(i);
     Status s = cli::createMcp(*world->onboarding.client, *world->platform.client, ns, name);
-    json req = {{"apiVersion", kinds.api.apiVersion()}, {"kind", kinds.apiKind},
-                {"metadata", {{"name", name}, {"namespace", ns}}}, {"spec", {{"version", "1.20.0"}}}};
+    json req = {{"apiVersion", kinds.api.apiVersion()},
+                {"kind", kinds.apiKind},
+                {"metadata", {{"name", name}, {"namespace", ns}}},
+                {"spec", {{"version", "1.20.0"}}}};
     {
       std::lock_guard<std::mutex> lock(mu);
       created[i] = Clock::now();
     }
     if (s.isOk()) s = cli::createIfMissing(*world->onboarding.client, kinds.api, ns, req);
-    if (!s.isOk()) std::fprintf(stderr, "e2e_bench: creating %s/%s: %s\n", ns.c_str(), name.c_str(), s.toString().c_str());
+    if (!s.isOk())
+      std::fprintf(stderr, "e2e_bench: creating %s/%s: %s\n", ns.c_str(), name.c_str(), s.toString().c_str());
   }
   double createSecs = secondsSince(start);
   {
@@ -254,8 +269,8 @@ int run(int n, int qps) {
   std::printf("e2e: %d/%d requests Ready in %.1fs (created in %.1fs): %.0f objects/s\n", ready, n, totalSecs,
               createSecs, ready / totalSecs);
   std::printf("e2e: time to Ready p50 %.0f ms, p99 %.0f ms\n", percentile(times, 0.5), percentile(times, 0.99));
-  std::printf("e2e: spr run RSS %ld KiB idle, %ld KiB with %d objects: %.1f KiB per tracked object\n", rssBase,
-              rssAll, n, static_cast<double>(rssAll - rssBase) / n);
+  std::printf("e2e: spr run RSS %ld KiB idle, %ld KiB with %d objects: %.1f KiB per tracked object\n", rssBase, rssAll,
+              n, static_cast<double>(rssAll - rssBase) / n);
   std::printf("e2e: effects made %zu cluster requests (%.1f per object): %.0f req/s end to end\n", effectRequests,
               static_cast<double>(effectRequests) / std::max(n, 1), e2eRate);
   std::printf("raw: the same %zu requests from %d client threads against a fresh local API server: %.0f req/s\n",

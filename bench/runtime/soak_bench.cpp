@@ -101,10 +101,18 @@ Result<uint64_t> compactedCopyBytes(const std::string& journal, const std::strin
 }
 
 pid_t spawnRun(const Flags& flags, const std::string& kubeconfig, const std::string& journal, const std::string& log) {
-  std::vector<std::string> args = {flags.spr, "run", "--provider-name", "crossplane",
-                                   "--onboarding-kubeconfig", kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig", kubeconfig + "#platform",
-                                   "--journal", journal, "--verbosity", "WARN"};
+  std::vector<std::string> args = {flags.spr,
+                                   "run",
+                                   "--provider-name",
+                                   "crossplane",
+                                   "--onboarding-kubeconfig",
+                                   kubeconfig + "#onboarding",
+                                   "--platform-kubeconfig",
+                                   kubeconfig + "#platform",
+                                   "--journal",
+                                   journal,
+                                   "--verbosity",
+                                   "WARN"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -156,8 +164,10 @@ Status createRequests(World& w, int n) {
   auto kinds = w.provider->kinds();
   for (int i = 0; i < n; ++i) {
     SPR_RETURN_IF_ERROR(cli::createMcp(*w.onboarding.client, *w.platform.client, nsOf(i), nameOf(i)));
-    json req = {{"apiVersion", kinds.api.apiVersion()}, {"kind", kinds.apiKind},
-                {"metadata", {{"name", nameOf(i)}, {"namespace", nsOf(i)}}}, {"spec", {{"version", "1.20.0"}}}};
+    json req = {{"apiVersion", kinds.api.apiVersion()},
+                {"kind", kinds.apiKind},
+                {"metadata", {{"name", nameOf(i)}, {"namespace", nsOf(i)}}},
+                {"spec", {{"version", "1.20.0"}}}};
     SPR_RETURN_IF_ERROR(cli::createIfMissing(*w.onboarding.client, kinds.api, nsOf(i), req));
   }
   return Status::ok();
@@ -266,8 +276,8 @@ void report(const Flags& f, const Window& w, const Sample& a, const Sample& b, u
               a.rssKb ? 100.0 * static_cast<double>(b.rssKb - a.rssKb) / static_cast<double>(a.rssKb) : 0);
   std::printf("CPU: %.2f ms per poll (%.2f s in the window)\n", (b.cpuSeconds - a.cpuSeconds) * 1000 / polls,
               b.cpuSeconds - a.cpuSeconds);
-  std::printf("cluster requests: %.1f per poll (all effects: %llu)\n",
-              static_cast<double>(w.clusterRequests) / polls, static_cast<unsigned long long>(w.clusterRequests));
+  std::printf("cluster requests: %.1f per poll (all effects: %llu)\n", static_cast<double>(w.clusterRequests) / polls,
+              static_cast<unsigned long long>(w.clusterRequests));
   const size_t z = zstdSize(w.bodies);
   std::printf("floor: response bodies %.0f bytes per poll raw, %.0f zstd-3 (%.1fx)\n",
               static_cast<double>(w.bodyBytes) / polls, static_cast<double>(z) / polls,
@@ -321,12 +331,18 @@ int run(const Flags& flags) {
   auto window = readWindow(journal, markSeq);
   if (!restA || !restB || !window) {
     std::fprintf(stderr, "soak_bench: measuring the journal failed: %s\n",
-                 (!restA ? restA.status() : !restB ? restB.status() : window.status()).toString().c_str());
+                 (!restA   ? restA.status()
+                  : !restB ? restB.status()
+                           : window.status())
+                     .toString()
+                     .c_str());
     return 1;
   }
   report(flags, *window, a, b, *restA, *restB, secs, drifts);
-  if (!std::getenv("SPR_SOAK_KEEP")) fs::remove_all(dir);
-  else std::printf("kept: %s\n", dir.c_str());
+  if (!std::getenv("SPR_SOAK_KEEP"))
+    fs::remove_all(dir);
+  else
+    std::printf("kept: %s\n", dir.c_str());
   w.sim->stop();
   return 0;
 }
@@ -335,12 +351,18 @@ bool parse(int argc, char** argv, Flags* f) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     bool hasValue = i + 1 < argc;
-    if (a == "--drift") f->drift = true;
-    else if (a == "--requests" && hasValue) f->requests = std::atoi(argv[++i]);
-    else if (a == "--poll" && hasValue) f->pollSeconds = std::atoi(argv[++i]);
-    else if (a == "--minutes" && hasValue) f->minutes = std::atof(argv[++i]);
-    else if (a == "--spr" && hasValue) f->spr = argv[++i];
-    else return false;
+    if (a == "--drift")
+      f->drift = true;
+    else if (a == "--requests" && hasValue)
+      f->requests = std::atoi(argv[++i]);
+    else if (a == "--poll" && hasValue)
+      f->pollSeconds = std::atoi(argv[++i]);
+    else if (a == "--minutes" && hasValue)
+      f->minutes = std::atof(argv[++i]);
+    else if (a == "--spr" && hasValue)
+      f->spr = argv[++i];
+    else
+      return false;
   }
   return f->requests > 0 && f->pollSeconds > 0 && f->minutes > 0;
 }

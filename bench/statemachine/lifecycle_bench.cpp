@@ -136,8 +136,8 @@ void checkAgreement() {
   for (const Step& step : all) {
     FoldResult ra = fold(a[step.object], step.input);
     FoldResult rb = switchFold(b[step.object], step.input);
-    bool same = ra.rejected == rb.rejected && ra.commands.size() == rb.commands.size() &&
-                toJson(ra.state) == toJson(rb.state);
+    bool same =
+        ra.rejected == rb.rejected && ra.commands.size() == rb.commands.size() && toJson(ra.state) == toJson(rb.state);
     for (size_t k = 0; same && k < ra.commands.size(); ++k) same = describe(ra.commands[k]) == describe(rb.commands[k]);
     if (!same) {
       if (disagreements++ == 0) {

@@ -213,8 +213,9 @@ journal::EffectRequested requestedOf(const lc::Command& command, json context, u
 
 Result<lc::Command> commandOf(const journal::EffectRequested& requested) {
   auto op = opFromName(requested.command);
-  if (!op) return Status(Code::kInvalidArgument, "effect #" + std::to_string(requested.effectId) + ": " +
-                                                     op.status().message());
+  if (!op)
+    return Status(Code::kInvalidArgument,
+                  "effect #" + std::to_string(requested.effectId) + ": " + op.status().message());
   lc::Command command;
   command.op = *op;
   command.effectId = requested.effectId;

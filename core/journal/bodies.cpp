@@ -92,13 +92,15 @@ Status hydrateTape(Record& record, const BodyLookup& lookup) {
   if (c == nullptr || !storedTape(c->tape)) return Status::ok();
   const std::string digest = c->tape[0].tapeDigest;
   auto body = lookup(digest);
-  if (!body) return Status(body.status().code(), "record " + std::to_string(record.seq) + ": " + body.status().message());
+  if (!body)
+    return Status(body.status().code(), "record " + std::to_string(record.seq) + ": " + body.status().message());
   if (!body->has_value()) {
     return Status(Code::kCorruption, "record " + std::to_string(record.seq) + ": tape body sha256:" + toHex(digest) +
                                          " is missing from the journal's bodies (deleted); run spr journal verify");
   }
   auto entries = decodeTapeBody(**body);
-  if (!entries) return Status(Code::kCorruption, "record " + std::to_string(record.seq) + ": " + entries.status().message());
+  if (!entries)
+    return Status(Code::kCorruption, "record " + std::to_string(record.seq) + ": " + entries.status().message());
   c->tape = std::move(entries).value();
   return Status::ok();
 }
@@ -110,7 +112,8 @@ Status hydrate(Record& record, const BodyLookup& lookup) {
   for (BodySlot slot : bodySlots(record)) {
     if (slot.digest->empty()) continue;
     auto body = lookup(*slot.digest);
-    if (!body) return Status(body.status().code(), "record " + std::to_string(record.seq) + ": " + body.status().message());
+    if (!body)
+      return Status(body.status().code(), "record " + std::to_string(record.seq) + ": " + body.status().message());
     if (!body->has_value()) {
       return Status(Code::kCorruption, "record " + std::to_string(record.seq) + ": body sha256:" + toHex(*slot.digest) +
                                            " is missing from the journal's bodies (deleted); run spr journal verify");

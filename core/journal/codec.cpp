@@ -21,27 +21,27 @@ namespace cs = spr::schema;
 
 // Empty strings are left unset (null pointers), not set to "": canonical bytes then match
 // those of a record written before the field existed (see schema/JOURNAL.md, evolution).
-#define SPR_PUT_TEXT(builder, Field, value)              \
-  do {                                                   \
+#define SPR_PUT_TEXT(builder, Field, value)                  \
+  do {                                                       \
     if (!(value).empty()) (builder).set##Field(text(value)); \
   } while (0)
-#define SPR_PUT_TEXT_DATA(builder, Field, value)         \
-  do {                                                   \
+#define SPR_PUT_TEXT_DATA(builder, Field, value)               \
+  do {                                                         \
     if (!(value).empty()) (builder).set##Field(asData(value)); \
   } while (0)
 
 // A body field (bodies.h): by digest when the record is in stored form or its schema
 // stores this text by digest, else inline.
-#define SPR_PUT_BODY(builder, Field, value, digest, schema)         \
-  do {                                                              \
-    if (!(digest).empty()) {                                        \
-      (builder).set##Field##Digest(asData(digest));                 \
-    } else if (storedByDigest((schema), (value))) {                 \
-      const std::string computed = bodyDigest(value);               \
-      (builder).set##Field##Digest(asData(computed));               \
-    } else {                                                        \
-      SPR_PUT_TEXT(builder, Field, value);                          \
-    }                                                               \
+#define SPR_PUT_BODY(builder, Field, value, digest, schema) \
+  do {                                                      \
+    if (!(digest).empty()) {                                \
+      (builder).set##Field##Digest(asData(digest));         \
+    } else if (storedByDigest((schema), (value))) {         \
+      const std::string computed = bodyDigest(value);       \
+      (builder).set##Field##Digest(asData(computed));       \
+    } else {                                                \
+      SPR_PUT_TEXT(builder, Field, value);                  \
+    }                                                       \
   } while (0)
 
 capnp::Text::Reader text(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
@@ -49,9 +49,7 @@ capnp::Data::Reader asData(const std::string& s) {
   return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
 }
 std::string str(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
-std::string str(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
+std::string str(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
 
 void putObjectId(const ObjectId& o, cs::ObjectId::Builder b) {
   SPR_PUT_TEXT(b, Cluster, o.cluster);
@@ -64,8 +62,8 @@ void putObjectId(const ObjectId& o, cs::ObjectId::Builder b) {
 }
 
 ObjectId getObjectId(cs::ObjectId::Reader r) {
-  return ObjectId{str(r.getCluster()), str(r.getGroup()),     str(r.getVersion()), str(r.getKind()),
-                  str(r.getNamespace()), str(r.getName()), str(r.getUid())};
+  return ObjectId{str(r.getCluster()),   str(r.getGroup()), str(r.getVersion()), str(r.getKind()),
+                  str(r.getNamespace()), str(r.getName()),  str(r.getUid())};
 }
 
 template <typename Reader>
@@ -120,9 +118,15 @@ void putTapeEntries(const std::vector<TapeEntry>& entries, capnp::List<cs::TapeE
 }
 
 TapeEntry getTapeEntry(cs::TapeEntry::Reader t) {
-  return TapeEntry{str(t.getCluster()),           str(t.getMethod()),       str(t.getPath()),
-                   str(t.getRequestBody()),       t.getStatus(),            str(t.getResponseBody()),
-                   str(t.getError()),             str(t.getRequestBodyDigest()), str(t.getResponseBodyDigest()),
+  return TapeEntry{str(t.getCluster()),
+                   str(t.getMethod()),
+                   str(t.getPath()),
+                   str(t.getRequestBody()),
+                   t.getStatus(),
+                   str(t.getResponseBody()),
+                   str(t.getError()),
+                   str(t.getRequestBodyDigest()),
+                   str(t.getResponseBodyDigest()),
                    str(t.getTapeDigest())};
 }
 
@@ -193,9 +197,8 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
   switch (p.which()) {
     case cs::Record::Payload::OBSERVED: {
       auto o = p.getObserved();
-      return Payload(Observed{str(o.getCluster()), static_cast<WatchType>(o.getType()),
-                              str(o.getObjectJson()), str(o.getResourceVersion()), o.getGeneration(),
-                              str(o.getObjectJsonDigest())});
+      return Payload(Observed{str(o.getCluster()), static_cast<WatchType>(o.getType()), str(o.getObjectJson()),
+                              str(o.getResourceVersion()), o.getGeneration(), str(o.getObjectJsonDigest())});
     }
     case cs::Record::Payload::TIMER_FIRED: {
       auto t = p.getTimerFired();
@@ -203,11 +206,9 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
     }
     case cs::Record::Payload::EFFECT_REQUESTED: {
       auto e = p.getEffectRequested();
-      return Payload(EffectRequested{e.getEffectId(), str(e.getCommand()), str(e.getInputJson()),
-                                     e.getCauseSeq()});
+      return Payload(EffectRequested{e.getEffectId(), str(e.getCommand()), str(e.getInputJson()), e.getCauseSeq()});
     }
-    case cs::Record::Payload::EFFECT_COMPLETED:
-      return Payload(getEffectCompleted(p.getEffectCompleted()));
+    case cs::Record::Payload::EFFECT_COMPLETED: return Payload(getEffectCompleted(p.getEffectCompleted()));
     case cs::Record::Payload::TRANSITION: {
       auto t = p.getTransition();
       return Payload(Transition{str(t.getFrom()), str(t.getTo()), str(t.getEvent()), t.getInputSeq(), t.getRejected()});
@@ -222,8 +223,7 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
                                     str(s.getFlagNames()), str(s.getHostname()), s.getPid()});
     }
   }
-  return Result<Payload>(Code::kCorruption,
-                         "unknown payload kind " + std::to_string(static_cast<int>(p.which())));
+  return Result<Payload>(Code::kCorruption, "unknown payload kind " + std::to_string(static_cast<int>(p.which())));
 }
 
 void buildRecord(const Record& record, cs::Record::Builder b, bool withHash) {

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <map>
 
-#include "core/journal/bodies.h"
 #include "common/killpoint.h"
+#include "core/journal/bodies.h"
 #include "core/journal/codec.h"
 #include "core/journal/journal_impl.h"
 #include "core/journal/journal_space.h"
@@ -16,8 +16,7 @@ namespace spr::journal {
 namespace {
 
 int64_t systemNow() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

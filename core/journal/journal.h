@@ -26,8 +26,8 @@ enum class Order { kOldestFirst, kNewestFirst };
 
 struct Options {
   bool createIfMissing = true;
-  bool readOnly = false;          // OpenForReadOnly: works beside a running writer
-  rocksdb::Env* env = nullptr;    // for fault injection in tests; must outlive the Journal
+  bool readOnly = false;        // OpenForReadOnly: works beside a running writer
+  rocksdb::Env* env = nullptr;  // for fault injection in tests; must outlive the Journal
   // Wall clock for records appended with wallUnixNanos==0; empty means the system clock.
   std::function<int64_t()> nowUnixNanos;
   // Free bytes kept on the journal's filesystem: appends below it are refused (kUnavailable,
@@ -40,7 +40,7 @@ struct Options {
 
 // The free-space guard (Options::reserveBytes), for readiness and metrics.
 struct SpaceStatus {
-  uint64_t freeBytes = 0;      // on the journal's filesystem, now
+  uint64_t freeBytes = 0;  // on the journal's filesystem, now
   uint64_t reserveBytes = 0;
   uint64_t refusedAppends = 0;  // appends refused for space since open
   bool refusing = false;        // the last append was refused for space
@@ -67,16 +67,16 @@ struct VerifyReport {
 
 struct Stats {
   uint64_t records = 0, objects = 0, tenants = 0;
-  uint64_t bytes = 0;      // encoded record bytes in the log
-  uint64_t diskBytes = 0;  // files in the journal directory (SST, WAL, ...)
+  uint64_t bytes = 0;                  // encoded record bytes in the log
+  uint64_t diskBytes = 0;              // files in the journal directory (SST, WAL, ...)
   uint64_t firstSeq = 0, lastSeq = 0;  // 0 when empty
 };
 
 // What Journal::salvage carried from a damaged journal into a new one.
 struct SalvageReport {
-  uint64_t firstKept = 0, lastKept = 0;  // the salvaged chain; lastKept < firstKept: none
+  uint64_t firstKept = 0, lastKept = 0;          // the salvaged chain; lastKept < firstKept: none
   uint64_t originalFirst = 0, originalLast = 0;  // the damaged journal's chain, as far as known
-  bool lastKnown = true;  // false: its metadata naming the last sequence was lost too
+  bool lastKnown = true;                         // false: its metadata naming the last sequence was lost too
   // Inclusive ranges of the original's sequences not in the salvaged chain, and among
   // them those still readable (intact in the backup, but cut off by a gap or bad record).
   std::vector<std::pair<uint64_t, uint64_t>> lost, readableButCutOff;
@@ -88,8 +88,7 @@ class Journal {
   // Opens (or with createIfMissing creates) the journal in `dir`. Fails with kNotFound
   // for a missing dir, kInvalidArgument for a dir that is not an spr journal,
   // kVersionMismatch for a journal written by a newer schema.
-  [[nodiscard]] static Result<std::unique_ptr<Journal>> open(const std::string& dir,
-                                                             const Options& options = {});
+  [[nodiscard]] static Result<std::unique_ptr<Journal>> open(const std::string& dir, const Options& options = {});
   // An existing journal, read-only (works beside a running writer): what the inspecting
   // commands (verify, stats, replay, audit, export) open.
   [[nodiscard]] static Result<std::unique_ptr<Journal>> openForReading(const std::string& dir);
@@ -109,15 +108,12 @@ class Journal {
   [[nodiscard]] Result<std::vector<uint64_t>> append(AppendBatch batch);
   [[nodiscard]] Result<uint64_t> append(Record record, Sync sync);
 
-  [[nodiscard]] Result<std::vector<Record>> readRange(uint64_t fromSeq, uint64_t toSeqInclusive,
-                                                      size_t limit) const;
+  [[nodiscard]] Result<std::vector<Record>> readRange(uint64_t fromSeq, uint64_t toSeqInclusive, size_t limit) const;
   // Visits records from fromSeq in order; visit returns false to stop.
   [[nodiscard]] Status scan(uint64_t fromSeq, const std::function<bool(const Record&)>& visit) const;
-  [[nodiscard]] Result<std::vector<Record>> readObject(const std::string& objectKey, Order order,
-                                                       size_t limit) const;
+  [[nodiscard]] Result<std::vector<Record>> readObject(const std::string& objectKey, Order order, size_t limit) const;
   // Exact tenant match: "acme" never returns records of "acme-2".
-  [[nodiscard]] Result<std::vector<Record>> readTenant(const std::string& tenant, Order order,
-                                                       size_t limit) const;
+  [[nodiscard]] Result<std::vector<Record>> readTenant(const std::string& tenant, Order order, size_t limit) const;
   [[nodiscard]] Result<std::optional<std::string>> latestState(const std::string& objectKey) const;
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> allStates() const;
   [[nodiscard]] Result<std::optional<std::string>> meta(const std::string& key) const;

@@ -80,7 +80,8 @@ Status tableIsRedundant(Journal::Impl& impl, const std::string& path, uint64_t f
     std::string value;
     rocksdb::Status s = h == nullptr ? rocksdb::Status::NotFound() : impl.db->Get({}, h, it->key(), &value);
     if (s.IsNotFound()) {
-      *what = seq == UINT64_MAX ? "an entry of column family '" + cf + "'" : "record " + std::to_string(seq) + " ('" + cf + "')";
+      *what = seq == UINT64_MAX ? "an entry of column family '" + cf + "'"
+                                : "record " + std::to_string(seq) + " ('" + cf + "')";
     } else if (!s.ok()) {
       return damaged(impl.dir, "reading it failed: " + s.ToString());
     }

@@ -23,12 +23,12 @@ inline constexpr const char* kCreatingFile = "SPR_JOURNAL.creating";
 // What a journal directory holds, from its file names and sizes alone.
 struct DirScan {
   bool exists = false, isDir = false;
-  bool current = false;                // RocksDB's CURRENT (the pointer to its MANIFEST)
-  bool marker = false;                 // kMarkerFile: creation was completed
-  bool creating = false;               // kCreatingFile: a create by spr began
-  bool nonEmptyWal = false;            // a *.log file with bytes in it
-  std::vector<std::string> tables;     // *.sst file names
-  std::vector<std::string> foreign;    // names neither RocksDB nor spr writes
+  bool current = false;              // RocksDB's CURRENT (the pointer to its MANIFEST)
+  bool marker = false;               // kMarkerFile: creation was completed
+  bool creating = false;             // kCreatingFile: a create by spr began
+  bool nonEmptyWal = false;          // a *.log file with bytes in it
+  std::vector<std::string> tables;   // *.sst file names
+  std::vector<std::string> foreign;  // names neither RocksDB nor spr writes
   bool hasData() const { return nonEmptyWal || !tables.empty(); }
 };
 

@@ -33,8 +33,9 @@ Status stageBodyGarbage(const Journal::Impl& im, uint64_t firstKeptSeq, rocksdb:
   std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(rocksdb::ReadOptions(), im.log));
   for (it->Seek(be64(firstKeptSeq)); it->Valid(); it->Next()) {
     auto rec = decodeRecord(it->value().data(), it->value().size());
-    if (!rec) return Status(rec.status().code(), "refusing to collect bodies of a damaged journal: record " +
-                                                     std::to_string(fromBe64(it->key())) + ": " + rec.status().message());
+    if (!rec)
+      return Status(rec.status().code(), "refusing to collect bodies of a damaged journal: record " +
+                                             std::to_string(fromBe64(it->key())) + ": " + rec.status().message());
     for (const BodyRef& ref : referencedBodies(*rec)) {
       if (!referenced.insert(ref.digest).second || !ref.tape) continue;
       auto tape = im.get(im.bodies, ref.digest);  // a tape's body names more bodies

@@ -29,11 +29,11 @@ inline constexpr const char* kCfMeta = "meta";
 inline constexpr const char* kCfBodies = "bodies";
 
 // Keys in the meta column family.
-inline constexpr const char* kMetaSchemaVersion = "sys/schema_version";  // decimal text
-inline constexpr const char* kMetaLastSeq = "sys/last_seq";              // big-endian u64
-inline constexpr const char* kMetaHead = "sys/head";                     // 32 raw bytes
-inline constexpr const char* kMetaFirstSeq = "sys/first_seq";            // be64, after compaction
-inline constexpr const char* kMetaFirstPrevHash = "sys/first_prev_hash"; // raw, after compaction
+inline constexpr const char* kMetaSchemaVersion = "sys/schema_version";   // decimal text
+inline constexpr const char* kMetaLastSeq = "sys/last_seq";               // big-endian u64
+inline constexpr const char* kMetaHead = "sys/head";                      // 32 raw bytes
+inline constexpr const char* kMetaFirstSeq = "sys/first_seq";             // be64, after compaction
+inline constexpr const char* kMetaFirstPrevHash = "sys/first_prev_hash";  // raw, after compaction
 inline constexpr const char* kMetaUserPrefix = "user/";
 
 constexpr size_t kHashSize = 32;
@@ -62,20 +62,20 @@ struct Journal::Impl {
   rocksdb::ColumnFamilyHandle* byTenant = nullptr;
   rocksdb::ColumnFamilyHandle* state = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
-  rocksdb::ColumnFamilyHandle* bodies = nullptr;  // null: a schema-1 journal opened read-only
-  mutable std::mutex mu;        // serializes appends and dropBefore
-  uint64_t firstSeq = 1;        // guarded by mu; where the chain starts (1 unless dropped)
-  std::string firstPrevHash;    // guarded by mu; prevHash of firstSeq (zeros unless dropped)
-  uint64_t nextSeq = 1;         // guarded by mu
-  std::string head;             // guarded by mu; hash of record nextSeq-1
-  std::string poisonReason;     // guarded by mu
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;    // null: a schema-1 journal opened read-only
+  mutable std::mutex mu;                            // serializes appends and dropBefore
+  uint64_t firstSeq = 1;                            // guarded by mu; where the chain starts (1 unless dropped)
+  std::string firstPrevHash;                        // guarded by mu; prevHash of firstSeq (zeros unless dropped)
+  uint64_t nextSeq = 1;                             // guarded by mu
+  std::string head;                                 // guarded by mu; hash of record nextSeq-1
+  std::string poisonReason;                         // guarded by mu
   std::chrono::steady_clock::time_point lastFlush;  // guarded by mu
   // Digests known to be in `bodies` (bounded cache, so an unchanged body is neither
   // looked up nor rewritten on every poll); cleared when dropBefore deletes bodies.
   std::unordered_set<std::string> knownBodies;  // guarded by mu
-  bool schemaStamped = false;   // guarded by mu; sys/schema_version is kSchemaVersion
+  bool schemaStamped = false;                   // guarded by mu; sys/schema_version is kSchemaVersion
   std::atomic<bool> poisoned{false};
-  uint64_t reserveBytes = 0;                // set at open
+  uint64_t reserveBytes = 0;  // set at open
   std::atomic<uint64_t> refusedAppends{0};
   std::atomic<bool> refusing{false};
   // True once RocksDB failed a write for lack of space: the database must then never be

@@ -95,9 +95,9 @@ Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool f
     if (!impl.listener) impl.listener = makeErrorListener(&impl);
     o.listeners.push_back(impl.listener);
   }
-  rocksdb::Status s = forWriting ? rocksdb::DB::Open(o, impl.dir, descriptors, &impl.handles, &raw)
-                                 : rocksdb::DB::OpenForReadOnly(inspectOptions(o), impl.dir, descriptors,
-                                                                &impl.handles, &raw);
+  rocksdb::Status s = forWriting
+                          ? rocksdb::DB::Open(o, impl.dir, descriptors, &impl.handles, &raw)
+                          : rocksdb::DB::OpenForReadOnly(inspectOptions(o), impl.dir, descriptors, &impl.handles, &raw);
   if (!s.ok() && s.ToString().find("lock") != std::string::npos) {
     return Status(Code::kUnavailable, "journal " + impl.dir + " is in use by another process (" + s.ToString() +
                                           "); stop it first, or open the journal read-only");
@@ -105,7 +105,8 @@ Status openDb(Journal::Impl& impl, const std::vector<std::string>& names, bool f
   if (!s.ok() && !forWriting) return damaged(impl.dir, "RocksDB cannot read it (" + s.ToString() + ")");
   if (!s.ok() && s.IsNoSpace()) {
     return Status(Code::kUnavailable, "journal " + impl.dir + " cannot be opened for writing: its disk is full (" +
-                                          s.ToString() + "); every synced record is intact: free space or grow "
+                                          s.ToString() +
+                                          "); every synced record is intact: free space or grow "
                                           "the volume, then start again");
   }
   if (!s.ok()) {
@@ -236,8 +237,8 @@ namespace {
 // create left (clear it, create), data files without CURRENT, or something else.
 Status classifyWithoutDatabase(const std::string& dir, const DirScan& scan, bool create, bool* fresh) {
   if (scan.hasData() || scan.marker) {
-    return damaged(dir, "it has data files (" + std::to_string(scan.tables.size()) +
-                            " table files" + (scan.nonEmptyWal ? ", a write-ahead log" : "") +
+    return damaged(dir, "it has data files (" + std::to_string(scan.tables.size()) + " table files" +
+                            (scan.nonEmptyWal ? ", a write-ahead log" : "") +
                             ") but no CURRENT file (RocksDB's pointer to its MANIFEST)");
   }
   if (!scan.foreign.empty()) {
@@ -247,7 +248,9 @@ Status classifyWithoutDatabase(const std::string& dir, const DirScan& scan, bool
   if (!create) {
     return Status(Code::kInvalidArgument, dir + " is not an spr journal (no RocksDB database in it" +
                                               std::string(scan.creating ? ": its creation was interrupted; `spr run` "
-                                                                          "creates it afresh" : "") + ")");
+                                                                          "creates it afresh"
+                                                                        : "") +
+                                              ")");
   }
   SPR_RETURN_IF_ERROR(clearAbandonedCreate(dir));
   *fresh = true;
@@ -262,8 +265,8 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Opt
   impl->dir = dir;
   impl->options = options;
   const bool create = options.createIfMissing && !options.readOnly;
-  impl->reserveBytes = reserveFor(std::filesystem::exists(dir) ? dir : std::filesystem::path(dir).parent_path().string(),
-                                  options.reserveBytes);
+  impl->reserveBytes = reserveFor(
+      std::filesystem::exists(dir) ? dir : std::filesystem::path(dir).parent_path().string(), options.reserveBytes);
   auto scan = scanDir(dir);
   if (!scan) return scan.status();
   bool fresh = false;
@@ -284,8 +287,10 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::string& dir, const Opt
     SPR_RETURN_IF_ERROR(inspect(*impl, *scan, &names, &abandoned));
     if (abandoned) {
       if (impl->db) closeDb(*impl);
-      if (!create) return Status(Code::kInvalidArgument, dir + " is not an spr journal yet: its creation was "
-                                                               "interrupted and it holds no records; `spr run` creates it afresh");
+      if (!create)
+        return Status(Code::kInvalidArgument, dir +
+                                                  " is not an spr journal yet: its creation was "
+                                                  "interrupted and it holds no records; `spr run` creates it afresh");
       SPR_RETURN_IF_ERROR(clearAbandonedCreate(dir));
       fresh = true;
     } else if (!options.readOnly) {

@@ -40,7 +40,7 @@ uint64_t directoryBytes(const std::string& dir) {
 }  // namespace
 
 Result<std::optional<std::string>> Journal::Impl::get(rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                                                     const rocksdb::Snapshot* snapshot) const {
+                                                      const rocksdb::Snapshot* snapshot) const {
   std::string value;
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
@@ -51,7 +51,7 @@ Result<std::optional<std::string>> Journal::Impl::get(rocksdb::ColumnFamilyHandl
 }
 
 Result<Record> Journal::Impl::decodeWhole(uint64_t seq, const rocksdb::Slice& value,
-                                         const rocksdb::Snapshot* snapshot) const {
+                                          const rocksdb::Snapshot* snapshot) const {
   auto rec = decodeAt(seq, value);
   if (!rec) return rec;
   SPR_RETURN_IF_ERROR(hydrate(*rec, [&](const std::string& digest) -> Result<std::optional<std::string>> {
@@ -101,7 +101,8 @@ Result<std::vector<std::string>> Journal::Impl::distinctIds(rocksdb::ColumnFamil
   it->SeekToFirst();
   while (it->Valid()) {
     rocksdb::Slice key = it->key();
-    if (key.size() < 9) return Result<std::vector<std::string>>(Code::kCorruption, "malformed index key in journal " + dir);
+    if (key.size() < 9)
+      return Result<std::vector<std::string>>(Code::kCorruption, "malformed index key in journal " + dir);
     ids.emplace_back(key.data(), key.size() - 9);
     it->Seek(ids.back() + std::string(1, '\x01'));  // skip the rest of this id
   }
@@ -113,7 +114,8 @@ Result<std::vector<Record>> Journal::readRange(uint64_t fromSeq, uint64_t toSeqI
   std::vector<Record> out;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
   for (it->Seek(be64(fromSeq)); it->Valid() && out.size() < limit; it->Next()) {
-    if (it->key().size() != 8) return Result<std::vector<Record>>(Code::kCorruption, "malformed log key in journal " + impl_->dir);
+    if (it->key().size() != 8)
+      return Result<std::vector<Record>>(Code::kCorruption, "malformed log key in journal " + impl_->dir);
     const uint64_t seq = fromBe64(it->key());
     if (seq > toSeqInclusive) break;
     auto rec = impl_->decodeWhole(seq, it->value());

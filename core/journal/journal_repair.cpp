@@ -34,7 +34,8 @@ struct Source {
 
 Status repairAndOpen(const std::string& dir, Source* src) {
   std::vector<rocksdb::ColumnFamilyDescriptor> own = {{rocksdb::kDefaultColumnFamilyName, {}}};
-  for (const char* n : {kCfLog, kCfByObject, kCfByTenant, kCfState, kCfMeta}) own.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  for (const char* n : {kCfLog, kCfByObject, kCfByTenant, kCfState, kCfMeta})
+    own.emplace_back(n, rocksdb::ColumnFamilyOptions());
   rocksdb::Options o;
   rocksdb::Status s = rocksdb::RepairDB(dir, o, own, rocksdb::ColumnFamilyOptions());
   if (!s.ok()) return Status(Code::kCorruption, "RocksDB's repair of the copy in " + dir + " failed: " + s.ToString());
@@ -167,7 +168,8 @@ Result<SalvageReport> Journal::salvage(const std::string& scratchCopy, const std
   std::lock_guard<std::mutex> lock(im.mu);
   SPR_RETURN_IF_ERROR(copyRecords(src, im, kept));
   for (const auto& [name, handle] : src.byName) {
-    if (name == kCfLog || name == kCfByObject || name == kCfByTenant || name == rocksdb::kDefaultColumnFamilyName) continue;
+    if (name == kCfLog || name == kCfByObject || name == kCfByTenant || name == rocksdb::kDefaultColumnFamilyName)
+      continue;
     auto n = copyFamily(src, name, im);
     if (!n) return n.status();
     if (name == kCfMeta) report.metaKeys += *n;

@@ -61,7 +61,8 @@ Status checkSpace(Journal::Impl& im, uint64_t incoming) {
   im.refusing = true;
   return Status(Code::kUnavailable,
                 "journal " + im.dir + " has only " + mib(free) + " free; an append of " + std::to_string(incoming) +
-                    " bytes would leave less than its reserve of " + mib(im.reserveBytes) + ": it was refused and nothing was written (the journal is intact); free space or grow "
+                    " bytes would leave less than its reserve of " + mib(im.reserveBytes) +
+                    ": it was refused and nothing was written (the journal is intact); free space or grow "
                     "the volume, and appends are accepted again");
 }
 
@@ -69,7 +70,8 @@ Status checkSpaceToOpen(const std::string& dir, uint64_t reserve) {
   const uint64_t free = freeBytes(dir);
   if (reserve == Options::kNoReserve || free == UINT64_MAX || free >= reserve) return Status::ok();
   return Status(Code::kUnavailable, "journal " + dir + " has only " + mib(free) + " free, below the reserve of " +
-                                        mib(reserve) + " it needs to be opened for writing; nothing was changed: "
+                                        mib(reserve) +
+                                        " it needs to be opened for writing; nothing was changed: "
                                         "free space or grow the volume, then start again");
 }
 

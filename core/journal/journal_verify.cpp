@@ -46,8 +46,8 @@ struct IndexDigest {
 struct BodyCheck {
   const Journal::Impl* im = nullptr;
   const rocksdb::Snapshot* snapshot = nullptr;
-  std::map<std::string, std::string> problem;            // digest -> "" (good) or what is wrong
-  std::map<std::string, std::vector<uint64_t>> badUsers;  // digest -> records using it
+  std::map<std::string, std::string> problem;                  // digest -> "" (good) or what is wrong
+  std::map<std::string, std::vector<uint64_t>> badUsers;       // digest -> records using it
   std::map<std::string, std::vector<std::string>> tapeBodies;  // good tape digest -> the digests in it
 
   void check(const BodyRef& ref, uint64_t seq) {
@@ -110,12 +110,13 @@ struct ChainWalk {
   // Checks one log entry; returns false (with report filled) at the first bad one.
   bool check(const rocksdb::Slice& key, const rocksdb::Slice& value) {
     const std::string e = std::to_string(expectedSeq);
-    if (key.size() != 8) return fail(expectedSeq, "record " + e + ": malformed log key (" + std::to_string(key.size()) + " bytes)");
+    if (key.size() != 8)
+      return fail(expectedSeq, "record " + e + ": malformed log key (" + std::to_string(key.size()) + " bytes)");
     uint64_t seq = fromBe64(key);
     const std::string s = std::to_string(seq);
     if (seq != expectedSeq) {
-      return fail(expectedSeq, "record " + e + " is missing (sequence gap " + std::to_string(expectedSeq - 1) +
-                                   " → " + s + ")");
+      return fail(expectedSeq,
+                  "record " + e + " is missing (sequence gap " + std::to_string(expectedSeq - 1) + " → " + s + ")");
     }
     auto rec = decodeRecord(value.data(), value.size());
     if (!rec) return fail(seq, "record " + s + ": " + rec.status().message());
@@ -132,7 +133,8 @@ struct ChainWalk {
     if (!canonicalBytes) return fail(seq, "record " + s + ": " + canonicalBytes.status().message());
     if (resealed.hash != rec->hash) return fail(seq, "record " + s + ": hash mismatch (content edited)");
     if (value.compare(*canonicalBytes) != 0) {
-      return fail(seq, "record " + s + ": stored bytes are not the canonical encoding of the record "
+      return fail(seq, "record " + s +
+                           ": stored bytes are not the canonical encoding of the record "
                            "(bytes altered outside its hashed content)");
     }
     for (const BodyRef& ref : referencedBodies(*rec)) bodies.check(ref, seq);
@@ -166,10 +168,12 @@ void locateIndexDamage(const Journal::Impl& im, const rocksdb::ReadOptions& ro, 
     auto rec = im.readSeq(seq, ro.snapshot);
     if (!rec) return (void)walk.fail(seq, rec.status().message());
     if (indexedByObject(*rec) && !present(im.byObject, indexKey(rec->object.key(), seq))) {
-      return (void)walk.fail(seq, "record " + std::to_string(seq) + " is missing from the object index (entry deleted)");
+      return (void)walk.fail(seq,
+                             "record " + std::to_string(seq) + " is missing from the object index (entry deleted)");
     }
     if (indexedByTenant(*rec) && !present(im.byTenant, indexKey(rec->tenant, seq))) {
-      return (void)walk.fail(seq, "record " + std::to_string(seq) + " is missing from the tenant index (entry deleted)");
+      return (void)walk.fail(seq,
+                             "record " + std::to_string(seq) + " is missing from the tenant index (entry deleted)");
     }
   }
   for (auto [cf, name] : {std::pair{im.byObject, "object"}, std::pair{im.byTenant, "tenant"}}) {
@@ -180,8 +184,8 @@ void locateIndexDamage(const Journal::Impl& im, const rocksdb::ReadOptions& ro, 
       auto rec = im.readSeq(seq, ro.snapshot);
       std::string id = rec ? (cf == im.byObject ? rec->object.key() : rec->tenant) : "";
       if (!rec || k.size() < 9 || indexKey(id, seq) != k.ToString()) {
-        return (void)walk.fail(seq, std::string("the ") + name + " index has an entry for record " + std::to_string(seq) +
-                                        " that does not match it (index entry added or altered)");
+        return (void)walk.fail(seq, std::string("the ") + name + " index has an entry for record " +
+                                        std::to_string(seq) + " that does not match it (index entry added or altered)");
       }
     }
   }
@@ -236,11 +240,12 @@ VerifyReport Journal::verify() const {
     walk.fail(walk.expectedSeq, "reading the log: " + it->status().ToString());
   } else if (walk.expectedSeq <= lastSeq) {
     walk.fail(walk.expectedSeq, "record " + std::to_string(walk.expectedSeq) +
-                                    " is missing (the chain head says the last record is " +
-                                    std::to_string(lastSeq) + "; journal truncated)");
+                                    " is missing (the chain head says the last record is " + std::to_string(lastSeq) +
+                                    "; journal truncated)");
   } else if (walk.prevHash != **head) {
-    walk.fail(lastSeq, "record " + std::to_string(lastSeq) + ": hash differs from the stored chain head "
-                       "(last record rewritten)");
+    walk.fail(lastSeq, "record " + std::to_string(lastSeq) +
+                           ": hash differs from the stored chain head "
+                           "(last record rewritten)");
   } else if (!walk.bodies.badUsers.empty()) {
     auto [seq, reason] = walk.bodies.firstProblem();
     walk.fail(seq, reason);

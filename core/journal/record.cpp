@@ -6,9 +6,8 @@ namespace spr::journal {
 std::string ObjectId::key() const { return cluster + "/" + group + "/" + kind + "/" + ns + "/" + name; }
 
 const char* payloadKind(const Payload& payload) {
-  static constexpr const char* kNames[] = {"Observed",        "TimerFired", "EffectRequested",
-                                           "EffectCompleted", "Transition", "Snapshot",
-                                           "ProcessStarted"};
+  static constexpr const char* kNames[] = {"Observed",   "TimerFired", "EffectRequested", "EffectCompleted",
+                                           "Transition", "Snapshot",   "ProcessStarted"};
   return kNames[payload.index()];
 }
 
@@ -44,14 +43,14 @@ std::string toHex(const std::string& bytes) {
 }
 
 bool operator==(const ObjectId& a, const ObjectId& b) {
-  return a.cluster == b.cluster && a.group == b.group && a.version == b.version && a.kind == b.kind &&
-         a.ns == b.ns && a.name == b.name && a.uid == b.uid;
+  return a.cluster == b.cluster && a.group == b.group && a.version == b.version && a.kind == b.kind && a.ns == b.ns &&
+         a.name == b.name && a.uid == b.uid;
 }
 bool operator==(const TapeEntry& a, const TapeEntry& b) {
-  return a.cluster == b.cluster && a.method == b.method && a.path == b.path &&
-         a.requestBody == b.requestBody && a.status == b.status && a.responseBody == b.responseBody &&
-         a.error == b.error && a.requestBodyDigest == b.requestBodyDigest &&
-         a.responseBodyDigest == b.responseBodyDigest && a.tapeDigest == b.tapeDigest;
+  return a.cluster == b.cluster && a.method == b.method && a.path == b.path && a.requestBody == b.requestBody &&
+         a.status == b.status && a.responseBody == b.responseBody && a.error == b.error &&
+         a.requestBodyDigest == b.requestBodyDigest && a.responseBodyDigest == b.responseBodyDigest &&
+         a.tapeDigest == b.tapeDigest;
 }
 bool operator==(const Observed& a, const Observed& b) {
   return a.cluster == b.cluster && a.type == b.type && a.objectJson == b.objectJson &&
@@ -62,13 +61,11 @@ bool operator==(const TimerFired& a, const TimerFired& b) {
   return a.timer == b.timer && a.token == b.token && a.dueUnixNanos == b.dueUnixNanos;
 }
 bool operator==(const EffectRequested& a, const EffectRequested& b) {
-  return a.effectId == b.effectId && a.command == b.command && a.inputJson == b.inputJson &&
-         a.causeSeq == b.causeSeq;
+  return a.effectId == b.effectId && a.command == b.command && a.inputJson == b.inputJson && a.causeSeq == b.causeSeq;
 }
 bool operator==(const EffectCompleted& a, const EffectCompleted& b) {
-  return a.effectId == b.effectId && a.command == b.command && a.outcome == b.outcome &&
-         a.errorClass == b.errorClass && a.message == b.message && a.resultJson == b.resultJson &&
-         a.tape == b.tape && a.reason == b.reason;
+  return a.effectId == b.effectId && a.command == b.command && a.outcome == b.outcome && a.errorClass == b.errorClass &&
+         a.message == b.message && a.resultJson == b.resultJson && a.tape == b.tape && a.reason == b.reason;
 }
 bool operator==(const Transition& a, const Transition& b) {
   return a.from == b.from && a.to == b.to && a.event == b.event && a.inputSeq == b.inputSeq && a.rejected == b.rejected;
@@ -77,8 +74,8 @@ bool operator==(const Snapshot& a, const Snapshot& b) {
   return a.stateJson == b.stateJson && a.throughSeq == b.throughSeq;
 }
 bool operator==(const ProcessStarted& a, const ProcessStarted& b) {
-  return a.version == b.version && a.build == b.build && a.flagsDigest == b.flagsDigest &&
-         a.flagNames == b.flagNames && a.hostname == b.hostname && a.pid == b.pid;
+  return a.version == b.version && a.build == b.build && a.flagsDigest == b.flagsDigest && a.flagNames == b.flagNames &&
+         a.hostname == b.hostname && a.pid == b.pid;
 }
 bool operator==(const Record& a, const Record& b) {
   return a.seq == b.seq && a.schemaVersion == b.schemaVersion && a.wallUnixNanos == b.wallUnixNanos &&

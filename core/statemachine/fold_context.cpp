@@ -48,7 +48,7 @@ Route FoldContext::route(const Input& input) {
 
 bool FoldContext::seenIsRelevant(const ObjectSeen& o) const {
   const State& s = state_;
-  if (s.deleting) return false;  // deletion runs to the end whatever else changes
+  if (s.deleting) return false;                                      // deletion runs to the end whatever else changes
   if (s.phase == Phase::kPending && !s.inflightEffect) return true;  // first sighting
   if (o.deleting) return true;
   const bool ignore = o.operation == "ignore";
@@ -162,8 +162,7 @@ Route FoldContext::routeTimer(const TimerFired& t) {
 
 Route FoldContext::routeDone(const EffectDone& d) {
   if (!state_.inflightEffect) {
-    return reject("EffectDone #" + std::to_string(d.effectId) + " (" + opName(d.op) +
-                  ") but no effect is in flight");
+    return reject("EffectDone #" + std::to_string(d.effectId) + " (" + opName(d.op) + ") but no effect is in flight");
   }
   if (d.effectId != *state_.inflightEffect || d.op != state_.inflightOp) {
     return reject("EffectDone #" + std::to_string(d.effectId) + " (" + opName(d.op) +
@@ -301,8 +300,8 @@ void FoldContext::backoff() {
   const int64_t delay = backoffDelayMs(state_.objectKey, state_.attempt);
   std::string message = orDefault(done_->message, (std::string(opName(done_->op)) + " failed").c_str());
   message += " (retry " + std::to_string(state_.attempt + 1) + " in " + std::to_string(delay) + " ms)";
-  emitStatus(state_.deleting ? kTerminating : kProgressing, false,
-             orDefault(done_->reason, kReasonReconcileError), std::move(message));
+  emitStatus(state_.deleting ? kTerminating : kProgressing, false, orDefault(done_->reason, kReasonReconcileError),
+             std::move(message));
   armTimer(delay);
   ++state_.attempt;
 }

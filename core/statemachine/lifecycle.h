@@ -15,16 +15,16 @@
 namespace spr::lifecycle {
 
 enum class Phase {
-  kPending,     // seen, finalizer not yet added
-  kObserving,   // an Observe is in flight
-  kCreating,    // a Create is in flight (only after Observe said absent)
-  kUpdating,    // an Update is in flight (Observe said drift)
-  kReady,       // in sync; a poll timer is armed
-  kDeleting,    // deletion path: Observe / Delete / RemoveFinalizer
-  kDeleted,     // terminal (finalizer removed, or the API object is gone)
-  kBackoff,     // transient error; waiting for the backoff timer
-  kUserError,   // waits for a new generation or a changed ProviderConfig, no retry
-  kIgnored,     // openmcp.cloud/operation: ignore
+  kPending,    // seen, finalizer not yet added
+  kObserving,  // an Observe is in flight
+  kCreating,   // a Create is in flight (only after Observe said absent)
+  kUpdating,   // an Update is in flight (Observe said drift)
+  kReady,      // in sync; a poll timer is armed
+  kDeleting,   // deletion path: Observe / Delete / RemoveFinalizer
+  kDeleted,    // terminal (finalizer removed, or the API object is gone)
+  kBackoff,    // transient error; waiting for the backoff timer
+  kUserError,  // waits for a new generation or a changed ProviderConfig, no retry
+  kIgnored,    // openmcp.cloud/operation: ignore
 };
 const char* phaseName(Phase phase);  // "Pending", "Observing", ...
 
@@ -126,19 +126,19 @@ struct State {
   Op inflightOp = Op::kObserve;            // meaningful only if inflightEffect
   bool lastObserveAbsent = false;          // Create allowed only if true
   uint32_t attempt = 0;                    // backoff attempt; reset on Ready
-  uint64_t nextEffectId = 1;  // effect ids and timer tokens come from this one counter
-  uint64_t timerToken = 0;  // the only TimerFired token that is current (0 = none armed)
-  bool dirty = false;       // spec/config changed while an effect was in flight
-  bool ignored = false;     // operation "ignore" on the latest ObjectSeen
-  bool reconcileRequested = false;  // operation "reconcile" seen, annotation not yet cleared
-  std::string userErrorReason;  // reason while in kUserError (e.g. ProviderConfigNotFound)
-  StatusView status;            // the status the fold wants on the cluster (last requested)
+  uint64_t nextEffectId = 1;               // effect ids and timer tokens come from this one counter
+  uint64_t timerToken = 0;                 // the only TimerFired token that is current (0 = none armed)
+  bool dirty = false;                      // spec/config changed while an effect was in flight
+  bool ignored = false;                    // operation "ignore" on the latest ObjectSeen
+  bool reconcileRequested = false;         // operation "reconcile" seen, annotation not yet cleared
+  std::string userErrorReason;             // reason while in kUserError (e.g. ProviderConfigNotFound)
+  StatusView status;                       // the status the fold wants on the cluster (last requested)
   // The WriteStatus requested and not yet completed (0 = none): a restart resolves it.
   uint64_t statusWrite = 0;
   // The cluster may not show `status` (a write failed, was cut off by a restart, or an
   // ObjectSeen showed something else): write it again at the next fold that may.
   bool statusUnconfirmed = false;
-  std::string objectKey;        // "<namespace>/<name>", for jitter hashing
+  std::string objectKey;  // "<namespace>/<name>", for jitter hashing
 };
 
 struct FoldResult {

@@ -10,8 +10,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr Phase kAllPhases[] = {Phase::kPending,  Phase::kObserving, Phase::kCreating, Phase::kUpdating,
-                                Phase::kReady,    Phase::kDeleting,  Phase::kDeleted,  Phase::kBackoff,
+constexpr Phase kAllPhases[] = {Phase::kPending,   Phase::kObserving, Phase::kCreating, Phase::kUpdating,
+                                Phase::kReady,     Phase::kDeleting,  Phase::kDeleted,  Phase::kBackoff,
                                 Phase::kUserError, Phase::kIgnored};
 constexpr Op kAllOps[] = {Op::kObserve,      Op::kCreate,          Op::kUpdate,      Op::kDelete,
                           Op::kAddFinalizer, Op::kRemoveFinalizer, Op::kWriteStatus, Op::kClearOperationAnnotation};

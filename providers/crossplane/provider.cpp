@@ -187,12 +187,16 @@ json CrossplaneProvider::mcpAccessRules() const {
       {{"apiGroups", {""}}, {"resources", {"namespaces", "serviceaccounts"}}, {"verbs", verbs}},
       {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", verbs}},
       {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", verbs}},
-      {{"apiGroups", {"rbac.authorization.k8s.io"}}, {"resources", {"clusterroles", "clusterrolebindings"}}, {"verbs", verbs}},
+      {{"apiGroups", {"rbac.authorization.k8s.io"}},
+       {"resources", {"clusterroles", "clusterrolebindings"}},
+       {"verbs", verbs}},
       {{"apiGroups", {"rbac.authorization.k8s.io"}},
        {"resources", {"clusterroles"}},
        {"resourceNames", {crossplane::kName}},
        {"verbs", {"escalate", "bind"}}},
-      {{"apiGroups", {"pkg.crossplane.io"}}, {"resources", {"providers"}}, {"verbs", {"get", "list", "create", "patch", "delete"}}},
+      {{"apiGroups", {"pkg.crossplane.io"}},
+       {"resources", {"providers"}},
+       {"verbs", {"get", "list", "create", "patch", "delete"}}},
   });
 }
 

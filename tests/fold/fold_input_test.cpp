@@ -93,7 +93,8 @@ TEST(FoldInput, RejectedIsTypedWithALegacyFallback) {
 }
 
 TEST(FoldInput, ObjectAndConfigDataOfTheWrongShapeNeverThrow) {
-  json odd = {{"metadata", {{"generation", "7"}, {"finalizers", "not-a-list"}, {"annotations", {{kOperationAnnotation, 1}}}}}};
+  json odd = {
+      {"metadata", {{"generation", "7"}, {"finalizers", "not-a-list"}, {"annotations", {{kOperationAnnotation, 1}}}}}};
   lc::ObjectSeen seen = objectSeenOf(odd);
   EXPECT_EQ(seen.generation, 0);
   EXPECT_FALSE(seen.hasFinalizer);

@@ -60,8 +60,9 @@ ApiRequest parseRequest(const std::string& text) {
       if (amp == std::string::npos) amp = query.size();
       const std::string pair = query.substr(start, amp - start);
       const size_t eq = pair.find('=');
-      if (!pair.empty()) r.query.emplace(percentDecode(pair.substr(0, eq)),
-                                         eq == std::string::npos ? "" : percentDecode(pair.substr(eq + 1)));
+      if (!pair.empty())
+        r.query.emplace(percentDecode(pair.substr(0, eq)),
+                        eq == std::string::npos ? "" : percentDecode(pair.substr(eq + 1)));
       start = amp + 1;
     }
   }

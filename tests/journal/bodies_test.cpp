@@ -203,7 +203,8 @@ TEST_F(Bodies, AnUnchangedTapeIsOneBodyStoredOnceAndAVerifiedDeletionNamesEveryU
     for (int i = 0; i < 20; ++i) ASSERT_TRUE(j->append(completedWith("o", response), Sync::kNone).isOk());
     EXPECT_LT(j->stats().value().bytes, 20u * 600) << "each record holds one tape digest, not 4 KB of bodies";
     auto back = j->readRange(20, 20, 1).value();
-    EXPECT_EQ(std::get<EffectCompleted>(back[0].payload).tape, std::get<EffectCompleted>(completedWith("o", response).payload).tape);
+    EXPECT_EQ(std::get<EffectCompleted>(back[0].payload).tape,
+              std::get<EffectCompleted>(completedWith("o", response).payload).tape);
     for (const auto& [digest, body] : bodiesOf({completedWith("o", response)})) {
       if (body != response) tapeDigest = digest;
     }

@@ -35,8 +35,8 @@ WriterOutput runAndKill(const std::string& dir, uint64_t seed, std::chrono::mill
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::string seedText = std::to_string(seed);
-  std::vector<char*> argv = {const_cast<char*>(SPR_CRASH_WRITER), const_cast<char*>(dir.c_str()),
-                             seedText.data(), nullptr};
+  std::vector<char*> argv = {const_cast<char*>(SPR_CRASH_WRITER), const_cast<char*>(dir.c_str()), seedText.data(),
+                             nullptr};
   pid_t pid = 0;
   EXPECT_EQ(posix_spawn(&pid, SPR_CRASH_WRITER, &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
@@ -73,14 +73,14 @@ void checkJournal(Journal& j, uint64_t lastAcked) {
   ASSERT_EQ(v.recordsChecked, last);
   int expectedPos = 0, batchSize = 0;
   ASSERT_TRUE(j.scan(1, [&](const Record& r) {
-    const std::string& rv = std::get<Observed>(r.payload).resourceVersion;
-    int pos = std::stoi(rv.substr(0, rv.find('/'))), k = std::stoi(rv.substr(rv.find('/') + 1));
-    if (expectedPos == 0) batchSize = k;
-    EXPECT_EQ(pos, expectedPos) << "record " << r.seq << " breaks its batch";
-    EXPECT_EQ(k, batchSize) << "record " << r.seq;
-    expectedPos = (pos + 1 == k) ? 0 : pos + 1;
-    return true;
-  }).isOk());
+                 const std::string& rv = std::get<Observed>(r.payload).resourceVersion;
+                 int pos = std::stoi(rv.substr(0, rv.find('/'))), k = std::stoi(rv.substr(rv.find('/') + 1));
+                 if (expectedPos == 0) batchSize = k;
+                 EXPECT_EQ(pos, expectedPos) << "record " << r.seq << " breaks its batch";
+                 EXPECT_EQ(k, batchSize) << "record " << r.seq;
+                 expectedPos = (pos + 1 == k) ? 0 : pos + 1;
+                 return true;
+               }).isOk());
   EXPECT_EQ(expectedPos, 0) << "the last batch is partial";
   auto state = j.latestState("writer/last").value();
   if (last > 0) {

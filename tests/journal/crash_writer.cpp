@@ -28,8 +28,8 @@ spr::journal::AppendBatch makeBatch(std::mt19937_64& rng) {
     r.object = {"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1", "Crossplane", "ns", name, ""};
     r.tenant = "tenant-" + std::to_string(rng() % 3);
     std::string pad(50 + rng() % 2000, static_cast<char>('a' + rng() % 26));
-    r.payload = spr::journal::Observed{"onboarding", spr::journal::WatchType::kModified,
-                                       R"({"pad":")" + pad + R"("})", std::to_string(i) + "/" + std::to_string(k), 1};
+    r.payload = spr::journal::Observed{"onboarding", spr::journal::WatchType::kModified, R"({"pad":")" + pad + R"("})",
+                                       std::to_string(i) + "/" + std::to_string(k), 1};
     batch.records.push_back(std::move(r));
   }
   batch.sync = spr::journal::Sync::kSync;

@@ -19,7 +19,8 @@ using testing::TempDir;
 // Every file of `dir` by name, with its bytes.
 std::map<std::string, std::string> snapshotFiles(const std::string& dir) {
   std::map<std::string, std::string> files;
-  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = testing::slurp(e.path().string());
+  for (const auto& e : fs::directory_iterator(dir))
+    files[e.path().filename().string()] = testing::slurp(e.path().string());
   return files;
 }
 
@@ -27,7 +28,8 @@ std::map<std::string, std::string> snapshotFiles(const std::string& dir) {
 std::string only(const std::string& dir, const std::string& prefix, const std::string& suffix = "") {
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
-    if (n.rfind(prefix, 0) == 0 && n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (n.rfind(prefix, 0) == 0 && n.size() >= suffix.size() &&
+        n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
       return e.path().string();
     }
   }
@@ -44,9 +46,10 @@ class Damage : public ::testing::Test {
         ASSERT_TRUE(j->compactStorage().isOk());  // table files, several MANIFEST edits
       }
     }
-    std::ofstream(tmp_.sub("kubeconfig")) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: "
-                                              "{server: \"http://127.0.0.1:9\"}\nusers:\n- name: u\n  user: {token: x}\n"
-                                              "contexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n";
+    std::ofstream(tmp_.sub("kubeconfig"))
+        << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: "
+           "{server: \"http://127.0.0.1:9\"}\nusers:\n- name: u\n  user: {token: x}\n"
+           "contexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n";
   }
   std::string dir() const { return tmp_.sub("journal"); }
 
@@ -62,7 +65,8 @@ class Damage : public ::testing::Test {
     }
     const std::string kc = tmp_.sub("kubeconfig");
     auto run = testing::run({testing::sprBinary(), "run", "--provider-name", "crossplane", "--journal", dir(),
-                             "--onboarding-kubeconfig", kc, "--platform-kubeconfig", kc}, tmp_.path());
+                             "--onboarding-kubeconfig", kc, "--platform-kubeconfig", kc},
+                            tmp_.path());
     EXPECT_NE(run.exitCode, 0);
     EXPECT_NE(run.err.find("damaged: " + damage), std::string::npos) << run.err;
     for (const char* sub : {"verify", "stats"}) {

@@ -209,7 +209,8 @@ class FaultFs : public rocksdb::FileSystemWrapper {
       return std::filesystem::path(path).parent_path() == std::filesystem::path(dir).lexically_normal() ||
              std::filesystem::path(path).parent_path() == std::filesystem::path(dir);
     };
-    for (auto it = undurableNames_.begin(); it != undurableNames_.end();) it = inDir(*it) ? undurableNames_.erase(it) : ++it;
+    for (auto it = undurableNames_.begin(); it != undurableNames_.end();)
+      it = inDir(*it) ? undurableNames_.erase(it) : ++it;
     for (auto it = pendingRenames_.begin(); it != pendingRenames_.end();) {
       it = inDir(it->first) ? pendingRenames_.erase(it) : ++it;
     }
@@ -229,9 +230,9 @@ class FaultFs : public rocksdb::FileSystemWrapper {
   }
 
   std::mutex mu_;
-  std::map<std::string, FileState> files_;           // guarded by mu_: files written through us
-  std::set<std::string> undurableNames_;             // guarded by mu_: created, directory not synced since
-  std::map<std::string, Pending> pendingRenames_;    // guarded by mu_: by target, directory not synced since
+  std::map<std::string, FileState> files_;         // guarded by mu_: files written through us
+  std::set<std::string> undurableNames_;           // guarded by mu_: created, directory not synced since
+  std::map<std::string, Pending> pendingRenames_;  // guarded by mu_: by target, directory not synced since
 };
 
 }  // namespace spr::journal::testing

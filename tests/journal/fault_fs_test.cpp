@@ -3,7 +3,8 @@
 // are gone. Round after round, appends with Sync::kSync and Sync::kNone (single records and
 // batches with states and meta) are cut at a random point and the journal is reopened from
 // what survived: it always opens, verify passes, no synced record is lost or reordered, and
-// every batch survives whole or not at all. Some rounds drop a prefix and compact first. SPR_FAULT_SEED=<seed> reruns one seed.
+// every batch survives whole or not at all. Some rounds drop a prefix and compact first. SPR_FAULT_SEED=<seed> reruns
+// one seed.
 #include <gtest/gtest.h>
 #include <rocksdb/env.h>
 

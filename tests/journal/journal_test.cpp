@@ -11,8 +11,8 @@
 namespace spr::journal {
 namespace {
 
-using testing::TempDir;
 using testing::observed;
+using testing::TempDir;
 
 std::unique_ptr<Journal> openOrDie(const std::string& dir, Options options = {}) {
   auto j = Journal::open(dir, options);
@@ -31,8 +31,8 @@ std::vector<uint64_t> seqsOf(const std::vector<Record>& records) {
 void appendSample(Journal& j) {
   for (int i = 0; i < 10; ++i) {
     bool a = i % 2 == 0;
-    auto seq = j.append(observed(a ? "acme" : "acme-2", a ? "acme" : "acme-2", a ? "a" : "b", std::to_string(i)),
-                        Sync::kNone);
+    auto seq =
+        j.append(observed(a ? "acme" : "acme-2", a ? "acme" : "acme-2", a ? "a" : "b", std::to_string(i)), Sync::kNone);
     ASSERT_TRUE(seq.isOk()) << seq.status().toString();
     EXPECT_EQ(*seq, static_cast<uint64_t>(i + 1));
   }
@@ -81,15 +81,15 @@ TEST(Journal, ReadRangeHonoursBoundsAndLimit) {
   EXPECT_TRUE(j->readRange(1, 10, 0).value().empty());
   std::vector<uint64_t> scanned;
   ASSERT_TRUE(j->scan(8, [&](const Record& r) {
-    scanned.push_back(r.seq);
-    return true;
-  }).isOk());
+                 scanned.push_back(r.seq);
+                 return true;
+               }).isOk());
   EXPECT_EQ(scanned, (std::vector<uint64_t>{8, 9, 10}));
   scanned.clear();
   ASSERT_TRUE(j->scan(1, [&](const Record& r) {
-    scanned.push_back(r.seq);
-    return r.seq < 2;
-  }).isOk());
+                 scanned.push_back(r.seq);
+                 return r.seq < 2;
+               }).isOk());
   EXPECT_EQ(scanned, (std::vector<uint64_t>{1, 2}));
 }
 

@@ -91,8 +91,7 @@ void killAt(const std::string& dir, const std::string& point, bool drop = false)
 
 TEST(JournalKillPoints, EveryPointLeavesAJournalThatOpens) {
   for (const char* point : {"journal.open.begin", "journal.create.begun", "journal.create.db_created",
-                            "journal.create.meta_written",
-                            "journal.create.before_marker", "journal.create.done"}) {
+                            "journal.create.meta_written", "journal.create.before_marker", "journal.create.done"}) {
     testing::TempDir tmp;
     killAt(tmp.sub("j"), point);  // a first start, killed while creating
   }
@@ -100,8 +99,9 @@ TEST(JournalKillPoints, EveryPointLeavesAJournalThatOpens) {
   const std::string dir = tmp.sub("j");
   int status = 0;
   expectWhole(dir, finish(startWriter(dir, "5", false, ""), &status), "after a clean first run");
-  for (const char* point : {"journal.open.begin", "journal.open.inspected", "journal.open.opened",
-                            "journal.append.indexed@1", "journal.append.before_write@3", "journal.append.after_write@2"}) {
+  for (const char* point :
+       {"journal.open.begin", "journal.open.inspected", "journal.open.opened", "journal.append.indexed@1",
+        "journal.append.before_write@3", "journal.append.after_write@2"}) {
     killAt(dir, point);
   }
   std::filesystem::remove(dir + "/SPR_JOURNAL");  // as a journal written before the marker existed
@@ -129,14 +129,16 @@ TEST(JournalKillPoints, Kill9AtRandomInstantsOfAFirstStart) {
     auto t0 = std::chrono::steady_clock::now();
     int status = 0;
     finish(startWriter(tmp.sub("j"), "1", false, ""), &status);
-    firstAckMicros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    firstAckMicros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
   }
   int beforeFirstAppend = 0;
   for (int round = 0; round < 30; ++round) {
     testing::TempDir tmp;
     const std::string dir = tmp.sub("j");
     Child c = startWriter(dir, "1000000", false, "");
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (firstAckMicros + firstAckMicros / 4 + 1)));  // when to kill, not a wait
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(rng() % (firstAckMicros + firstAckMicros / 4 + 1)));  // when to kill, not a wait
     kill(c.pid, SIGKILL);
     int status = 0;
     uint64_t acked = finish(c, &status);

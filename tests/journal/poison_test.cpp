@@ -13,8 +13,8 @@
 namespace spr::journal {
 namespace {
 
-using testing::TempDir;
 using testing::observed;
+using testing::TempDir;
 
 // A WAL file whose Append/Sync fail while `failing` is set: a disk that went bad.
 class FailingWal : public rocksdb::WritableFileWrapper {

@@ -9,8 +9,8 @@
 
 #include "core/journal/bodies.h"
 #include "core/journal/codec.h"
-#include "schema/journal.capnp.h"
 #include "core/journal/record.h"
+#include "schema/journal.capnp.h"
 #include "test_util.h"
 
 namespace spr::journal {
@@ -29,8 +29,8 @@ Record envelope(Payload payload) {
 }
 
 std::vector<Record> everyKind() {
-  EffectCompleted done{7, "Create", Outcome::kUserError, "Invalid", "spec.version: \"9\" is not allowed",
-                       R"({"x":1})", {}, ""};
+  EffectCompleted done{7,  "Create", Outcome::kUserError, "Invalid", "spec.version: \"9\" is not allowed", R"({"x":1})",
+                       {}, ""};
   done.tape.push_back(TapeEntry{"mcp-1", "POST", "/apis/x/v1/things", "{\"a\":\"ü\"}", 422, "{}", ""});
   done.tape.push_back(TapeEntry{"mcp-1", "GET", "/api/v1/ns", "", 0, "", "connection refused"});
   done.reason = "VersionNotAllowed";
@@ -44,7 +44,8 @@ std::vector<Record> everyKind() {
       envelope(Snapshot{R"({"state":"Ready"})", 39}),
       envelope(EffectCompleted{}),
       envelope(rejected),
-      envelope(ProcessStarted{"0.1.0", "gcc 12, release", std::string(64, 'a'), "provider-name,journal", "pod-1", 4242}),
+      envelope(
+          ProcessStarted{"0.1.0", "gcc 12, release", std::string(64, 'a'), "provider-name,journal", "pod-1", 4242}),
   };
 }
 
@@ -79,9 +80,9 @@ TEST(RecordCodec, EveryPayloadKindRoundTrips) {
 TEST(RecordCodec, PayloadKindNames) {
   std::vector<std::string> names;
   for (const Record& r : everyKind()) names.push_back(payloadKind(r.payload));
-  EXPECT_EQ(names, (std::vector<std::string>{"Observed", "TimerFired", "EffectRequested", "EffectCompleted",
-                                             "Transition", "Snapshot", "EffectCompleted", "Transition",
-                                             "ProcessStarted"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"Observed", "TimerFired", "EffectRequested", "EffectCompleted", "Transition",
+                                      "Snapshot", "EffectCompleted", "Transition", "ProcessStarted"}));
 }
 
 TEST(RecordCodec, EncodingIsDeterministic) {
@@ -118,8 +119,8 @@ TEST(RecordCodec, SealSetsTheHashAndEncodesWithIt) {
 }
 
 TEST(RecordCodec, GarbageIsCorruptionNotACrash) {
-  for (const std::string& bad : {std::string(), std::string("abc"), std::string(64, '\xff'),
-                                 std::string(16, '\0') + std::string(8, '\x41')}) {
+  for (const std::string& bad :
+       {std::string(), std::string("abc"), std::string(64, '\xff'), std::string(16, '\0') + std::string(8, '\x41')}) {
     auto r = decodeRecord(bad);
     EXPECT_FALSE(r.isOk());
     if (!r.isOk()) {
@@ -142,13 +143,15 @@ TEST(RecordCodec, NewerSchemaVersionIsRefusedNamingBothVersions) {
 }
 
 TEST(RecordCodec, ObjectKeyIsStableAndOmitsVersionAndUid) {
-  ObjectId a{"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1", "Crossplane", "proj-a", "mcp", "u1"};
+  ObjectId a{"onboarding", "crossplane.services.open-control-plane.io", "v1alpha1", "Crossplane", "proj-a", "mcp",
+             "u1"};
   EXPECT_EQ(a.key(), "onboarding/crossplane.services.open-control-plane.io/Crossplane/proj-a/mcp");
   ObjectId b = a;
   b.version = "v1";
   b.uid = "u2";
   EXPECT_EQ(a.key(), b.key());
-  ObjectId cfg{"platform", "crossplane.services.open-control-plane.io", "v1alpha1", "ProviderConfig", "", "crossplane", ""};
+  ObjectId cfg{"platform", "crossplane.services.open-control-plane.io", "v1alpha1", "ProviderConfig", "", "crossplane",
+               ""};
   EXPECT_EQ(cfg.key(), "platform/crossplane.services.open-control-plane.io/ProviderConfig//crossplane");
 }
 

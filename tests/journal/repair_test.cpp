@@ -18,7 +18,8 @@ using testing::TempDir;
 
 std::map<std::string, std::string> filesOf(const std::string& dir) {
   std::map<std::string, std::string> files;
-  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = testing::slurp(e.path().string());
+  for (const auto& e : fs::directory_iterator(dir))
+    files[e.path().filename().string()] = testing::slurp(e.path().string());
   return files;
 }
 
@@ -50,7 +51,8 @@ class Repair : public ::testing::Test {
   std::string dir() const { return tmp_.sub("journal"); }
   std::string backup() const { return tmp_.sub("backup"); }
   testing::RunResult repair() {
-    return testing::run({testing::sprBinary(), "journal", "repair", "--journal", dir(), "--backup", backup()}, tmp_.path());
+    return testing::run({testing::sprBinary(), "journal", "repair", "--journal", dir(), "--backup", backup()},
+                        tmp_.path());
   }
   TempDir tmp_;
 };

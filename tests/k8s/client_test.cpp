@@ -21,7 +21,8 @@ struct ClientTest : ::testing::Test {
 
 std::string status(int code, const std::string& reason, const std::string& message) {
   return json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-              {"reason", reason}, {"message", message},  {"code", code}}.dump();
+              {"reason", reason}, {"message", message}, {"code", code}}
+      .dump();
 }
 
 TEST(GroupVersionResource, Paths) {
@@ -64,8 +65,12 @@ TEST_F(ClientTest, VerbsSendTheRightRequests) {
 }
 
 TEST_F(ClientTest, ListFollowsContinueAndMergesPages) {
-  fake.push(200, R"({"kind":"CrossplaneList","apiVersion":"x/v1","metadata":{"resourceVersion":"10","continue":"tok+1"},"items":[{"metadata":{"name":"a"}}]})");
-  fake.push(200, R"({"kind":"CrossplaneList","apiVersion":"x/v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"b"}}]})");
+  fake.push(
+      200,
+      R"({"kind":"CrossplaneList","apiVersion":"x/v1","metadata":{"resourceVersion":"10","continue":"tok+1"},"items":[{"metadata":{"name":"a"}}]})");
+  fake.push(
+      200,
+      R"({"kind":"CrossplaneList","apiVersion":"x/v1","metadata":{"resourceVersion":"10"},"items":[{"metadata":{"name":"b"}}]})");
   auto list = client.list(kCrossplanes, "", {"app=x,tier in (a,b)", "", 1});
   ASSERT_TRUE(list.isOk()) << list.status().toString();
   EXPECT_EQ((*list)["kind"], "CrossplaneList");
@@ -73,15 +78,18 @@ TEST_F(ClientTest, ListFollowsContinueAndMergesPages) {
   ASSERT_EQ((*list)["items"].size(), 2u);
   EXPECT_EQ((*list)["items"][1]["metadata"]["name"], "b");
   auto r = fake.requests();
-  EXPECT_EQ(r[0].path, "/apis/crossplane.services.open-control-plane.io/v1alpha1/crossplanes"
-                       "?labelSelector=app%3Dx%2Ctier%20in%20%28a%2Cb%29&limit=1");
+  EXPECT_EQ(r[0].path,
+            "/apis/crossplane.services.open-control-plane.io/v1alpha1/crossplanes"
+            "?labelSelector=app%3Dx%2Ctier%20in%20%28a%2Cb%29&limit=1");
   EXPECT_NE(r[1].path.find("&continue=tok%2B1"), std::string::npos) << r[1].path;
 }
 
 TEST_F(ClientTest, ExpiredContinueTokenFallsBackToOneList) {
   fake.push(200, R"({"kind":"L","metadata":{"continue":"c1"},"items":[{"metadata":{"name":"a"}}]})");
   fake.push(410, status(410, "Expired", "The provided continue parameter is too old"));
-  fake.push(200, R"({"kind":"L","metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+  fake.push(
+      200,
+      R"({"kind":"L","metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
   auto list = client.list(kCrossplanes, "t1", {"", "", 1});
   ASSERT_TRUE(list.isOk()) << list.status().toString();
   EXPECT_EQ((*list)["items"].size(), 2u);
@@ -89,20 +97,23 @@ TEST_F(ClientTest, ExpiredContinueTokenFallsBackToOneList) {
 }
 
 TEST_F(ClientTest, ErrorsMapToWhatTheCallerDoes) {
-  struct Case { int http; std::string reason; std::string method; Code code; };
-  std::vector<Case> cases = {{404, "NotFound", "GET", Code::kNotFound},
-                             {409, "AlreadyExists", "POST", Code::kAlreadyExists},
-                             {409, "Conflict", "PUT", Code::kConflict},
-                             {410, "Gone", "GET", Code::kGone},
-                             {422, "Invalid", "POST", Code::kInvalid},
-                             {400, "BadRequest", "PATCH", Code::kInvalid},
-                             {401, "Unauthorized", "GET", Code::kUnauthorized},
-                             {403, "Forbidden", "GET", Code::kUnauthorized}};
+  struct Case {
+    int http;
+    std::string reason;
+    std::string method;
+    Code code;
+  };
+  std::vector<Case> cases = {
+      {404, "NotFound", "GET", Code::kNotFound},         {409, "AlreadyExists", "POST", Code::kAlreadyExists},
+      {409, "Conflict", "PUT", Code::kConflict},         {410, "Gone", "GET", Code::kGone},
+      {422, "Invalid", "POST", Code::kInvalid},          {400, "BadRequest", "PATCH", Code::kInvalid},
+      {401, "Unauthorized", "GET", Code::kUnauthorized}, {403, "Forbidden", "GET", Code::kUnauthorized}};
   for (const Case& c : cases) {
     HttpResponse response{c.http, status(c.http, c.reason, "msg"), {}};
     Status s = statusFromResponse(response, {c.method, "/api/v1/x?limit=1", "", ""}, "onboarding");
     EXPECT_EQ(s.code(), c.code) << c.http << " " << c.reason << ": " << s.toString();
-    EXPECT_NE(s.message().find("cluster onboarding: " + c.method + " /api/v1/x: msg"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("cluster onboarding: " + c.method + " /api/v1/x: msg"), std::string::npos)
+        << s.message();
   }
   Status unauthorized = statusFromResponse({401, "", {}}, {"GET", "/api", "", ""}, "p");
   EXPECT_NE(unauthorized.message().find("check the token"), std::string::npos) << unauthorized.message();
@@ -113,22 +124,30 @@ TEST_F(ClientTest, ErrorsMapToWhatTheCallerDoes) {
   json terminating = json::parse(status(403, "Forbidden",
                                         "events \"x.1\" is forbidden: unable to create new content in namespace t1 "
                                         "because it is being terminated"));
-  terminating["details"] = {{"causes", {{{"reason", "NamespaceTerminating"}, {"message", "namespace t1 is terminating"}}}}};
-  Status gone = statusFromResponse({403, terminating.dump(), {}}, {"POST", "/api/v1/namespaces/t1/events", "", ""}, "p");
+  terminating["details"] = {
+      {"causes", {{{"reason", "NamespaceTerminating"}, {"message", "namespace t1 is terminating"}}}}};
+  Status gone =
+      statusFromResponse({403, terminating.dump(), {}}, {"POST", "/api/v1/namespaces/t1/events", "", ""}, "p");
   EXPECT_EQ(gone.code(), Code::kUnavailable) << gone.toString();
   EXPECT_NE(gone.message().find("not an RBAC problem"), std::string::npos) << gone.message();
 }
 
 TEST_F(ClientTest, InvalidMessageListsEveryCause) {
-  json body = json::parse(status(422, "Invalid", "Crossplane \"c\" is invalid: [spec.version: Unsupported value, spec.x: Required value]"));
-  body["details"] = {{"name", "c"}, {"kind", "Crossplane"},
-                     {"causes", {{{"reason", "FieldValueNotSupported"}, {"message", "Unsupported value: \"9\""}, {"field", "spec.version"}},
-                                 {{"reason", "FieldValueRequired"}, {"message", "Required value"}, {"field", "spec.x"}}}}};
+  json body = json::parse(
+      status(422, "Invalid", "Crossplane \"c\" is invalid: [spec.version: Unsupported value, spec.x: Required value]"));
+  body["details"] = {
+      {"name", "c"},
+      {"kind", "Crossplane"},
+      {"causes",
+       {{{"reason", "FieldValueNotSupported"}, {"message", "Unsupported value: \"9\""}, {"field", "spec.version"}},
+        {{"reason", "FieldValueRequired"}, {"message", "Required value"}, {"field", "spec.x"}}}}};
   fake.push(422, body.dump());
   auto r = client.create(kCrossplanes, "t1", {{"metadata", {{"name", "c"}}}});
   ASSERT_EQ(r.status().code(), Code::kInvalid);
-  EXPECT_NE(r.status().message().find("Crossplane \"c\" is invalid: spec.version: Unsupported value: \"9\"; spec.x: Required value"),
-            std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(
+                "Crossplane \"c\" is invalid: spec.version: Unsupported value: \"9\"; spec.x: Required value"),
+            std::string::npos)
+      << r.status().message();
   EXPECT_EQ(fake.requests().size(), 1u);  // never retried
 }
 

@@ -26,8 +26,9 @@ TEST(CurlTransport, KeepsThePathPrefixAndSendsHeadersAndBodies) {
   auto transport = makeCurlTransport(config);
   ASSERT_TRUE(transport.isOk()) << transport.status().toString();
   EXPECT_EQ((*transport)->clusterName(), "onboarding");
-  auto r = (*transport)->roundTrip({"PATCH", "/api/v1/namespaces/a/pods/p?fieldManager=spr", R"({"x":1})",
-                                    "application/merge-patch+json"});
+  auto r = (*transport)
+               ->roundTrip({"PATCH", "/api/v1/namespaces/a/pods/p?fieldManager=spr", R"({"x":1})",
+                            "application/merge-patch+json"});
   ASSERT_TRUE(r.isOk()) << r.status().toString();
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(r->headers["retry-after"], "7");

@@ -57,8 +57,8 @@ Target parseUrl(const std::string& url) {
 std::string withoutQuery(const std::string& path) { return path.substr(0, path.find('?')); }
 
 struct Totals {
-  int exchanges = 0, objects = 0, lists = 0, listItems = 0, invalid = 0, causes = 0, watchEvents = 0,
-      bookmarks = 0, deletes = 0, raw = 0;
+  int exchanges = 0, objects = 0, lists = 0, listItems = 0, invalid = 0, causes = 0, watchEvents = 0, bookmarks = 0,
+      deletes = 0, raw = 0;
 };
 
 void checkWatch(const json& exchange, Totals& totals) {
@@ -125,7 +125,8 @@ void replay(const json& exchange, Totals& totals) {
   bool rawCall = url == "/apis" || contentType == "application/strategic-merge-patch+json" ||
                  (method == "DELETE" && t.name.empty());
   if (rawCall) {
-    result = client.request({method, url, exchange["request_body"].is_string() ? exchange["request_body"] : "", contentType});
+    result = client.request(
+        {method, url, exchange["request_body"].is_string() ? exchange["request_body"] : "", contentType});
     ++totals.raw;
   } else if (method == "POST") {
     result = client.create(t.gvr, t.ns, json::parse(exchange["request_body"].get<std::string>()));
@@ -154,14 +155,17 @@ void replay(const json& exchange, Totals& totals) {
     ASSERT_EQ((*result)["items"], response["items"]);
     EXPECT_EQ((*result)["kind"], response["kind"]);
     EXPECT_EQ((*result)["metadata"]["resourceVersion"], response["metadata"]["resourceVersion"]);
-    for (const json& item : (*result)["items"]) EXPECT_FALSE(item["metadata"]["resourceVersion"].get<std::string>().empty());
+    for (const json& item : (*result)["items"])
+      EXPECT_FALSE(item["metadata"]["resourceVersion"].get<std::string>().empty());
     ++totals.lists;
     totals.listItems += static_cast<int>(response["items"].size());
     return;
   }
   EXPECT_EQ(*result, response);  // nothing lost: name, rv, uid, generation, finalizers, status...
   if (!rawCall) {
-    EXPECT_EQ((*result)["metadata"]["name"], t.name.empty() ? json::parse(exchange["request_body"].get<std::string>())["metadata"]["name"] : json(t.name));
+    EXPECT_EQ(
+        (*result)["metadata"]["name"],
+        t.name.empty() ? json::parse(exchange["request_body"].get<std::string>())["metadata"]["name"] : json(t.name));
     EXPECT_FALSE((*result)["metadata"]["resourceVersion"].get<std::string>().empty());
     ++totals.objects;
   }
@@ -202,7 +206,7 @@ TEST_P(Recordings, EveryResponseParsesWithoutLoss) {
   EXPECT_EQ(totals.lists, 4);  // foobars, jobs' pods, deployments, pods
   EXPECT_GE(totals.listItems, 10);
   EXPECT_EQ(totals.deletes, 5);  // fb1, fb2, the CRD, the Job, the Deployment
-  EXPECT_EQ(totals.raw, 4);  // /apis, strategic merge patch, two deletecollections
+  EXPECT_EQ(totals.raw, 4);      // /apis, strategic merge patch, two deletecollections
   EXPECT_GE(totals.objects, 15);
 }
 

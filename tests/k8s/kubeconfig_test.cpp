@@ -36,16 +36,16 @@ std::string kubeconfig(const std::string& context, const std::string& server, co
                        const std::string& current = "") {
   return "apiVersion: v1\nkind: Config\n" + (current.empty() ? "" : "current-context: " + current + "\n") +
          "clusters:\n- name: " + context + "-cluster\n  cluster:\n    server: " + server +
-         "\n    certificate-authority-data: " + base64Encode("CA-" + context) +
-         "\nusers:\n- name: " + context + "-user\n  user:\n" + user + "contexts:\n- name: " + context +
-         "\n  context:\n    cluster: " + context + "-cluster\n    user: " + context + "-user\n";
+         "\n    certificate-authority-data: " + base64Encode("CA-" + context) + "\nusers:\n- name: " + context +
+         "-user\n  user:\n" + user + "contexts:\n- name: " + context + "\n  context:\n    cluster: " + context +
+         "-cluster\n    user: " + context + "-user\n";
 }
 
 TEST(Kubeconfig, CurrentContextWithCertificateDataAndPathPrefix) {
-  std::string yaml = kubeconfig("kind", "https://127.0.0.1:6443/clusters/onboarding",
-                                "    client-certificate-data: " + base64Encode("CERT") +
-                                    "\n    client-key-data: " + base64Encode("KEY") + "\n",
-                                "kind");
+  std::string yaml = kubeconfig(
+      "kind", "https://127.0.0.1:6443/clusters/onboarding",
+      "    client-certificate-data: " + base64Encode("CERT") + "\n    client-key-data: " + base64Encode("KEY") + "\n",
+      "kind");
   auto cfg = parseKubeconfig(yaml, "", "file /k");
   ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
   EXPECT_EQ(cfg->name, "kind");
@@ -142,8 +142,9 @@ TEST(Kubeconfig, InClusterViaEnv) {
 void expectError(const Result<ClusterConfig>& r, std::initializer_list<const char*> parts) {
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-  for (const char* part : parts) EXPECT_NE(r.status().message().find(part), std::string::npos)
-      << "missing \"" << part << "\" in: " << r.status().message();
+  for (const char* part : parts)
+    EXPECT_NE(r.status().message().find(part), std::string::npos)
+        << "missing \"" << part << "\" in: " << r.status().message();
 }
 
 TEST(Kubeconfig, ErrorsNameFileContextAndField) {
@@ -153,12 +154,15 @@ TEST(Kubeconfig, ErrorsNameFileContextAndField) {
   fs.files["/ok"] = kubeconfig("kind", "https://h:1", "    token: t\n", "kind");
   expectError(resolveConfig("/ok#nope", fs.env()), {"/ok", "context \"nope\" not found", "kind"});
   expectError(resolveConfig("/unreadable#kind", fs.env()), {"/unreadable", "kind", "cannot read"});
-  fs.files["/noserver"] = "clusters:\n- name: c\n  cluster: {}\nusers: []\ncontexts:\n- name: k\n  context: {cluster: c}\n";
+  fs.files["/noserver"] =
+      "clusters:\n- name: c\n  cluster: {}\nusers: []\ncontexts:\n- name: k\n  context: {cluster: c}\n";
   expectError(resolveConfig("/noserver#k", fs.env()), {"/noserver", "context \"k\"", "`server`"});
-  fs.files["/badb64"] = kubeconfig("k", "https://h:1", "    client-certificate-data: '!!notbase64'\n    client-key-data: a2V5\n");
+  fs.files["/badb64"] =
+      kubeconfig("k", "https://h:1", "    client-certificate-data: '!!notbase64'\n    client-key-data: a2V5\n");
   expectError(resolveConfig("/badb64#k", fs.env()), {"/badb64", "context \"k\"", "client-certificate-data", "base64"});
-  fs.files["/nouser"] = "clusters:\n- name: c\n  cluster: {server: 'https://h:1'}\ncontexts:\n- name: k\n"
-                        "  context: {cluster: c, user: ghost}\n";
+  fs.files["/nouser"] =
+      "clusters:\n- name: c\n  cluster: {server: 'https://h:1'}\ncontexts:\n- name: k\n"
+      "  context: {cluster: c, user: ghost}\n";
   expectError(resolveConfig("/nouser#k", fs.env()), {"/nouser", "context \"k\"", "`user`", "ghost"});
   fs.files["/nocurrent"] = kubeconfig("k", "https://h:1", "    token: t\n");
   expectError(resolveConfig("/nocurrent", fs.env()), {"/nocurrent", "current-context"});

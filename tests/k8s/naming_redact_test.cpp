@@ -17,7 +17,7 @@ TEST(OpenMcp, NamespaceMatchesOpenMcpTestVector) {
 TEST(OpenMcp, UuidIsVersion8AndDiffersPerObject) {
   std::string a = openmcpUuid("ns", "a"), b = openmcpUuid("ns", "b");
   ASSERT_EQ(a.size(), 36u);
-  EXPECT_EQ(a[14], '8');                        // version nibble
+  EXPECT_EQ(a[14], '8');                                          // version nibble
   EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);  // variant 10xx
   EXPECT_NE(a, b);
 }
@@ -93,16 +93,18 @@ TEST(Redact, OrdinaryObjectsAreUnchanged) {
 // A CRD whose schema declares `kind` as a property holds an object under "kind"; redacting
 // it (the runtime redacts every tape body) must neither throw nor change it.
 TEST(Redact, CrdSchemaWithObjectValuedKindIsLeftAlone) {
-  json crd = {{"apiVersion", "apiextensions.k8s.io/v1"},
-              {"kind", "CustomResourceDefinition"},
-              {"metadata", {{"name", "things.example.io"}}},
-              {"spec",
-               {{"versions",
-                 json::array({{{"name", "v1"},
-                               {"schema",
-                                {{"openAPIV3Schema",
-                                  {{"type", "object"},
-                                   {"properties", {{"kind", {{"type", "string"}}}, {"apiVersion", {{"type", "string"}}}}}}}}}}})}}}};
+  json crd = {
+      {"apiVersion", "apiextensions.k8s.io/v1"},
+      {"kind", "CustomResourceDefinition"},
+      {"metadata", {{"name", "things.example.io"}}},
+      {"spec",
+       {{"versions",
+         json::array(
+             {{{"name", "v1"},
+               {"schema",
+                {{"openAPIV3Schema",
+                  {{"type", "object"},
+                   {"properties", {{"kind", {{"type", "string"}}}, {"apiVersion", {{"type", "string"}}}}}}}}}}})}}}};
   EXPECT_EQ(redactObject(crd), crd);
   EXPECT_EQ(json::parse(redactText(crd.dump())), crd);
 }

@@ -34,7 +34,8 @@ struct Recorded {
 
 inline std::string event(const std::string& type, const std::string& name, const std::string& rv,
                          const std::string& ns = "t1") {
-  nlohmann::json object = {{"kind", "Pod"}, {"apiVersion", "v1"},
+  nlohmann::json object = {{"kind", "Pod"},
+                           {"apiVersion", "v1"},
                            {"metadata", {{"name", name}, {"namespace", ns}, {"resourceVersion", rv}}}};
   if (type == "BOOKMARK") object["metadata"] = {{"resourceVersion", rv}};
   return nlohmann::json{{"type", type}, {"object", object}}.dump();
@@ -142,8 +143,8 @@ class TestApiServer {
       int code = plan.end == Plan::End::kHttp410 ? 410 : plan.end == Plan::End::kHttp401 ? 401 : 503;
       res.status = code;
       const char* reason = code == 410 ? "Expired" : code == 401 ? "Unauthorized" : "ServiceUnavailable";
-      nlohmann::json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"}, {"code", code},
-                               {"reason", reason}, {"message", "scripted"}};
+      nlohmann::json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+                               {"code", code},     {"reason", reason},   {"message", "scripted"}};
       res.set_content(status.dump(), "application/json");
       return;
     }
@@ -169,8 +170,8 @@ class TestApiServer {
 
   void echo(const httplib::Request& req, httplib::Response& res) {
     Recorded r = record(req);
-    nlohmann::json out = {{"method", r.method}, {"path", r.path}, {"body", r.body}, {"headers", r.headers},
-                          {"params", r.params}};
+    nlohmann::json out = {
+        {"method", r.method}, {"path", r.path}, {"body", r.body}, {"headers", r.headers}, {"params", r.params}};
     std::lock_guard<std::mutex> lock(mu_);
     res.status = echoStatus_;
     for (auto& [k, v] : echoHeaders_) res.set_header(k, v);

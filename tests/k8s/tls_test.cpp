@@ -34,7 +34,8 @@ class Tls : public ::testing::Test {
     std::string script =
         "cd " + d + " && openssl req -x509 " + ec + " -keyout ca.key -out ca.crt -subj /CN=spr-test-ca -days 1" +
         " && openssl req " + ec + " -keyout server.key -out server.csr -subj /CN=127.0.0.1" +
-        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile san.ext" +
+        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 "
+        "-extfile san.ext" +
         " && openssl req " + ec + " -keyout client.key -out client.csr -subj /CN=spr-client" +
         " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 1";
     ready_ = std::system(("(" + script + ") >/dev/null 2>&1").c_str()) == 0;

@@ -21,7 +21,8 @@ TEST(LineSplitter, SplitsAcrossChunksAndSkipsEmptyLines) {
 }
 
 TEST(WatchEventDecoder, DecodesTypesAndRejectsGarbage) {
-  auto added = decodeWatchEvent(R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"p","resourceVersion":"9"}}})");
+  auto added =
+      decodeWatchEvent(R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"p","resourceVersion":"9"}}})");
   ASSERT_TRUE(added.isOk());
   EXPECT_EQ(added->type, "ADDED");
   EXPECT_EQ(added->resourceVersion, "9");

@@ -15,9 +15,9 @@
 namespace spr::k8s {
 namespace {
 
+using testing::event;
 using testing::Plan;
 using testing::TestApiServer;
-using testing::event;
 
 const GroupVersionResource kPods{"", "v1", "pods", true};
 const char kPodsPath[] = "/api/v1/namespaces/t1/pods";
@@ -41,10 +41,14 @@ class EventLog {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> out;
     for (const WatchEvent& e : events_) {
-      if (e.type == "SYNCED") out.push_back("SYNCED");
-      else if (e.type == "BOOKMARK") out.push_back("BOOKMARK@" + e.resourceVersion);
-      else if (e.type == "ERROR") out.push_back("ERROR " + std::to_string(e.object.value("code", 0)));
-      else out.push_back(e.type + " " + e.object["metadata"].value("name", "") + "@" + e.resourceVersion);
+      if (e.type == "SYNCED")
+        out.push_back("SYNCED");
+      else if (e.type == "BOOKMARK")
+        out.push_back("BOOKMARK@" + e.resourceVersion);
+      else if (e.type == "ERROR")
+        out.push_back("ERROR " + std::to_string(e.object.value("code", 0)));
+      else
+        out.push_back(e.type + " " + e.object["metadata"].value("name", "") + "@" + e.resourceVersion);
     }
     return out;
   }
@@ -102,7 +106,8 @@ TEST(Watcher, GoneRelistsAndSynthesizesDeletedForVanishedObjects) {
   server.plan(kPodsPath, Plan{{}, Plan::End::kHttp410, std::map<std::string, std::string>{{"b", "15"}, {"c", "16"}}});
   server.setObjects("/unused", {}, "1");
   // Then an ERROR event with code 410 inside the stream; meanwhile c was deleted.
-  std::string gone = R"J({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version: 10 (20)","reason":"Expired","code":410}})J";
+  std::string gone =
+      R"J({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version: 10 (20)","reason":"Expired","code":410}})J";
   server.plan(kPodsPath, Plan{{gone}, Plan::End::kHold, std::map<std::string, std::string>{{"b", "15"}}});
   EventLog log;
   Watcher watcher(fast());
@@ -110,9 +115,9 @@ TEST(Watcher, GoneRelistsAndSynthesizesDeletedForVanishedObjects) {
   watcher.start();
   ASSERT_TRUE(log.waitFor(9));
   watcher.stop();
-  EXPECT_EQ(log.summary(), (Events{"ADDED a@5", "ADDED b@6", "SYNCED",            // initial list
+  EXPECT_EQ(log.summary(), (Events{"ADDED a@5", "ADDED b@6", "SYNCED",                      // initial list
                                    "MODIFIED b@15", "ADDED c@16", "DELETED a@5", "SYNCED",  // after HTTP 410
-                                   "DELETED c@16", "SYNCED"}));                   // after ERROR 410
+                                   "DELETED c@16", "SYNCED"}));                             // after ERROR 410
 }
 
 TEST(Watcher, ResumesFromAGivenResourceVersionWithoutListing) {
@@ -177,7 +182,7 @@ TEST(Watcher, ReconnectsWithBackoffAfterDrops) {
   auto requests = server.requestsTo(kPodsPath);
   ASSERT_GE(requests.size(), 4u);
   for (auto& r : requests) EXPECT_EQ(r.params["resourceVersion"], "7");  // no re-list
-  EXPECT_GE(elapsed, 0.1 + 0.2 + 0.4 - 0.05);  // 0.1, 0.2, 0.4: factor 2
+  EXPECT_GE(elapsed, 0.1 + 0.2 + 0.4 - 0.05);                            // 0.1, 0.2, 0.4: factor 2
   EXPECT_LT(elapsed, 2.0);
 }
 

@@ -129,7 +129,8 @@ TEST(Deploy, ClusterRoleGrantsWhatSprNeeds) {
   // spr deletes the AccessRequests (and their kubeconfig Secrets) of requests that are gone.
   EXPECT_TRUE(allows("clusters.openmcp.cloud", "accessrequests", "delete"));
   EXPECT_TRUE(allows("", "secrets", "delete"));
-  EXPECT_FALSE(allows("clusters.openmcp.cloud", "clusterrequests", "delete")) << "the MCP's ClusterRequest is openMCP's";
+  EXPECT_FALSE(allows("clusters.openmcp.cloud", "clusterrequests", "delete"))
+      << "the MCP's ClusterRequest is openMCP's";
   EXPECT_FALSE(allows("", "secrets", "list")) << "spr reads the kubeconfig Secrets it asked for, by name";
 }
 

@@ -35,8 +35,7 @@ inline nlohmann::json yamlToJson(const YAML::Node& node) {
       if (std::regex_match(s, kFloat)) return std::stod(s);
       return s;
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 

@@ -51,7 +51,8 @@ TEST(Ownership, MaintainersAndContributingSayWhoAndHow) {
   const fs::path src = spr::testing::sourceDir();
   EXPECT_NE(readFile(src / "MAINTAINERS.md").find("| area |"), std::string::npos);
   const std::string contributing = readFile(src / "CONTRIBUTING.md");
-  for (const char* section : {"## Build and test", "## Add a provider", "## Report a bug", "## What a change must include"})
+  for (const char* section :
+       {"## Build and test", "## Add a provider", "## Report a bug", "## What a change must include"})
     EXPECT_NE(contributing.find(section), std::string::npos) << "CONTRIBUTING.md lacks " << section;
 }
 

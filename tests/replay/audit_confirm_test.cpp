@@ -34,7 +34,8 @@ TEST(AuditConfirm, StatusRowsSayWhetherTheWriteReachedTheCluster) {
              journal::EffectRequested{3, "WriteStatus", wants("Progressing"), 0},
              journal::EffectCompleted{3, "WriteStatus", journal::Outcome::kSucceeded, "", "", "{}", {}, ""},
              journal::EffectRequested{5, "WriteStatus", wants("Ready"), 0},
-             journal::EffectCompleted{5, "WriteStatus", journal::Outcome::kUnknown, "Unknown", "restarted", "{}", {}, ""},
+             journal::EffectCompleted{
+                 5, "WriteStatus", journal::Outcome::kUnknown, "Unknown", "restarted", "{}", {}, ""},
              journal::EffectRequested{7, "WriteStatus", wants("Ready"), 0}})
       ASSERT_TRUE((*j)->append(statusRecord(payload), journal::Sync::kNone).isOk());
   }

@@ -25,8 +25,8 @@ inline void expectBundleReplays(const std::string& path) {
   if (const auto& d = replayer.divergence()) {
     std::string before;
     for (const auto& b : d->before) before += "\n    " + b;
-    FAIL() << full << ": divergence at seq " << d->seq << " of " << d->object << " (" << d->what
-           << ") field " << d->field << "\n  expected: " << d->expected << "\n  got: " << d->got << "\n  records before:" << before;
+    FAIL() << full << ": divergence at seq " << d->seq << " of " << d->object << " (" << d->what << ") field "
+           << d->field << "\n  expected: " << d->expected << "\n  got: " << d->got << "\n  records before:" << before;
   }
 }
 

@@ -2,9 +2,9 @@
 // tenant isolation, tamper evidence), compaction, and bad input.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <cstdio>
 #include <cstdlib>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -49,8 +49,7 @@ class ReplayCliTest : public ::testing::Test {
     std::filesystem::copy(*master_, dir_, std::filesystem::copy_options::recursive);
   }
   void TearDown() override {
-    for (const char* suffix : {"", ".out", ".err", ".bundle", ".archive"})
-      std::filesystem::remove_all(dir_ + suffix);
+    for (const char* suffix : {"", ".out", ".err", ".bundle", ".archive"}) std::filesystem::remove_all(dir_ + suffix);
   }
   SprRun spr(const std::string& args) {
     std::string cmd = spr::testing::sprBinary() + " " + args + " >" + dir_ + ".out 2>" + dir_ + ".err";

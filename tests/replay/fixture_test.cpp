@@ -10,10 +10,10 @@
 
 #include "core/journal/journal.h"
 #include "replay/replay_run.h"
+#include "replay/tape_checker.h"
 #include "tests/replay/journal_maker.h"
 #include "tests/support/paths.h"
 #include "tests/support/run_command.h"
-#include "replay/tape_checker.h"
 
 namespace spr::replay {
 namespace {
@@ -36,10 +36,12 @@ class ReplayV1Fixture : public ::testing::Test {
     EXPECT_TRUE(j.isOk()) << j.status().toString();
     std::vector<journal::Record> out;
     if (!j.isOk()) return out;
-    EXPECT_TRUE((*j)->scan(1, [&](const journal::Record& r) {
-      out.push_back(r);
-      return true;
-    }).isOk());
+    EXPECT_TRUE((*j)->scan(1,
+                           [&](const journal::Record& r) {
+                             out.push_back(r);
+                             return true;
+                           })
+                    .isOk());
     return out;
   }
   std::string dir_;
@@ -115,7 +117,8 @@ TEST_F(ReplayV1Fixture, ChangedDecisionDivergesAtItsRecordWithATypedDifference) 
   std::string object;
   for (const auto& r : all) {
     const auto* q = std::get_if<journal::EffectRequested>(&r.payload);
-    if (want == 0 && q && q->command == "WriteStatus" && q->inputJson.find("\"phase\":\"Ready\"") != std::string::npos) {
+    if (want == 0 && q && q->command == "WriteStatus" &&
+        q->inputJson.find("\"phase\":\"Ready\"") != std::string::npos) {
       want = r.seq;
       object = r.object.ns + "/" + r.object.name;
     }

@@ -54,20 +54,15 @@ class FakeClusters : public runtime::EffectRunner {
         services.insert(key);
         out.tape.push_back({"mcp", "POST", "/apis/x/v1/ns/" + key, "{\"replicas\":1}", 201, "{}", ""});
         break;
-      case lc::Op::kDelete:
-        services.erase(key);
-        break;
-      case lc::Op::kUpdate:
-        drifted.erase(key);
-        break;
+      case lc::Op::kDelete: services.erase(key); break;
+      case lc::Op::kUpdate: drifted.erase(key); break;
       case lc::Op::kAddFinalizer: {
         json o = in.object;
         o["metadata"]["finalizers"] = json::array({runtime::kFinalizer});
         out.updatedObject = o;
         break;
       }
-      default:
-        break;
+      default: break;
     }
     return out;
   }
@@ -111,7 +106,8 @@ inline void writeScenarioJournal(const std::string& dir) {
     loop.add(apiObject("acme", "a"));
     loop.add(apiObject("acme-2", "b"));
     loop.add(apiObject("acme", "c"));
-    ASSERT_TRUE(loop.waitFor([&] { return loop.ready("acme", "a") && loop.ready("acme-2", "b") && loop.ready("acme", "c"); }));
+    ASSERT_TRUE(
+        loop.waitFor([&] { return loop.ready("acme", "a") && loop.ready("acme-2", "b") && loop.ready("acme", "c"); }));
     {
       std::lock_guard<std::mutex> lock(clusters.mu);
       clusters.drifted.insert("acme/a");

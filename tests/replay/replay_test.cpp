@@ -22,9 +22,8 @@ using testing::tempDir;
 class ReplayTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    master_ = new std::string((std::filesystem::temp_directory_path() /
-                               ("spr-replay-master-" + std::to_string(::getpid())))
-                                  .string());
+    master_ = new std::string(
+        (std::filesystem::temp_directory_path() / ("spr-replay-master-" + std::to_string(::getpid()))).string());
     std::filesystem::remove_all(*master_);
     testing::writeScenarioJournal(*master_);
   }
@@ -51,10 +50,13 @@ class ReplayTest : public ::testing::Test {
   // The first record (global order) matching `pred`.
   uint64_t firstSeq(const std::function<bool(const journal::Record&)>& pred) {
     uint64_t found = 0;
-    EXPECT_TRUE(journal_->scan(journal_->firstSeq(), [&](const journal::Record& r) {
-      if (pred(r)) found = r.seq;
-      return found == 0;
-    }).isOk());
+    EXPECT_TRUE(journal_
+                    ->scan(journal_->firstSeq(),
+                           [&](const journal::Record& r) {
+                             if (pred(r)) found = r.seq;
+                             return found == 0;
+                           })
+                    .isOk());
     return found;
   }
   static std::string* master_;
@@ -67,8 +69,8 @@ TEST_F(ReplayTest, RecordedJournalIncludingCrashReplaysWithNoDivergence) {
   ReplayOptions options;
   Replayer replayer(options);
   ASSERT_TRUE(replayJournal(*journal_, replayer, options).isOk());
-  ASSERT_FALSE(replayer.divergence()) << replayer.divergence()->seq << " " << replayer.divergence()->expected
-                                      << " | " << replayer.divergence()->got;
+  ASSERT_FALSE(replayer.divergence()) << replayer.divergence()->seq << " " << replayer.divergence()->expected << " | "
+                                      << replayer.divergence()->got;
   EXPECT_EQ(replayer.records(), journal_->nextSeq() - 1);
   EXPECT_EQ(replayer.objects().size(), 4u);
   EXPECT_GT(replayer.folds(), 40u);
@@ -187,7 +189,8 @@ TEST_F(ReplayTest, TimelineListsEveryRecordInOrderWithCauses) {
   // The first transition was caused by the ConfigSeen of the ProviderConfig event, or the ADDED.
   bool sawUpdate = false;
   for (const auto& row : rows)
-    if (row["record"] == "Transition" && row.value("commands", "").find("Update") != std::string::npos) sawUpdate = true;
+    if (row["record"] == "Transition" && row.value("commands", "").find("Update") != std::string::npos)
+      sawUpdate = true;
   EXPECT_TRUE(sawUpdate);
   EXPECT_EQ(rows.front()["record"], "Observed");
 }

@@ -41,9 +41,8 @@ void recordJournal(E2E& env, int n, const sim::FaultOptions& faults = {}) {
   json obj = env.get(ns(0), "mcp");
   obj["spec"]["version"] = "1.19.1";
   ASSERT_TRUE(env.onboarding->update(env.api, ns(0), obj).isOk());
-  ASSERT_TRUE(eventually([&] {
-    return env.get(ns(0), "mcp")["metadata"].value("generation", 0) == 2 && env.isReady(ns(0), "mcp");
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return env.get(ns(0), "mcp")["metadata"].value("generation", 0) == 2 && env.isReady(ns(0), "mcp"); }));
   ASSERT_TRUE(env.onboarding->remove(env.api, ns(n - 1), "mcp").isOk());
   ASSERT_TRUE(eventually([&] { return env.get(ns(n - 1), "mcp").is_null(); }));
   op->requestStop();
@@ -83,13 +82,16 @@ std::map<std::string, int> completedByOp(const std::string& journalDir, uint64_t
   ro.readOnly = true;
   auto j = journal::Journal::open(journalDir, ro);
   if (!j.isOk()) return counts;  // e.g. not created yet by a `spr run` just started
-  EXPECT_TRUE((*j)->scan((*j)->firstSeq(), [&](const journal::Record& r) {
-                 if (const auto* c = std::get_if<journal::EffectCompleted>(&r.payload)) {
-                   ++counts[c->command];
-                   if (c->command == "Create" && firstCreateSeq && *firstCreateSeq == 0) *firstCreateSeq = r.seq;
-                 }
-                 return true;
-               }).isOk());
+  EXPECT_TRUE((*j)->scan((*j)->firstSeq(),
+                         [&](const journal::Record& r) {
+                           if (const auto* c = std::get_if<journal::EffectCompleted>(&r.payload)) {
+                             ++counts[c->command];
+                             if (c->command == "Create" && firstCreateSeq && *firstCreateSeq == 0)
+                               *firstCreateSeq = r.seq;
+                           }
+                           return true;
+                         })
+                  .isOk());
   return counts;
 }
 
@@ -100,8 +102,7 @@ TEST(TapeReplay, OperatorJournalReplaysWithNoDivergenceAndEveryEffectReRun) {
   auto counts = completedByOp(env.dir + "/journal", &firstCreate);
   Outcome out = replayWith(env.dir + "/journal", providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->expected
-                               << "\n produced: " << out.divergence->got;
+                               << "\n recorded: " << out.divergence->expected << "\n produced: " << out.divergence->got;
   int total = 0;
   for (const auto& [op, n] : counts) total += n;
   EXPECT_EQ(out.effects, static_cast<uint64_t>(total));  // no restart markers in this journal
@@ -122,21 +123,28 @@ TEST(TapeReplay, JournalRecordedUnderApiFaultsReplaysWithNoDivergence) {
   recordJournal(env, 3, faults);
   Outcome out = replayWith(env.dir + "/journal", providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->expected
-                               << "\n produced: " << out.divergence->got;
+                               << "\n recorded: " << out.divergence->expected << "\n produced: " << out.divergence->got;
   EXPECT_GT(out.effects, 10u);
   std::printf("[tape] faults: %llu effects, %llu tape requests re-run in %.3f s\n",
-              static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
-              out.seconds);
+              static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests), out.seconds);
 }
-
 
 // `spr run` as a real process, as the operator's crash test runs it.
 pid_t spawnRun(const E2E& env, const std::string& journalDir) {
-  std::vector<std::string> args = {spr::testing::sprBinary(), "run", "--provider-name", "crossplane",
-                                   "--onboarding-kubeconfig", env.kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig", env.kubeconfig + "#platform", "--journal", journalDir,
-                                   "--workers", "4", "--delay-scale", "0.05"};
+  std::vector<std::string> args = {spr::testing::sprBinary(),
+                                   "run",
+                                   "--provider-name",
+                                   "crossplane",
+                                   "--onboarding-kubeconfig",
+                                   env.kubeconfig + "#onboarding",
+                                   "--platform-kubeconfig",
+                                   env.kubeconfig + "#platform",
+                                   "--journal",
+                                   journalDir,
+                                   "--workers",
+                                   "4",
+                                   "--delay-scale",
+                                   "0.05"};
   pid_t pid = fork();
   if (pid == 0) {
     FILE* log = std::fopen((journalDir + ".log").c_str(), "a");
@@ -165,10 +173,12 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
       if (*pid > 0 && ::kill(*pid, SIGKILL) == 0) ::waitpid(*pid, nullptr, 0);
     }
   } reaper{&pid};
-  ASSERT_TRUE(eventually([&] {
-    uint64_t first = 0;
-    return std::filesystem::exists(journalDir) && completedByOp(journalDir, &first)["Create"] >= 2;
-  }, 60));
+  ASSERT_TRUE(eventually(
+      [&] {
+        uint64_t first = 0;
+        return std::filesystem::exists(journalDir) && completedByOp(journalDir, &first)["Create"] >= 2;
+      },
+      60));
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -179,12 +189,10 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
   pid = 0;
   Outcome out = replayWith(journalDir, providers::makeProvider("crossplane"));
   ASSERT_FALSE(out.divergence) << out.divergence->what << " at seq " << out.divergence->seq
-                               << "\n recorded: " << out.divergence->expected
-                               << "\n produced: " << out.divergence->got;
+                               << "\n recorded: " << out.divergence->expected << "\n produced: " << out.divergence->got;
   EXPECT_GE(out.effects, static_cast<uint64_t>(4 * n));
   std::printf("[tape] kill -9: %llu effects, %llu tape requests re-run in %.3f s\n",
-              static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests),
-              out.seconds);
+              static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests), out.seconds);
 }
 
 // Test-only provider: crossplane in every respect but one decision — the Deployments it
@@ -271,8 +279,7 @@ TEST(TapeReplay, ProviderWithOneDecisionChangedDivergesAtTheFirstCreate) {
   EXPECT_NE(d.expected.find("mcp POST /apis/apps/v1/namespaces/"), std::string::npos) << d.expected;
   EXPECT_NE(d.expected.find("\"replicas\":1"), std::string::npos) << d.expected;
   EXPECT_NE(d.got.find("\"replicas\":2"), std::string::npos) << d.got;
-  EXPECT_NE(d.got.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos)
-      << d.got;
+  EXPECT_NE(d.got.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos) << d.got;
   // Everything before the first Create was re-run and matched.
   EXPECT_GT(out.effects, 1u);
 }

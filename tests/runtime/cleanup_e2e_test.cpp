@@ -100,8 +100,8 @@ TEST(CleanupE2E, DeletingATenantNamespaceFinishesItsRequestsAndTheOperatorKeepsR
   env.createRequest("project-n--ws-1", "refused", "9.9.9");  // not offered: never deploys anything
   ASSERT_TRUE(eventually([&] { return env.isReady("project-n--ws-1", "ready"); }));
   ASSERT_TRUE(env.onboarding->remove(testing::kNamespaces, "", "project-n--ws-1").isOk());
-  EXPECT_TRUE(eventually([&] { return gone(env, "project-n--ws-1", "ready") && gone(env, "project-n--ws-1", "refused"); },
-                         60));
+  EXPECT_TRUE(
+      eventually([&] { return gone(env, "project-n--ws-1", "ready") && gone(env, "project-n--ws-1", "refused"); }, 60));
   env.createRequest("project-o--ws-1", "after");
   EXPECT_TRUE(eventually([&] { return env.isReady("project-o--ws-1", "after"); }));
   op->requestStop();
@@ -123,7 +123,8 @@ TEST(CleanupE2E, ProviderConfigRemovalReleasesAccessAndItsReturnRestoresIt) {
   EXPECT_TRUE(eventually([&] {
     return E2E::readyCondition(env.get("project-p--ws-1", "mcp")).value("reason", "") == "ProviderConfigNotFound";
   })) << env.get("project-p--ws-1", "mcp").dump();
-  EXPECT_TRUE(eventually([&] { return platformAccess(env).requests.empty(); })) << *platformAccess(env).requests.begin();
+  EXPECT_TRUE(eventually([&] { return platformAccess(env).requests.empty(); }))
+      << *platformAccess(env).requests.begin();
   for (const auto& s : before.secrets) EXPECT_FALSE(secretExists(env, s)) << s;
   env.createConfig();
   EXPECT_TRUE(eventually([&] { return env.isReady("project-p--ws-1", "mcp"); }));

@@ -26,11 +26,24 @@ using testing::eventually;
 
 pid_t spawnRun(const E2E& env, const std::string& journalDir, const std::string& logFile,
                const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {spr::testing::sprBinary(), "run", "--provider-name", "crossplane",
-                                   "--onboarding-kubeconfig", env.kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig", env.kubeconfig + "#platform", "--journal", journalDir,
-                                   "--workers", "4", "--delay-scale", "0.05", "--rate-limit-qps", "1000",
-                                   "--rate-limit-burst", "1000"};
+  std::vector<std::string> args = {spr::testing::sprBinary(),
+                                   "run",
+                                   "--provider-name",
+                                   "crossplane",
+                                   "--onboarding-kubeconfig",
+                                   env.kubeconfig + "#onboarding",
+                                   "--platform-kubeconfig",
+                                   env.kubeconfig + "#platform",
+                                   "--journal",
+                                   journalDir,
+                                   "--workers",
+                                   "4",
+                                   "--delay-scale",
+                                   "0.05",
+                                   "--rate-limit-qps",
+                                   "1000",
+                                   "--rate-limit-burst",
+                                   "1000"};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_t pid = fork();
   if (pid == 0) {
@@ -109,8 +122,11 @@ TEST(CompactE2E, CompactMidFlightThenRestartChangesNothingAndEverythingStillRepl
 
   std::string out;
   const std::string spr = spr::testing::sprBinary();
-  ASSERT_EQ(run(spr + " journal compact --journal " + journalDir + " --before " + nowRfc3339() + " --archive " +
-                    archive, &out), 0) << out;
+  ASSERT_EQ(
+      run(spr + " journal compact --journal " + journalDir + " --before " + nowRfc3339() + " --archive " + archive,
+          &out),
+      0)
+      << out;
   ASSERT_NE(out.find("archived records"), std::string::npos) << out;
   std::printf("[ compact  ] %zu effects in flight at the kill; %s", inFlightAtKill, out.c_str());
 
@@ -139,7 +155,10 @@ TEST(CompactE2E, CompactMidFlightThenRestartChangesNothingAndEverythingStillRepl
   EXPECT_EQ(out.find("effects not re-run"), std::string::npos) << out;
   EXPECT_EQ(run(spr + " replay --bundle " + archive, &out), 0) << out;
   EXPECT_EQ(run(spr + " audit --journal " + journalDir + " --archive " + archive + " --tenant " + ns(5) +
-                    " --format json 2>/dev/null", &out), 0) << out;
+                    " --format json 2>/dev/null",
+                &out),
+            0)
+      << out;
   json audit = json::parse(out, nullptr, false);
   ASSERT_TRUE(audit.is_object()) << out;
   EXPECT_TRUE(audit["chain"].value("ok", false)) << out.substr(0, 2000);
@@ -195,7 +214,10 @@ TEST(CompactE2E, AutomaticRetentionInsideTheOperatorKeepsEverythingWhole) {
   EXPECT_EQ(run(spr + " replay --journal " + journalDir, &out), 0) << out;
   EXPECT_NE(out.find("no divergence"), std::string::npos) << out;
   EXPECT_EQ(run(spr + " audit --journal " + journalDir + " --archive " + archives + " --tenant " + ns(3) +
-                    " --format json 2>/dev/null", &out), 0) << out;
+                    " --format json 2>/dev/null",
+                &out),
+            0)
+      << out;
   json audit = json::parse(out, nullptr, false);
   ASSERT_TRUE(audit.is_object()) << out;
   EXPECT_TRUE(audit["chain"].value("ok", false)) << audit["chain"].dump();

@@ -125,7 +125,8 @@ TEST(CrashE2E, KillDashNineDuringCreatesThenRestartConvergesWithOneCreateEach) {
               n, resumed, found);
   // The journal of the crash and the restart replays, every effect (a resumed Create too)
   // re-run against its tape, with no divergence.
-  std::string replayed = spr::testing::runCommand(spr::testing::sprBinary() + " replay --journal " + journalDir, &status);
+  std::string replayed =
+      spr::testing::runCommand(spr::testing::sprBinary() + " replay --journal " + journalDir, &status);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << replayed;
   EXPECT_NE(replayed.find("no divergence"), std::string::npos) << replayed;
   EXPECT_EQ(replayed.find("effects not re-run"), std::string::npos) << replayed;

@@ -67,11 +67,14 @@ TEST(DiskFullE2E, StopsNotReadyNamingTheJournalAndResumesAfterARestart) {
   env.createRequest("project-d--ws-2", "mcp-2");  // its watch event is refused
   httplib::Client health("127.0.0.1", op->healthPort());
   std::string why;
-  ASSERT_TRUE(eventually([&] {
-    auto r = health.Get("/readyz");
-    why = r ? r->body : "";
-    return r && r->status == 500 && why.find("bytes free") != std::string::npos;
-  }, 60)) << why;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = health.Get("/readyz");
+        why = r ? r->body : "";
+        return r && r->status == 500 && why.find("bytes free") != std::string::npos;
+      },
+      60))
+      << why;
   EXPECT_NE(why.find(journal), std::string::npos) << why;
   auto healthz = health.Get("/healthz");
   ASSERT_TRUE(healthz);

@@ -51,7 +51,8 @@ TEST(LifecycleE2E, DeploymentChangedByHandIsRepairedByUpdateAtTheNextPoll) {
   ASSERT_TRUE(eventually([&] { return env.isReady("project-d--ws-1", "mcp-1"); }));
   Mcp mcp = mcpClient(env, "project-d--ws-1", "mcp-1");
   uint64_t updates = op->effectsRun(lc::Op::kUpdate);
-  ASSERT_TRUE(mcp.client->mergePatch(kDeployments, "crossplane-system", "crossplane", {{"spec", {{"replicas", 3}}}}).isOk());
+  ASSERT_TRUE(
+      mcp.client->mergePatch(kDeployments, "crossplane-system", "crossplane", {{"spec", {{"replicas", 3}}}}).isOk());
   ASSERT_TRUE(eventually([&] {
     auto d = mcp.client->get(kDeployments, "crossplane-system", "crossplane");
     return d.isOk() && (*d)["spec"].value("replicas", 0) == 1 && op->effectsRun(lc::Op::kUpdate) > updates;

@@ -340,15 +340,17 @@ TEST(OperatorE2E, ProviderThatThrowsIsATransientErrorAndTheOperatorCarriesOn) {
   auto j = journal::Journal::openForReading(env.dir + "/journal");
   ASSERT_TRUE(j.isOk()) << j.status().toString();
   bool sawThrow = false;
-  ASSERT_TRUE((*j)->scan(1, [&](const journal::Record& r) {
-                    const auto* c = std::get_if<journal::EffectCompleted>(&r.payload);
-                    if (c && c->errorClass == "ProviderException") {
-                      sawThrow = true;
-                      EXPECT_EQ(c->outcome, journal::Outcome::kTransientError);
-                      EXPECT_NE(c->message.find("index out of range in the provider"), std::string::npos);
-                    }
-                    return true;
-                  }).isOk());
+  ASSERT_TRUE((*j)->scan(1,
+                         [&](const journal::Record& r) {
+                           const auto* c = std::get_if<journal::EffectCompleted>(&r.payload);
+                           if (c && c->errorClass == "ProviderException") {
+                             sawThrow = true;
+                             EXPECT_EQ(c->outcome, journal::Outcome::kTransientError);
+                             EXPECT_NE(c->message.find("index out of range in the provider"), std::string::npos);
+                           }
+                           return true;
+                         })
+                  .isOk());
   EXPECT_TRUE(sawThrow);
 }
 

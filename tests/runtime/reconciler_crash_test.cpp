@@ -41,12 +41,8 @@ class Cluster : public EffectRunner {
           out.done.exists = services.count(key) > 0;
           out.result = {{"exists", out.done.exists}, {"drift", false}, {"ready", true}};
           break;
-        case lc::Op::kCreate:
-          services.insert(key);
-          break;
-        case lc::Op::kWriteStatus:
-          status[key] = in.command.status;
-          break;
+        case lc::Op::kCreate: services.insert(key); break;
+        case lc::Op::kWriteStatus: status[key] = in.command.status; break;
         case lc::Op::kAddFinalizer: {
           json o = in.object;
           o["metadata"]["finalizers"] = json::array({kFinalizer});
@@ -54,8 +50,7 @@ class Cluster : public EffectRunner {
           out.updatedObject = o;
           break;
         }
-        default:
-          break;
+        default: break;
       }
     }
     if (hook) hook(in);
@@ -109,8 +104,8 @@ class ReconcilerCrashTest : public ::testing::Test {
   void expectEveryEffectCompletedOnce(ReconcilerLoop& loop) {
     for (const auto& [effect, counts] : ledger(loop)) {
       EXPECT_EQ(counts.first, 1) << effect.first << " #" << effect.second;
-      EXPECT_EQ(counts.second, 1) << effect.first << " #" << effect.second << " requested, completed "
-                                  << counts.second << " times";
+      EXPECT_EQ(counts.second, 1) << effect.first << " #" << effect.second << " requested, completed " << counts.second
+                                  << " times";
     }
   }
   std::string dir;

@@ -57,24 +57,19 @@ class FakeRunner : public EffectRunner {
         ++creates[key];
         services.insert(key);
         break;
-      case lc::Op::kDelete:
-        services.erase(key);
-        break;
+      case lc::Op::kDelete: services.erase(key); break;
       case lc::Op::kUpdate:
         ++updates[key];
         drifted.erase(key);
         break;
-      case lc::Op::kWriteStatus:
-        statuses[key] = in.command.status;
-        break;
+      case lc::Op::kWriteStatus: statuses[key] = in.command.status; break;
       case lc::Op::kAddFinalizer: {
         json o = in.object;
         o["metadata"]["finalizers"] = json::array({kFinalizer});
         out.updatedObject = o;
         break;
       }
-      default:
-        break;
+      default: break;
     }
     return out;
   }
@@ -306,9 +301,10 @@ TEST_F(ReconcilerTest, TwoHundredObjectsAllReadyWithOneCreateEach) {
   const int n = 200;
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i)
-    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded,
-                                                  apiObject("tenant-" + std::to_string(i % 10), "o" + std::to_string(i)),
-                                                  std::to_string(10 + i))
+    ASSERT_TRUE(loop.reconciler
+                    ->observeApiObject(journal::WatchType::kAdded,
+                                       apiObject("tenant-" + std::to_string(i % 10), "o" + std::to_string(i)),
+                                       std::to_string(10 + i))
                     .isOk());
   ASSERT_TRUE(loop.waitFor([&] {
     int ready = 0;

@@ -91,9 +91,17 @@ int closedPort() {
 }
 
 std::vector<std::string> runArgs(const std::string& kubeconfig, const std::string& journal) {
-  return {"run", "--provider-name", "crossplane", "--journal", journal,
-          "--platform-kubeconfig", kubeconfig + "#platform", "--onboarding-kubeconfig", kubeconfig + "#onboarding",
-          "--health-probe-bind-address", "127.0.0.1:0"};
+  return {"run",
+          "--provider-name",
+          "crossplane",
+          "--journal",
+          journal,
+          "--platform-kubeconfig",
+          kubeconfig + "#platform",
+          "--onboarding-kubeconfig",
+          kubeconfig + "#onboarding",
+          "--health-probe-bind-address",
+          "127.0.0.1:0"};
 }
 
 // Starts `spr run`, waits for the failure to be logged (10 s), checks /readyz names it,
@@ -182,8 +190,8 @@ TEST(SprCliInput, EachBadInputExitsTwoNamingTheFlag) {
   const std::string dir = tmpl;
   std::ofstream(dir + "/existing.bundle") << "keep me";
   std::ofstream(dir + "/empty.kubeconfig").close();
-  const std::string run = "run --provider-name crossplane --journal " + dir + "/j --platform-kubeconfig " + dir +
-                          "/empty.kubeconfig ";
+  const std::string run =
+      "run --provider-name crossplane --journal " + dir + "/j --platform-kubeconfig " + dir + "/empty.kubeconfig ";
   const std::vector<BadInput> cases = {
       {run + "--rate-limit-qps 0", "--rate-limit-qps"},
       {run + "--rate-limit-qps -1", "--rate-limit-qps"},
@@ -195,8 +203,7 @@ TEST(SprCliInput, EachBadInputExitsTwoNamingTheFlag) {
       {run + "--workers 2 --workers 3", "--workers is given twice"},
       {run, "holds no clusters and no contexts"},
       {"audit --journal " + dir + "/j --tenant ''", "--tenant"},
-      {"audit --journal " + dir + "/j --tenant t --since 2025-01-02T00:00:00Z --until 2025-01-01T00:00:00Z",
-       "--since"},
+      {"audit --journal " + dir + "/j --tenant t --since 2025-01-02T00:00:00Z --until 2025-01-01T00:00:00Z", "--since"},
       {"journal export --journal " + dir + "/j --tenant t --out " + dir + "/existing.bundle", "already exists"},
   };
   for (const BadInput& c : cases) {

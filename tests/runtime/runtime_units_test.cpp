@@ -108,9 +108,9 @@ TEST(ObjectUtil, MalformedNumbersFallBackInsteadOfThrowing) {
   EXPECT_EQ(generationOf(nlohmann::json("not an object")), 0);
   EXPECT_EQ(generationOf({{"metadata", {{"generation", 4}}}}), 4);
   // As parsed from the API server's JSON (non-negative integers are unsigned there).
-  auto parsed = nlohmann::json::parse(
-      R"({"metadata":{"generation":2},"status":{"phase":"Ready","observedGeneration":2,)"
-      R"("conditions":[{"type":"Ready","status":"True","reason":"Ready"}]}})");
+  auto parsed =
+      nlohmann::json::parse(R"({"metadata":{"generation":2},"status":{"phase":"Ready","observedGeneration":2,)"
+                            R"("conditions":[{"type":"Ready","status":"True","reason":"Ready"}]}})");
   auto seen = objectSeenOf(parsed);
   EXPECT_EQ(seen.generation, 2);
   EXPECT_TRUE(seen.hasStatus);

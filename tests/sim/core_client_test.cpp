@@ -45,18 +45,26 @@ TEST(SimWithSprClient, KubeconfigAndAccessRequestSecretWorkWithTheCurlClient) {
   auto transport = k8s::makeCurlTransport(*cfg);
   ASSERT_TRUE(transport) << transport.status().toString();
   k8s::Client platform(**transport);
-  ASSERT_TRUE(platform.create(kNamespaces, "", {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "mcp-x"}}}}));
-  ASSERT_TRUE(platform.create(kClusterRequests, "mcp-x", {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"}, {"kind", "ClusterRequest"},
-                                                        {"metadata", {{"name", "mcp"}}}, {"spec", {{"purpose", "mcp"}}}}));
+  ASSERT_TRUE(platform.create(kNamespaces, "",
+                              {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "mcp-x"}}}}));
+  ASSERT_TRUE(platform.create(kClusterRequests, "mcp-x",
+                              {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+                               {"kind", "ClusterRequest"},
+                               {"metadata", {{"name", "mcp"}}},
+                               {"spec", {{"purpose", "mcp"}}}}));
   ASSERT_TRUE(platform.create(kAccessRequests, "mcp-x",
-                              {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"}, {"kind", "AccessRequest"}, {"metadata", {{"name", "ar"}}},
+                              {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+                               {"kind", "AccessRequest"},
+                               {"metadata", {{"name", "ar"}}},
                                {"spec", {{"requestRef", {{"name", "mcp"}, {"namespace", "mcp-x"}}}}}}));
   std::string secretName;
   for (int i = 0; i < 100 && secretName.empty(); ++i) {
     auto ar = platform.get(kAccessRequests, "mcp-x", "ar");
     ASSERT_TRUE(ar);
-    if (ar->contains("status") && (*ar)["status"].value("phase", "") == "Granted") secretName = (*ar)["status"]["secretRef"]["name"];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (ar->contains("status") && (*ar)["status"].value("phase", "") == "Granted")
+      secretName = (*ar)["status"]["secretRef"]["name"];
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_FALSE(secretName.empty());
   auto secret = platform.get(kSecrets, "mcp-x", secretName);

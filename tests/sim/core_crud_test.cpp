@@ -61,7 +61,9 @@ TEST(SimCrud, NamespacedObjectsNeedTheirNamespace) {
   EXPECT_EQ(missing.body["message"], "namespaces \"team-a\" not found");
   EXPECT_EQ(sim.post("onboarding", "/api/v1/namespaces/kube-system/configmaps", configMap("x")).code, 201);
   ASSERT_EQ(sim.post("onboarding", "/api/v1/namespaces",
-                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team-a"}}}}).code, 201);
+                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "team-a"}}}})
+                .code,
+            201);
   EXPECT_EQ(sim.post("onboarding", "/api/v1/namespaces/team-a/configmaps", configMap("x")).code, 201);
   EXPECT_EQ(sim.call("onboarding", "DELETE", "/api/v1/namespaces/team-a").code, 200);
   EXPECT_EQ(sim.get("onboarding", "/api/v1/namespaces/team-a/configmaps/x").code, 404);
@@ -82,8 +84,9 @@ TEST(SimCrud, CrdRegistersAValidatedResourceWithGenerationAndStatus) {
   auto strict = sim.call("onboarding", "POST", std::string(kWidgets) + "?fieldValidation=Strict",
                          widget("w0", {{"size", 1}, {"bogus", 1}}).dump());
   EXPECT_EQ(strict.code, 400);
-  EXPECT_EQ(strict.body["message"],
-            "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.bogus\"");
+  EXPECT_EQ(
+      strict.body["message"],
+      "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.bogus\"");
   // Warn (the default): created, the fields pruned, one escaped 299 warning per field.
   auto warned = sim.post("onboarding", kWidgets, widget("w-warn", {{"size", 1}, {"bogus", 1}, {"extra", "x"}}));
   ASSERT_EQ(warned.code, 201);
@@ -144,7 +147,8 @@ TEST(SimCrud, MergeJsonAndStrategicPatches) {
   auto merged = sim.call("onboarding", "PATCH", path, R"({"data":{"a":null,"c":"3"}})", "application/merge-patch+json");
   ASSERT_EQ(merged.code, 200);
   EXPECT_EQ(merged.body["data"], json({{"b", "2"}, {"c", "3"}}));
-  auto jp = sim.call("onboarding", "PATCH", path, R"([{"op":"test","path":"/data/b","value":"2"},{"op":"replace","path":"/data/b","value":"9"}])",
+  auto jp = sim.call("onboarding", "PATCH", path,
+                     R"([{"op":"test","path":"/data/b","value":"2"},{"op":"replace","path":"/data/b","value":"9"}])",
                      "application/json-patch+json");
   ASSERT_EQ(jp.code, 200);
   EXPECT_EQ(jp.body["data"]["b"], "9");
@@ -169,9 +173,13 @@ TEST(SimCrud, MergeJsonAndStrategicPatches) {
 TEST(SimCrud, LabelSelectorsAndPagination) {
   SimFixture sim;
   json data = {{"k", "v"}};
-  ASSERT_EQ(sim.post("onboarding", kConfigMaps, configMap("a", data, json::parse(R"({"env":"prod","tier":"web"})"))).code, 201);
+  ASSERT_EQ(
+      sim.post("onboarding", kConfigMaps, configMap("a", data, json::parse(R"({"env":"prod","tier":"web"})"))).code,
+      201);
   ASSERT_EQ(sim.post("onboarding", kConfigMaps, configMap("b", data, json::parse(R"({"env":"dev"})"))).code, 201);
-  ASSERT_EQ(sim.post("onboarding", kConfigMaps, configMap("c", data, json::parse(R"({"env":"test","tier":"db"})"))).code, 201);
+  ASSERT_EQ(
+      sim.post("onboarding", kConfigMaps, configMap("c", data, json::parse(R"({"env":"test","tier":"db"})"))).code,
+      201);
   auto names = [&](const std::string& selector) {
     std::vector<std::string> out;
     json items = sim.get("onboarding", std::string(kConfigMaps) + "?labelSelector=" + selector).body["items"];
@@ -192,7 +200,8 @@ TEST(SimCrud, LabelSelectorsAndPagination) {
   std::string cont = page1.body["metadata"]["continue"];
   ASSERT_FALSE(cont.empty());
   EXPECT_EQ(page1.body["metadata"]["remainingItemCount"], 1);
-  auto page2 = sim.get("onboarding", std::string(kConfigMaps) + "?limit=2&continue=" + httplib::detail::encode_query_param(cont));
+  auto page2 = sim.get("onboarding",
+                       std::string(kConfigMaps) + "?limit=2&continue=" + httplib::detail::encode_query_param(cont));
   ASSERT_EQ(page2.body["items"].size(), 1u);
   EXPECT_EQ(page2.body["items"][0]["metadata"]["name"], "c");
   EXPECT_FALSE(page2.body["metadata"].contains("continue"));

@@ -44,7 +44,8 @@ TEST(SimFaults, WatchDropsCloseStreamsAndOtherClientsKeepWorking) {
   sim.server->setFaults(f);
   auto start = std::chrono::steady_clock::now();
   bool closed = false;
-  sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true", [](const json&) { return true; }, &closed);
+  sim.watch(
+      "onboarding", std::string(kConfigMaps) + "?watch=true", [](const json&) { return true; }, &closed);
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   EXPECT_EQ(sim.post("onboarding", kConfigMaps, configMap("still-serving")).code, 201);
@@ -62,15 +63,17 @@ TEST(SimFaults, ExpiredResourceVersionsGet410OnWatchAndContinue) {
   f.expireResourceVersions = true;
   sim.server->setFaults(f);
   json event;
-  sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true&resourceVersion=" +
-                              a.body["metadata"]["resourceVersion"].get<std::string>(),
+  sim.watch("onboarding",
+            std::string(kConfigMaps) +
+                "?watch=true&resourceVersion=" + a.body["metadata"]["resourceVersion"].get<std::string>(),
             [&](const json& e) {
               event = e;
               return false;
             });
   EXPECT_EQ(event["type"], "ERROR");
   EXPECT_EQ(event["object"]["code"], 410);
-  auto expired = sim.get("onboarding", std::string(kConfigMaps) + "?limit=1&continue=" + httplib::detail::encode_query_param(cont));
+  auto expired = sim.get("onboarding",
+                         std::string(kConfigMaps) + "?limit=1&continue=" + httplib::detail::encode_query_param(cont));
   EXPECT_EQ(expired.code, 410);
   EXPECT_EQ(expired.body["reason"], "Expired");
 }
@@ -78,8 +81,8 @@ TEST(SimFaults, ExpiredResourceVersionsGet410OnWatchAndContinue) {
 TEST(SimFaults, AdminEndpointTakesTheFirstClustersToken) {
   SimFixture sim;
   auto c = sim.client();
-  auto denied = c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("platform")}},
-                        R"({"errorRate":1})", "application/json");
+  auto denied = c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("platform")}}, R"({"errorRate":1})",
+                        "application/json");
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 401);
   auto set = c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("onboarding")}},
@@ -89,9 +92,11 @@ TEST(SimFaults, AdminEndpointTakesTheFirstClustersToken) {
   EXPECT_EQ(json::parse(set->body)["errorRate"], 1.0);
   int code = sim.get("workload", "/api/v1/namespaces").code;
   EXPECT_TRUE(code == 500 || code == 503 || code == 429) << code;
-  auto bad = c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("onboarding")}}, "nope", "application/json");
+  auto bad =
+      c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("onboarding")}}, "nope", "application/json");
   EXPECT_EQ(bad->status, 400);
-  auto clear = c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("onboarding")}}, "{}", "application/json");
+  auto clear =
+      c->Post("/admin/faults", {{"Authorization", "Bearer " + sim.token("onboarding")}}, "{}", "application/json");
   EXPECT_EQ(clear->status, 200);
   EXPECT_EQ(sim.get("workload", "/api/v1/namespaces").code, 200);
 }

@@ -71,8 +71,7 @@ TEST(SimFidelity, UnknownClusterIsUnauthorizedBeforeItIsNotFound) {
   EXPECT_EQ(sim.call("no-such-cluster", "GET", kConfigMaps, "", "application/json", "wrong").code, 401);
   EXPECT_EQ(sim.call("onboarding", "GET", kConfigMaps, "", "application/json", "wrong").code, 401);
   // Authenticated: an unknown cluster is then 404.
-  EXPECT_EQ(sim.call("no-such-cluster", "GET", kConfigMaps, "", "application/json", sim.token("onboarding")).code,
-            404);
+  EXPECT_EQ(sim.call("no-such-cluster", "GET", kConfigMaps, "", "application/json", sim.token("onboarding")).code, 404);
 }
 
 TEST(SimFidelity, AnnotationsOverTwoHundredFiftySixKibAreRefused) {
@@ -102,10 +101,11 @@ json listCrd() {
                {"properties", {{"name", {{"type", "string"}}}, {"port", {{"type", "integer"}}}}}};
   json spec = {{"type", "object"},
                {"properties",
-                {{"ports", {{"type", "array"},
-                            {"x-kubernetes-list-type", "map"},
-                            {"x-kubernetes-list-map-keys", {"name"}},
-                            {"items", item}}},
+                {{"ports",
+                  {{"type", "array"},
+                   {"x-kubernetes-list-type", "map"},
+                   {"x-kubernetes-list-map-keys", {"name"}},
+                   {"items", item}}},
                  {"tags", {{"type", "array"}, {"x-kubernetes-list-type", "set"}, {"items", {{"type", "string"}}}}}}}};
   json version = {{"name", "v1"},
                   {"served", true},
@@ -131,9 +131,11 @@ TEST(SimFidelity, DuplicateKeysInListMapAndSetListsAreRefused) {
   json unique = {{"ports", {{{"name", "a"}, {"port", 1}}, {{"name", "b"}, {"port", 1}}}}, {"tags", {"x", "y"}}};
   Reply ok = sim.post("onboarding", path, gadget("ok", unique));
   ASSERT_EQ(ok.code, 201) << ok.body.dump().substr(0, 300);
-  Reply dupMap = sim.post("onboarding", path, gadget("m", {{"ports", {{{"name", "a"}, {"port", 1}}, {{"name", "a"}, {"port", 2}}}}}));
+  Reply dupMap = sim.post("onboarding", path,
+                          gadget("m", {{"ports", {{{"name", "a"}, {"port", 1}}, {{"name", "a"}, {"port", 2}}}}}));
   EXPECT_EQ(dupMap.code, 422) << dupMap.body.dump();
-  EXPECT_NE(dupMap.body.value("message", "").find("spec.ports[1]: Duplicate value: {\"name\":\"a\"}"), std::string::npos)
+  EXPECT_NE(dupMap.body.value("message", "").find("spec.ports[1]: Duplicate value: {\"name\":\"a\"}"),
+            std::string::npos)
       << dupMap.body.value("message", "");
   Reply dupSet = sim.post("onboarding", path, gadget("s", {{"tags", {"x", "x"}}}));
   EXPECT_EQ(dupSet.code, 422) << dupSet.body.dump();
@@ -153,7 +155,9 @@ TEST(SimFidelity, OpenApiV2IsServedAsJsonAndProtobuf) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->get_header_value("Content-Type").find("protobuf"), std::string::npos);
-  EXPECT_EQ(r->body.substr(0, 5), std::string("\x0a\x03" "2.0", 5));  // field 1 (swagger) = "2.0"
+  EXPECT_EQ(r->body.substr(0, 5), std::string("\x0a\x03"
+                                              "2.0",
+                                              5));  // field 1 (swagger) = "2.0"
 }
 
 TEST(SimFidelity, KubectlAppliesAKindList) {
@@ -163,9 +167,10 @@ TEST(SimFidelity, KubectlAppliesAKindList) {
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string kubeconfig = std::string(dir) + "/kubeconfig", list = std::string(dir) + "/list.yaml";
   std::ofstream(kubeconfig) << sim.server->kubeconfigYaml();
-  std::ofstream(list) << "apiVersion: v1\nkind: List\nitems:\n"
-                         "- {apiVersion: v1, kind: ConfigMap, metadata: {name: one, namespace: default}, data: {k: '1'}}\n"
-                         "- {apiVersion: v1, kind: ConfigMap, metadata: {name: two, namespace: default}, data: {k: '2'}}\n";
+  std::ofstream(list)
+      << "apiVersion: v1\nkind: List\nitems:\n"
+         "- {apiVersion: v1, kind: ConfigMap, metadata: {name: one, namespace: default}, data: {k: '1'}}\n"
+         "- {apiVersion: v1, kind: ConfigMap, metadata: {name: two, namespace: default}, data: {k: '2'}}\n";
   int status = 0;
   std::string out = spr::testing::runCommand(
       "/usr/bin/kubectl --kubeconfig " + kubeconfig + " --context onboarding apply -f " + list, &status);

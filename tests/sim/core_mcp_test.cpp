@@ -27,7 +27,8 @@ json mcp(const std::string& name) {
 }
 
 std::string clusterRequestPath(const std::string& name) {
-  return "/apis/clusters.openmcp.cloud/v1alpha1/namespaces/" + k8s::mcpNamespace(kMcpNs, name) + "/clusterrequests/" + name;
+  return "/apis/clusters.openmcp.cloud/v1alpha1/namespaces/" + k8s::mcpNamespace(kMcpNs, name) + "/clusterrequests/" +
+         name;
 }
 
 // Polls GET `path` on `cluster` until `done` holds (5 s at most); returns the last reply.
@@ -43,7 +44,10 @@ Reply waitFor(const SimFixture& sim, const std::string& cluster, const std::stri
 }
 
 void createNamespace(const SimFixture& sim) {
-  ASSERT_EQ(sim.post("onboarding", "/api/v1/namespaces", {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", kMcpNs}}}}).code, 201);
+  ASSERT_EQ(sim.post("onboarding", "/api/v1/namespaces",
+                     {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", kMcpNs}}}})
+                .code,
+            201);
 }
 
 TEST(SimMcp, ManagedControlPlaneGetsAClusterRequestAndTurnsReady) {
@@ -84,11 +88,17 @@ TEST(SimMcp, DeletingTheManagedControlPlaneDeletesItsClusterRequest) {
   cr = waitFor(sim, "platform", clusterRequestPath("mcp-2"), [](const Reply& r) { return r.code == 404; });
   EXPECT_EQ(cr.code, 404) << cr.body.dump();
   // A ClusterRequest not made for an MCP is left alone.
-  json other = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"}, {"kind", "ClusterRequest"},
-                {"metadata", {{"name", "by-hand"}}}, {"spec", {{"purpose", "mcp"}}}};
-  ASSERT_EQ(sim.post("platform", "/apis/clusters.openmcp.cloud/v1alpha1/namespaces/default/clusterrequests", other).code, 201);
+  json other = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+                {"kind", "ClusterRequest"},
+                {"metadata", {{"name", "by-hand"}}},
+                {"spec", {{"purpose", "mcp"}}}};
+  ASSERT_EQ(
+      sim.post("platform", "/apis/clusters.openmcp.cloud/v1alpha1/namespaces/default/clusterrequests", other).code,
+      201);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(sim.get("platform", "/apis/clusters.openmcp.cloud/v1alpha1/namespaces/default/clusterrequests/by-hand").code, 200);
+  EXPECT_EQ(
+      sim.get("platform", "/apis/clusters.openmcp.cloud/v1alpha1/namespaces/default/clusterrequests/by-hand").code,
+      200);
 }
 
 TEST(SimMcp, ManagedControlPlaneIsServedOnOnboardingOnly) {

@@ -32,16 +32,17 @@ std::string envelope(const std::string& apiVersion, const std::string& kind, con
 }
 // ObjectMeta with empty strings where Go's encoder writes them (generateName, namespace).
 std::string objectMeta(const std::string& name) {
-  return bytesField(1, name) + bytesField(2, "") + bytesField(3, "") + bytesField(8, "") +
-         mapEntry(11, "app", "web") + mapEntry(12, "note", "hi") + bytesField(14, "example.com/keep");
+  return bytesField(1, name) + bytesField(2, "") + bytesField(3, "") + bytesField(8, "") + mapEntry(11, "app", "web") +
+         mapEntry(12, "note", "hi") + bytesField(14, "example.com/keep");
 }
 
 constexpr const char* kProtobuf = "application/vnd.kubernetes.protobuf";
 
 TEST(SimProtobuf, ConfigMapAndSecretDecodeToTheirJsonForm) {
   SimFixture sim;
-  std::string cm = bytesField(1, objectMeta("pb")) + mapEntry(2, "a", "b") + mapEntry(3, "bin", std::string("\0\1", 2)) +
-                   varintField(4, 1) + varintField(99, 7) + varint(98 << 3 | 5) + std::string(4, 'x');  // unknown fields
+  std::string cm = bytesField(1, objectMeta("pb")) + mapEntry(2, "a", "b") +
+                   mapEntry(3, "bin", std::string("\0\1", 2)) + varintField(4, 1) + varintField(99, 7) +
+                   varint(98 << 3 | 5) + std::string(4, 'x');  // unknown fields
   auto r = sim.call("onboarding", "POST", testing::kConfigMaps, envelope("v1", "ConfigMap", cm), kProtobuf);
   ASSERT_EQ(r.code, 201) << r.body.dump();
   auto got = sim.get("onboarding", std::string(testing::kConfigMaps) + "/pb");
@@ -69,7 +70,8 @@ TEST(SimProtobuf, NamespaceServiceAccountAndDeleteOptions) {
   ASSERT_EQ(r.code, 201) << r.body.dump();
   EXPECT_EQ(r.body["status"]["phase"], "Active");
   std::string sa = bytesField(1, bytesField(1, "robot")) + bytesField(3, bytesField(1, "pull")) + varintField(4, 0);
-  r = sim.call("onboarding", "POST", "/api/v1/namespaces/pb-ns/serviceaccounts", envelope("v1", "ServiceAccount", sa), kProtobuf);
+  r = sim.call("onboarding", "POST", "/api/v1/namespaces/pb-ns/serviceaccounts", envelope("v1", "ServiceAccount", sa),
+               kProtobuf);
   ASSERT_EQ(r.code, 201) << r.body.dump();
   EXPECT_EQ(r.body["imagePullSecrets"], json::array({{{"name", "pull"}}}));
   EXPECT_EQ(r.body["automountServiceAccountToken"], false);
@@ -98,7 +100,8 @@ TEST(SimProtobuf, MalformedBodiesAre400AndOtherKinds415) {
   EXPECT_NE(r.body["message"].get<std::string>().find("data[k]: not valid UTF-8"), std::string::npos) << r.body.dump();
   r = post(envelope("v1", "ConfigMap", varintField(1, 5)));  // metadata as a varint
   EXPECT_EQ(r.code, 400);
-  EXPECT_NE(r.body["message"].get<std::string>().find("metadata: protobuf wire type 0"), std::string::npos) << r.body.dump();
+  EXPECT_NE(r.body["message"].get<std::string>().find("metadata: protobuf wire type 0"), std::string::npos)
+      << r.body.dump();
   r = sim.call("onboarding", "POST", "/apis/apps/v1/namespaces/default/deployments",
                envelope("apps/v1", "Deployment", bytesField(1, bytesField(1, "d"))), kProtobuf);
   EXPECT_EQ(r.code, 415);

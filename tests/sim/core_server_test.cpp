@@ -63,8 +63,8 @@ TEST(SimServer, ClustersAreSeparateStores) {
 
 std::string base64Decode(const std::string& in) {
   std::string out(in.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   out.resize(n > 0 ? static_cast<size_t>(n) : 0);
   while (!out.empty() && out.back() == '\0') out.pop_back();
   return out;
@@ -109,7 +109,8 @@ TEST(SimServer, BadInputGetsTheRealStatusCodesAndTheServerKeepsServing) {
   int watchCode = sim.watch("onboarding", "/apis/example.com/v1/namespaces/default/widgets?watch=true",
                             [](const json&) { return false; });
   EXPECT_EQ(watchCode, 404);
-  auto badPatch = sim.call("onboarding", "PATCH", std::string(kConfigMaps) + "/x", "{}", "application/merge-patch+json");
+  auto badPatch =
+      sim.call("onboarding", "PATCH", std::string(kConfigMaps) + "/x", "{}", "application/merge-patch+json");
   EXPECT_EQ(badPatch.code, 404);
   EXPECT_EQ(badPatch.body["message"], "configmaps \"x\" not found");
   EXPECT_EQ(sim.post("onboarding", kConfigMaps, configMap("after-bad-input")).code, 201);

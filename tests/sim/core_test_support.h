@@ -60,11 +60,11 @@ class SimFixture {
     httplib::Headers headers;
     if (tok != "-") headers.emplace("Authorization", "Bearer " + tok);
     std::string url = "/clusters/" + cluster + path;
-    httplib::Result r = method == "GET"      ? c->Get(url.c_str(), headers)
-                        : method == "POST"   ? c->Post(url.c_str(), headers, body, contentType.c_str())
-                        : method == "PUT"    ? c->Put(url.c_str(), headers, body, contentType.c_str())
-                        : method == "PATCH"  ? c->Patch(url.c_str(), headers, body, contentType.c_str())
-                                             : c->Delete(url.c_str(), headers, body, contentType.c_str());
+    httplib::Result r = method == "GET"     ? c->Get(url.c_str(), headers)
+                        : method == "POST"  ? c->Post(url.c_str(), headers, body, contentType.c_str())
+                        : method == "PUT"   ? c->Put(url.c_str(), headers, body, contentType.c_str())
+                        : method == "PATCH" ? c->Patch(url.c_str(), headers, body, contentType.c_str())
+                                            : c->Delete(url.c_str(), headers, body, contentType.c_str());
     Reply reply;
     if (!r) return reply;
     reply.code = r->status;
@@ -83,26 +83,25 @@ class SimFixture {
 
   // Streams a watch; `onEvent` gets each event and returns false to stop. Returns the HTTP
   // status (0 if the connection failed before headers) and whether the server closed it.
-  int watch(const std::string& cluster, const std::string& pathAndQuery, const std::function<bool(const json&)>& onEvent,
-            bool* serverClosed = nullptr) const {
+  int watch(const std::string& cluster, const std::string& pathAndQuery,
+            const std::function<bool(const json&)>& onEvent, bool* serverClosed = nullptr) const {
     auto c = client();
     httplib::Headers headers{{"Authorization", "Bearer " + token(cluster)}};
     std::string buffer;
     bool stoppedByUs = false;
-    auto r = c->Get(("/clusters/" + cluster + pathAndQuery).c_str(), headers,
-                    [&](const char* data, size_t len) {
-                      buffer.append(data, len);
-                      size_t nl;
-                      while ((nl = buffer.find('\n')) != std::string::npos) {
-                        json e = json::parse(buffer.substr(0, nl), nullptr, false);
-                        buffer.erase(0, nl + 1);
-                        if (!onEvent(e)) {
-                          stoppedByUs = true;
-                          return false;
-                        }
-                      }
-                      return true;
-                    });
+    auto r = c->Get(("/clusters/" + cluster + pathAndQuery).c_str(), headers, [&](const char* data, size_t len) {
+      buffer.append(data, len);
+      size_t nl;
+      while ((nl = buffer.find('\n')) != std::string::npos) {
+        json e = json::parse(buffer.substr(0, nl), nullptr, false);
+        buffer.erase(0, nl + 1);
+        if (!onEvent(e)) {
+          stoppedByUs = true;
+          return false;
+        }
+      }
+      return true;
+    });
     if (serverClosed) *serverClosed = !stoppedByUs;
     if (r) return r->status;
     return stoppedByUs ? 200 : 0;
@@ -118,21 +117,27 @@ inline json configMap(const std::string& name, const json& data = {{"k", "v"}}, 
 }
 
 inline json widgetCrd(bool status = true) {
-  json version = {{"name", "v1"}, {"served", true}, {"storage", true},
-                  {"schema", {{"openAPIV3Schema",
-                               {{"type", "object"},
-                                {"properties",
-                                 {{"spec", {{"type", "object"}, {"required", {"size"}},
-                                            {"properties", {{"size", {{"type", "integer"}}}, {"color", {{"type", "string"}}}}}}},
-                                  {"status", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}};
+  json version = {{"name", "v1"},
+                  {"served", true},
+                  {"storage", true},
+                  {"schema",
+                   {{"openAPIV3Schema",
+                     {{"type", "object"},
+                      {"properties",
+                       {{"spec",
+                         {{"type", "object"},
+                          {"required", {"size"}},
+                          {"properties", {{"size", {{"type", "integer"}}}, {"color", {{"type", "string"}}}}}}},
+                        {"status", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}};
   if (status) version["subresources"] = {{"status", json::object()}};
   return {{"apiVersion", "apiextensions.k8s.io/v1"},
           {"kind", "CustomResourceDefinition"},
           {"metadata", {{"name", "widgets.example.com"}}},
-          {"spec", {{"group", "example.com"},
-                    {"names", {{"kind", "Widget"}, {"plural", "widgets"}, {"singular", "widget"}}},
-                    {"scope", "Namespaced"},
-                    {"versions", json::array({version})}}}};
+          {"spec",
+           {{"group", "example.com"},
+            {"names", {{"kind", "Widget"}, {"plural", "widgets"}, {"singular", "widget"}}},
+            {"scope", "Namespaced"},
+            {"versions", json::array({version})}}}};
 }
 
 inline json widget(const std::string& name, const json& spec) {

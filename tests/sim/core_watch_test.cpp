@@ -22,10 +22,11 @@ TEST(SimWatch, StreamsChangesAfterAResourceVersionInOrder) {
     sim.call("onboarding", "DELETE", std::string(kConfigMaps) + "/a");
   });
   std::vector<std::string> seen;
-  int code = sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true&resourceVersion=" + rv, [&](const json& e) {
-    seen.push_back(e["type"].get<std::string>() + ":" + e["object"]["metadata"]["name"].get<std::string>());
-    return seen.size() < 2;
-  });
+  int code =
+      sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true&resourceVersion=" + rv, [&](const json& e) {
+        seen.push_back(e["type"].get<std::string>() + ":" + e["object"]["metadata"]["name"].get<std::string>());
+        return seen.size() < 2;
+      });
   writer.join();
   EXPECT_EQ(code, 200);
   EXPECT_EQ(seen, (std::vector<std::string>{"MODIFIED:a", "DELETED:a"}));
@@ -33,10 +34,16 @@ TEST(SimWatch, StreamsChangesAfterAResourceVersionInOrder) {
 
 TEST(SimWatch, WithoutResourceVersionStartsWithTheCurrentObjects) {
   SimFixture sim;
-  ASSERT_EQ(sim.post("onboarding", kConfigMaps, configMap("x", json::parse(R"({"k":"v"})"), json::parse(R"({"pick":"yes"})"))).code, 201);
+  ASSERT_EQ(
+      sim.post("onboarding", kConfigMaps, configMap("x", json::parse(R"({"k":"v"})"), json::parse(R"({"pick":"yes"})")))
+          .code,
+      201);
   sim.post("onboarding", kConfigMaps, configMap("y"));
   std::vector<std::string> seen;
-  sim.watch("onboarding", std::string(kConfigMaps) + "?watch=1&labelSelector=pick%3Dyes&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+  sim.watch("onboarding",
+            std::string(kConfigMaps) +
+                "?watch=1&labelSelector=pick%3Dyes&allowWatchBookmarks=true&sendInitialEvents=true&"
+                "resourceVersionMatch=NotOlderThan",
             [&](const json& e) {
               seen.push_back(e["type"]);
               if (e["type"] == "BOOKMARK") {
@@ -54,8 +61,9 @@ TEST(SimWatch, SendsBookmarksWhenAllowed) {
   auto a = sim.post("onboarding", kConfigMaps, configMap("a"));
   std::string rv;
   auto start = std::chrono::steady_clock::now();
-  sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true&allowWatchBookmarks=true&resourceVersion=" +
-                              a.body["metadata"]["resourceVersion"].get<std::string>(),
+  sim.watch("onboarding",
+            std::string(kConfigMaps) + "?watch=true&allowWatchBookmarks=true&resourceVersion=" +
+                a.body["metadata"]["resourceVersion"].get<std::string>(),
             [&](const json& e) {
               if (e["type"] != "BOOKMARK") return true;
               EXPECT_EQ(e["object"]["kind"], "ConfigMap");
@@ -74,12 +82,15 @@ TEST(SimWatch, TooOldResourceVersionGets410Expired) {
   for (int i = 1; i < 6; ++i) sim.post("onboarding", kConfigMaps, configMap("c" + std::to_string(i)));
   json error;
   bool closed = false;
-  sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true&resourceVersion=" +
-                              first.body["metadata"]["resourceVersion"].get<std::string>(),
-            [&](const json& e) {
-              error = e;
-              return true;
-            }, &closed);
+  sim.watch(
+      "onboarding",
+      std::string(kConfigMaps) +
+          "?watch=true&resourceVersion=" + first.body["metadata"]["resourceVersion"].get<std::string>(),
+      [&](const json& e) {
+        error = e;
+        return true;
+      },
+      &closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(error["type"], "ERROR");
   EXPECT_EQ(error["object"]["code"], 410);
@@ -95,12 +106,15 @@ TEST(SimWatch, ClosesWhenTheCrdGoesAwayAndHonoursTimeoutSeconds) {
   });
   bool closed = false;
   auto start = std::chrono::steady_clock::now();
-  sim.watch("onboarding", std::string(kWidgets) + "?watch=true", [](const json&) { return true; }, &closed);
+  sim.watch(
+      "onboarding", std::string(kWidgets) + "?watch=true", [](const json&) { return true; }, &closed);
   deleter.join();
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   start = std::chrono::steady_clock::now();
-  sim.watch("onboarding", std::string(kConfigMaps) + "?watch=true&timeoutSeconds=1", [](const json&) { return true; }, &closed);
+  sim.watch(
+      "onboarding", std::string(kConfigMaps) + "?watch=true&timeoutSeconds=1", [](const json&) { return true; },
+      &closed);
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
 }

@@ -119,13 +119,17 @@ std::string setText(const std::set<std::string>& s) {
 // Compares one object's shape; appends differences to `diffs`.
 void compareObject(const json& rec, const json& got, const std::string& where, std::vector<std::string>& diffs) {
   for (const char* f : {"kind", "apiVersion"})
-    if (rec.value(f, json()) != got.value(f, json())) diffs.push_back(where + "." + f + ": recorded " + rec.value(f, json()).dump() + ", got " + got.value(f, json()).dump());
+    if (rec.value(f, json()) != got.value(f, json()))
+      diffs.push_back(where + "." + f + ": recorded " + rec.value(f, json()).dump() + ", got " +
+                      got.value(f, json()).dump());
   if (!rec.contains("metadata")) return;
   if (keysOf(rec["metadata"]) != keysOf(got.value("metadata", json())))
-    diffs.push_back(where + ".metadata fields: recorded " + setText(keysOf(rec["metadata"])) + ", got " + setText(keysOf(got.value("metadata", json()))));
+    diffs.push_back(where + ".metadata fields: recorded " + setText(keysOf(rec["metadata"])) + ", got " +
+                    setText(keysOf(got.value("metadata", json()))));
   for (const char* f : {"name", "namespace", "generation", "labels", "finalizers"})
     if (rec["metadata"].value(f, json()) != got["metadata"].value(f, json()))
-      diffs.push_back(where + ".metadata." + f + ": recorded " + rec["metadata"].value(f, json()).dump() + ", got " + got["metadata"].value(f, json()).dump());
+      diffs.push_back(where + ".metadata." + f + ": recorded " + rec["metadata"].value(f, json()).dump() + ", got " +
+                      got["metadata"].value(f, json()).dump());
   std::string kind = rec.value("kind", "");
   if (kind == "FooBar" && rec.value("spec", json()) != got.value("spec", json()))
     diffs.push_back(where + ".spec: recorded " + rec["spec"].dump() + ", got " + got.value("spec", json()).dump());
@@ -137,12 +141,16 @@ void compareObject(const json& rec, const json& got, const std::string& where, s
     json rImages, gImages;
     for (const auto& c : rs["template"]["spec"]["containers"]) rImages.push_back(c["image"]);
     if (gs.contains("template"))
-      for (const auto& c : gs["template"]["spec"].value("containers", json::array())) gImages.push_back(c.value("image", json()));
-    if (rImages != gImages) diffs.push_back(where + ".spec.template images: recorded " + rImages.dump() + ", got " + gImages.dump());
+      for (const auto& c : gs["template"]["spec"].value("containers", json::array()))
+        gImages.push_back(c.value("image", json()));
+    if (rImages != gImages)
+      diffs.push_back(where + ".spec.template images: recorded " + rImages.dump() + ", got " + gImages.dump());
   }
   if (kind == "CustomResourceDefinition") {
-    if (rec["spec"]["names"] != got["spec"].value("names", json())) diffs.push_back(where + ".spec.names differ: got " + got["spec"].value("names", json()).dump());
-    if (keysOf(rec["status"]) != keysOf(got.value("status", json()))) diffs.push_back(where + ".status fields: got " + setText(keysOf(got.value("status", json()))));
+    if (rec["spec"]["names"] != got["spec"].value("names", json()))
+      diffs.push_back(where + ".spec.names differ: got " + got["spec"].value("names", json()).dump());
+    if (keysOf(rec["status"]) != keysOf(got.value("status", json())))
+      diffs.push_back(where + ".status fields: got " + setText(keysOf(got.value("status", json()))));
   }
 }
 
@@ -152,18 +160,22 @@ void compareStatus(json rec, json got, const std::string& where, std::vector<std
   if (rec != got) diffs.push_back(where + " Status: recorded " + rec.dump() + ", got " + got.dump());
 }
 
-void compareList(const json& rec, const json& got, const std::string& where, std::vector<std::string>& diffs, bool compareItems) {
+void compareList(const json& rec, const json& got, const std::string& where, std::vector<std::string>& diffs,
+                 bool compareItems) {
   compareObject(rec, got, where, diffs);
   if (!compareItems) return;
   const json gotItems = got.value("items", json::array());
   if (rec["items"].size() != gotItems.size()) {
-    diffs.push_back(where + ".items: recorded " + std::to_string(rec["items"].size()) + ", got " + std::to_string(gotItems.size()));
+    diffs.push_back(where + ".items: recorded " + std::to_string(rec["items"].size()) + ", got " +
+                    std::to_string(gotItems.size()));
     return;
   }
-  for (size_t i = 0; i < gotItems.size(); ++i) compareObject(rec["items"][i], gotItems[i], where + ".items[" + std::to_string(i) + "]", diffs);
+  for (size_t i = 0; i < gotItems.size(); ++i)
+    compareObject(rec["items"][i], gotItems[i], where + ".items[" + std::to_string(i) + "]", diffs);
 }
 
-void compareWatch(const std::string& rec, const std::string& got, const std::string& where, std::vector<std::string>& diffs) {
+void compareWatch(const std::string& rec, const std::string& got, const std::string& where,
+                  std::vector<std::string>& diffs) {
   std::istringstream r(rec), g(got);
   std::string rl, gl;
   size_t i = 0;
@@ -175,7 +187,8 @@ void compareWatch(const std::string& rec, const std::string& got, const std::str
       continue;
     }
     json re = json::parse(rl, nullptr, false), ge = json::parse(gl, nullptr, false);
-    if (re["type"] != ge.value("type", json())) diffs.push_back(label + ".type: recorded " + re["type"].dump() + ", got " + ge.value("type", json()).dump());
+    if (re["type"] != ge.value("type", json()))
+      diffs.push_back(label + ".type: recorded " + re["type"].dump() + ", got " + ge.value("type", json()).dump());
     compareObject(re["object"], ge.value("object", json::object()), label + ".object", diffs);
   }
 }
@@ -190,8 +203,8 @@ void replayFile(const std::string& version, const std::string& file) {
   Replayer replayer(**server);
   for (size_t i = 0; i < exchanges.size(); ++i) {
     const json& e = exchanges[i];
-    std::string where = version + "/" + file + " #" + std::to_string(i) + " " + e["request_method"].get<std::string>() + " " +
-                        e["request_url"].get<std::string>();
+    std::string where = version + "/" + file + " #" + std::to_string(i) + " " + e["request_method"].get<std::string>() +
+                        " " + e["request_url"].get<std::string>();
     std::string recBody = e["response_body"];
     size_t events = static_cast<size_t>(std::count(recBody.begin(), recBody.end(), '\n'));
     Answer a = replayer.play(e, events);
@@ -203,9 +216,12 @@ void replayFile(const std::string& version, const std::string& file) {
       json rec = json::parse(recBody, nullptr, false), got = json::parse(a.body, nullptr, false);
       ASSERT_TRUE(got.is_object()) << where << ": not a JSON object: " << a.body.substr(0, 500);
       std::string kind = rec.value("kind", "");
-      if (kind == "Status") compareStatus(rec, got, where, diffs);
-      else if (rec.contains("items")) compareList(rec, got, where, diffs, kind != "PodList");  // PodList: see header
-      else compareObject(rec, got, where, diffs);
+      if (kind == "Status")
+        compareStatus(rec, got, where, diffs);
+      else if (rec.contains("items"))
+        compareList(rec, got, where, diffs, kind != "PodList");  // PodList: see header
+      else
+        compareObject(rec, got, where, diffs);
     }
     for (const auto& d : diffs) ADD_FAILURE() << d;
   }
@@ -214,7 +230,8 @@ void replayFile(const std::string& version, const std::string& file) {
 // The comparison itself must notice what a user would: a wrong kind, a missing metadata
 // field, another spec, another Status cause, another watch event type.
 TEST(ConformanceCompare, DetectsDifferences) {
-  json rec = {{"kind", "FooBar"}, {"apiVersion", "g/v1"},
+  json rec = {{"kind", "FooBar"},
+              {"apiVersion", "g/v1"},
               {"metadata", {{"name", "a"}, {"uid", "1"}, {"generation", 1}, {"managedFields", json::array()}}},
               {"spec", {{"x", 1}}}};
   json same = rec;
@@ -232,7 +249,8 @@ TEST(ConformanceCompare, DetectsDifferences) {
     compareObject(rec, got, "o", diffs);
     EXPECT_GE(diffs.size(), 1u) << got.dump();
   }
-  json status = {{"kind", "Status"}, {"reason", "Invalid"}, {"details", {{"uid", "1"}, {"causes", {{{"field", "spec.a"}}}}}}};
+  json status = {
+      {"kind", "Status"}, {"reason", "Invalid"}, {"details", {{"uid", "1"}, {"causes", {{{"field", "spec.a"}}}}}}};
   json other = status;
   other["details"]["uid"] = "2";
   diffs.clear();
@@ -242,10 +260,12 @@ TEST(ConformanceCompare, DetectsDifferences) {
   compareStatus(status, other, "s", diffs);
   EXPECT_EQ(diffs.size(), 1u);
   diffs.clear();
-  std::string events = R"({"type":"ADDED","object":{"kind":"FooBar","apiVersion":"g/v1"}})" "\n";
+  std::string events = R"({"type":"ADDED","object":{"kind":"FooBar","apiVersion":"g/v1"}})"
+                       "\n";
   compareWatch(events, events, "w", diffs);
   EXPECT_TRUE(diffs.empty());
-  std::string modified = R"({"type":"MODIFIED","object":{"kind":"FooBar","apiVersion":"g/v1"}})" "\n";
+  std::string modified = R"({"type":"MODIFIED","object":{"kind":"FooBar","apiVersion":"g/v1"}})"
+                         "\n";
   compareWatch(events, modified, "w", diffs);
   compareWatch(events, "", "w", diffs);
   EXPECT_EQ(diffs.size(), 2u);

@@ -57,7 +57,8 @@ class KubectlTest : public ::testing::Test {
     if (!dir_.empty()) std::system(("rm -rf " + shellQuote(dir_)).c_str());
   }
   void SetUp() override {
-    ASSERT_EQ(access(kKubectl, X_OK), 0) << kKubectl << " is missing or not executable: run scripts/setup.sh to install kubectl 1.32";
+    ASSERT_EQ(access(kKubectl, X_OK), 0)
+        << kKubectl << " is missing or not executable: run scripts/setup.sh to install kubectl 1.32";
     ASSERT_NE(server_, nullptr);
   }
 
@@ -68,11 +69,13 @@ class KubectlTest : public ::testing::Test {
 
   // Common flags: our kubeconfig, the onboarding context, a private discovery cache.
   static std::string base(const std::string& kubeconfig = "", const std::string& cache = "cache") {
-    return std::string(kKubectl) + " --kubeconfig " + shellQuote(kubeconfig.empty() ? dir_ + "/kubeconfig" : kubeconfig) +
-           " --context onboarding --cache-dir " + shellQuote(dir_ + "/" + cache) + " --request-timeout=20s ";
+    return std::string(kKubectl) + " --kubeconfig " +
+           shellQuote(kubeconfig.empty() ? dir_ + "/kubeconfig" : kubeconfig) + " --context onboarding --cache-dir " +
+           shellQuote(dir_ + "/" + cache) + " --request-timeout=20s ";
   }
 
-  static KubectlRun kubectl(const std::string& args, const std::string& kubeconfig = "", const std::string& cache = "cache") {
+  static KubectlRun kubectl(const std::string& args, const std::string& kubeconfig = "",
+                            const std::string& cache = "cache") {
     KubectlRun r;
     std::string cmd = base(kubeconfig, cache) + args + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
@@ -124,7 +127,9 @@ spec:
               color: {type: string, default: blue}
 )");
     ASSERT_EQ(r.exitCode, 0) << r.output;
-    EXPECT_NE(r.output.find("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created"),
+              std::string::npos)
+        << r.output;
     r = kubectl("wait --for=condition=Established crd/widgets.example.com --timeout=30s");
     ASSERT_EQ(r.exitCode, 0) << r.output;
     EXPECT_NE(r.output.find("condition met"), std::string::npos) << r.output;
@@ -132,7 +137,8 @@ spec:
   }
 
   static std::string widget(const std::string& name, const std::string& spec) {
-    return "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: " + name + "\n  namespace: default\nspec: " + spec + "\n";
+    return "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: " + name +
+           "\n  namespace: default\nspec: " + spec + "\n";
   }
 
   static SimServer* server_;
@@ -208,8 +214,11 @@ TEST_F(KubectlTest, WrongTokenIsUnauthorized) {
   // Cold discovery cache: kubectl fails on discovery and words the 401 itself.
   KubectlRun r = kubectl("get namespaces", dir_ + "/wrong", "cold-cache");
   EXPECT_NE(r.exitCode, 0);
-  EXPECT_NE(r.output.find("error: You must be logged in to the server (the server has asked for the client to provide credentials)"),
-            std::string::npos) << r.output;
+  EXPECT_NE(
+      r.output.find(
+          "error: You must be logged in to the server (the server has asked for the client to provide credentials)"),
+      std::string::npos)
+      << r.output;
   // Warm cache (filled by a call with the right token): the GET itself gets the 401 and
   // kubectl prints the Status message the server sent — unless kubectl decides to refresh
   // discovery first (seen under load), which words the same 401 as above.
@@ -217,8 +226,9 @@ TEST_F(KubectlTest, WrongTokenIsUnauthorized) {
   r = kubectl("get namespaces", dir_ + "/wrong", "warm-cache");
   EXPECT_NE(r.exitCode, 0);
   bool unauthorized = r.output.find("error: You must be logged in to the server (Unauthorized)") != std::string::npos ||
-                      r.output.find("error: You must be logged in to the server (the server has asked for the client "
-                                    "to provide credentials)") != std::string::npos;
+                      r.output.find(
+                          "error: You must be logged in to the server (the server has asked for the client "
+                          "to provide credentials)") != std::string::npos;
   EXPECT_TRUE(unauthorized) << r.output;
 }
 
@@ -226,7 +236,8 @@ TEST_F(KubectlTest, WrongTokenIsUnauthorized) {
 bool waitForOutput(int fd, std::string& seen, const std::string& needle, std::chrono::seconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (seen.find(needle) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;

@@ -48,7 +48,8 @@ TEST(SchemaRecorded, InvalidResponsesMatchEveryVersion) {
     const json& schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     int checked = 0;
     for (const auto& e : exchanges) {
-      if (e["request_method"] != "POST" || e["request_url"].get<std::string>().find("/foobars") == std::string::npos) continue;
+      if (e["request_method"] != "POST" || e["request_url"].get<std::string>().find("/foobars") == std::string::npos)
+        continue;
       json object = json::parse(e["request_body"].get<std::string>());
       ValidationResult r = validateCustomObject(object, schema);
       EXPECT_TRUE(r.unknownFields.empty()) << version;
@@ -66,8 +67,12 @@ TEST(SchemaRecorded, InvalidResponsesMatchEveryVersion) {
 }
 
 TEST(SchemaValidate, TypesReportKubeMessages) {
-  json schema = specSchema({{"s", {{"type", "string"}}}, {"i", {{"type", "integer"}}}, {"n", {{"type", "number"}}},
-                            {"b", {{"type", "boolean"}}}, {"a", {{"type", "array"}}}, {"o", {{"type", "object"}}}});
+  json schema = specSchema({{"s", {{"type", "string"}}},
+                            {"i", {{"type", "integer"}}},
+                            {"n", {{"type", "number"}}},
+                            {"b", {{"type", "boolean"}}},
+                            {"a", {{"type", "array"}}},
+                            {"o", {{"type", "object"}}}});
   FieldCause c = onlyCause(withSpec({{"s", 5}}), schema);
   EXPECT_EQ(c.reason, "FieldValueTypeInvalid");
   EXPECT_EQ(c.field, "spec.s");
@@ -106,18 +111,23 @@ TEST(SchemaValidate, EnumAndBounds) {
   FieldCause c = onlyCause(withSpec({{"mode", "Medium"}}), schema);
   EXPECT_EQ(c.reason, "FieldValueNotSupported");
   EXPECT_EQ(c.message, "Unsupported value: \"Medium\": supported values: \"Fast\", \"Slow\"");
-  EXPECT_EQ(onlyCause(withSpec({{"level", 3}}), schema).message, "Unsupported value: 3: supported values: \"1\", \"2\"");
+  EXPECT_EQ(onlyCause(withSpec({{"level", 3}}), schema).message,
+            "Unsupported value: 3: supported values: \"1\", \"2\"");
   c = onlyCause(withSpec({{"n", 0}}), schema);
   EXPECT_EQ(c.reason, "FieldValueInvalid");
   EXPECT_EQ(c.message, "Invalid value: 0: spec.n in body should be greater than or equal to 1");
-  EXPECT_EQ(onlyCause(withSpec({{"n", 11}}), schema).message, "Invalid value: 11: spec.n in body should be less than or equal to 10");
-  EXPECT_EQ(onlyCause(withSpec({{"x", 0.5}}), schema).message, "Invalid value: 0.5: spec.x in body should be greater than 0.5");
-  EXPECT_EQ(onlyCause(withSpec({{"m", 7}}), schema).message, "Invalid value: 7: spec.m in body should be a multiple of 5");
+  EXPECT_EQ(onlyCause(withSpec({{"n", 11}}), schema).message,
+            "Invalid value: 11: spec.n in body should be less than or equal to 10");
+  EXPECT_EQ(onlyCause(withSpec({{"x", 0.5}}), schema).message,
+            "Invalid value: 0.5: spec.x in body should be greater than 0.5");
+  EXPECT_EQ(onlyCause(withSpec({{"m", 7}}), schema).message,
+            "Invalid value: 7: spec.m in body should be a multiple of 5");
   json ok = withSpec({{"mode", "Fast"}, {"level", 2}, {"n", 10}, {"x", 0.75}, {"m", 15}});
   json tenths = specSchema({{"f", {{"type", "number"}, {"multipleOf", 0.1}}}});
   json fine = withSpec({{"f", 0.3}});
   EXPECT_TRUE(validateCustomObject(fine, tenths).causes.empty());
-  EXPECT_EQ(onlyCause(withSpec({{"f", 0.25}}), tenths).message, "Invalid value: 0.25: spec.f in body should be a multiple of 0.1");
+  EXPECT_EQ(onlyCause(withSpec({{"f", 0.25}}), tenths).message,
+            "Invalid value: 0.25: spec.f in body should be a multiple of 0.1");
   EXPECT_TRUE(validateCustomObject(ok, schema).causes.empty());
 }
 
@@ -143,7 +153,8 @@ TEST(SchemaValidate, StringLengthPatternAndFormat) {
 }
 
 TEST(SchemaValidate, ItemsCounts) {
-  json schema = specSchema({{"tags", {{"type", "array"}, {"minItems", 1}, {"maxItems", 2}, {"items", {{"type", "string"}}}}}});
+  json schema =
+      specSchema({{"tags", {{"type", "array"}, {"minItems", 1}, {"maxItems", 2}, {"items", {{"type", "string"}}}}}});
   FieldCause c = onlyCause(withSpec({{"tags", json::array()}}), schema);
   EXPECT_EQ(c.reason, "FieldValueInvalid");
   EXPECT_EQ(c.message, "Invalid value: 0: spec.tags in body should have at least 1 items");
@@ -156,9 +167,11 @@ TEST(SchemaValidate, ItemsCounts) {
 }
 
 TEST(SchemaValidate, FormatInt32AndIntOrString) {
-  json schema = specSchema({{"port", {{"type", "integer"}, {"format", "int32"}}}, {"target", {{"x-kubernetes-int-or-string", true}}}});
+  json schema = specSchema(
+      {{"port", {{"type", "integer"}, {"format", "int32"}}}, {"target", {{"x-kubernetes-int-or-string", true}}}});
   // kube-openapi reports a non-number against a formatted integer by its format.
-  EXPECT_EQ(onlyCause(withSpec({{"port", true}}), schema).message, "Invalid value: \"\": spec.port in body must be of type int32: \"\"");
+  EXPECT_EQ(onlyCause(withSpec({{"port", true}}), schema).message,
+            "Invalid value: \"\": spec.port in body must be of type int32: \"\"");
   EXPECT_EQ(onlyCause(withSpec({{"port", 1.5}}), schema).message,
             "Invalid value: \"float64\": spec.port in body must be of type int32: \"float64\"");
   EXPECT_EQ(onlyCause(withSpec({{"target", json::array()}}), schema).message,
@@ -170,7 +183,8 @@ TEST(SchemaValidate, FormatInt32AndIntOrString) {
 }
 
 TEST(SchemaValidate, NullsAndNullable) {
-  json schema = specSchema({{"opt", {{"type", "string"}}}, {"nul", {{"type", "string"}, {"nullable", true}}},
+  json schema = specSchema({{"opt", {{"type", "string"}}},
+                            {"nul", {{"type", "string"}, {"nullable", true}}},
                             {"list", {{"type", "array"}, {"items", {{"type", "string"}}}}}},
                            {"opt"});
   json obj = withSpec({{"opt", nullptr}, {"nul", nullptr}});
@@ -187,14 +201,24 @@ TEST(SchemaValidate, NullsAndNullable) {
 
 TEST(SchemaPrune, UnknownFieldsAreRemovedAndReported) {
   json inner = {{"type", "object"}, {"properties", {{"a", {{"type", "string"}}}}}};
-  json schema = specSchema({{"known", {{"type", "string"}}}, {"nested", inner}, {"items", {{"type", "array"}, {"items", inner}}},
+  json schema = specSchema({{"known", {{"type", "string"}}},
+                            {"nested", inner},
+                            {"items", {{"type", "array"}, {"items", inner}}},
                             {"free", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}},
                             {"labels", {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}}},
-                            {"embedded", {{"type", "object"}, {"x-kubernetes-embedded-resource", true},
-                                          {"x-kubernetes-preserve-unknown-fields", true}}}});
-  json obj = withSpec({{"known", "k"}, {"bogus", 1}, {"nested", {{"a", "x"}, {"b", "y"}}}, {"items", {{{"a", "1"}, {"zz", 2}}}},
-                       {"free", {{"anything", {{"deep", true}}}}}, {"labels", {{"team", "a"}}},
-                       {"embedded", {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}, {"data", {{"k", "v"}}}}}});
+                            {"embedded",
+                             {{"type", "object"},
+                              {"x-kubernetes-embedded-resource", true},
+                              {"x-kubernetes-preserve-unknown-fields", true}}}});
+  json obj = withSpec(
+      {{"known", "k"},
+       {"bogus", 1},
+       {"nested", {{"a", "x"}, {"b", "y"}}},
+       {"items", {{{"a", "1"}, {"zz", 2}}}},
+       {"free", {{"anything", {{"deep", true}}}}},
+       {"labels", {{"team", "a"}}},
+       {"embedded",
+        {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}, {"data", {{"k", "v"}}}}}});
   obj["status"] = {{"phase", "x"}};
   ValidationResult r = validateCustomObject(obj, schema);
   EXPECT_TRUE(r.causes.empty());
@@ -210,8 +234,10 @@ TEST(SchemaPrune, UnknownFieldsAreRemovedAndReported) {
 }
 
 TEST(SchemaPrune, AdditionalPropertiesBoolean) {
-  json schema = specSchema({{"open", {{"type", "object"}, {"additionalProperties", true}}},
-                            {"closed", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"a", {{"type", "string"}}}}}}}});
+  json schema = specSchema(
+      {{"open", {{"type", "object"}, {"additionalProperties", true}}},
+       {"closed",
+        {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"a", {{"type", "string"}}}}}}}});
   json obj = withSpec({{"open", {{"x", 1}}}, {"closed", {{"a", "k"}, {"x", 1}}}});
   ValidationResult r = validateCustomObject(obj, schema);
   EXPECT_TRUE(r.causes.empty());
@@ -229,10 +255,15 @@ TEST(SchemaValidate, AdditionalPropertiesSchemaIsChecked) {
 
 TEST(SchemaDefaults, AppliedBeforeValidationAndRecursively) {
   json replicas = {{"type", "integer"}, {"default", 1}, {"minimum", 1}};
-  json strategy = {{"type", "object"}, {"default", json::object()},
+  json strategy = {{"type", "object"},
+                   {"default", json::object()},
                    {"properties", {{"type", {{"type", "string"}, {"default", "Rolling"}}}}}};
-  json port = {{"type", "object"}, {"properties", {{"protocol", {{"type", "string"}, {"default", "TCP"}}}, {"port", {{"type", "integer"}}}}}};
-  json schema = specSchema({{"replicas", replicas}, {"strategy", strategy}, {"ports", {{"type", "array"}, {"items", port}}},
+  json port = {
+      {"type", "object"},
+      {"properties", {{"protocol", {{"type", "string"}, {"default", "TCP"}}}, {"port", {{"type", "integer"}}}}}};
+  json schema = specSchema({{"replicas", replicas},
+                            {"strategy", strategy},
+                            {"ports", {{"type", "array"}, {"items", port}}},
                             {"mode", {{"type", "string"}, {"default", "auto"}}}},
                            {"replicas"});
   json obj = withSpec({{"ports", {{{"port", 80}}, {{"port", 53}, {"protocol", "UDP"}}}}, {"mode", nullptr}});
@@ -268,7 +299,8 @@ TEST(SchemaStatus, MessageFormats) {
   EXPECT_EQ(s["reason"], "Invalid");
   EXPECT_EQ(s["status"], "Failure");
   EXPECT_EQ(invalidStatus("g.io", "K", "n", {})["message"], "K.g.io \"n\" is invalid");
-  EXPECT_EQ(strictDecodingMessage({"spec.x", "spec.y"}), "strict decoding error: unknown field \"spec.x\", unknown field \"spec.y\"");
+  EXPECT_EQ(strictDecodingMessage({"spec.x", "spec.y"}),
+            "strict decoding error: unknown field \"spec.x\", unknown field \"spec.y\"");
   EXPECT_EQ(unknownFieldWarnings({"spec.x", "spec.y"}),
             R"(299 - "unknown field \"spec.x\"", 299 - "unknown field \"spec.y\"")");
 }
@@ -308,7 +340,8 @@ TEST(OpenApi, PatchOperationsCarryGvkAndFieldValidation) {
   for (auto it = paths.begin(); it != paths.end(); ++it) {
     if (!it->contains("patch")) continue;
     const json& op = (*it)["patch"];
-    EXPECT_EQ(op["x-kubernetes-group-version-kind"], json({{"group", "example.com"}, {"version", "v1"}, {"kind", "Widget"}}));
+    EXPECT_EQ(op["x-kubernetes-group-version-kind"],
+              json({{"group", "example.com"}, {"version", "v1"}, {"kind", "Widget"}}));
     bool hasFieldValidation = false;
     for (const auto& p : op["parameters"]) hasFieldValidation |= p["name"] == "fieldValidation" && p["in"] == "query";
     EXPECT_TRUE(hasFieldValidation) << it.key();
@@ -335,10 +368,12 @@ TEST(OpenApi, CoreDocumentHasClusterScopedPaths) {
   EXPECT_TRUE(paths.contains("/api/v1/namespaces/{name}"));
   EXPECT_TRUE(paths.contains("/api/v1/namespaces/{name}/status"));
   EXPECT_EQ(paths["/api/v1/namespaces/{name}"]["patch"]["x-kubernetes-group-version-kind"]["kind"], "Namespace");
-  EXPECT_EQ(paths["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"]["operationId"], "patchCoreV1NamespacedConfigMap");
+  EXPECT_EQ(paths["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"]["operationId"],
+            "patchCoreV1NamespacedConfigMap");
   EXPECT_TRUE(doc["components"]["schemas"].contains("io.k8s.api.core.v1.ConfigMap"));
   EXPECT_EQ(openapiSchemaId("apps", "v1", "Deployment"), "io.k8s.api.apps.v1.Deployment");
-  EXPECT_EQ(openapiSchemaId("clusters.openmcp.cloud", "v1alpha1", "ClusterRequest"), "cloud.openmcp.clusters.v1alpha1.ClusterRequest");
+  EXPECT_EQ(openapiSchemaId("clusters.openmcp.cloud", "v1alpha1", "ClusterRequest"),
+            "cloud.openmcp.clusters.v1alpha1.ClusterRequest");
 }
 
 }  // namespace

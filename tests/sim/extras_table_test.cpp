@@ -25,16 +25,16 @@ TEST(SimTable, JsonPathSelectsFieldsIndexesFiltersAndWildcards) {
   EXPECT_EQ(jsonPathValues(o, ".status.conditions[?(@.type!=\"Ready\")].type"), std::vector<json>{"Synced"});
   EXPECT_EQ(jsonPathValues(o, ".spec.providers[1].name"), std::vector<json>{"provider-helm"});
   EXPECT_EQ(jsonPathValues(o, ".spec.providers[-1].name"), std::vector<json>{"provider-helm"});
-  EXPECT_EQ(jsonPathValues(o, ".spec.providers[*].name"),
-            (std::vector<json>{"provider-kubernetes", "provider-helm"}));
+  EXPECT_EQ(jsonPathValues(o, ".spec.providers[*].name"), (std::vector<json>{"provider-kubernetes", "provider-helm"}));
   EXPECT_TRUE(jsonPathValues(o, ".status.missing").empty());
   EXPECT_TRUE(jsonPathValues(o, ".spec.providers[9].name").empty());
   EXPECT_TRUE(jsonPathValues(o, "status phase").empty()) << "not a path: nothing, never a crash";
 }
 
 TEST(SimTable, AcceptHeaderOfKubectlAsksForATable) {
-  EXPECT_TRUE(wantsTable("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;"
-                         "g=meta.k8s.io,application/json"));
+  EXPECT_TRUE(
+      wantsTable("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;"
+                 "g=meta.k8s.io,application/json"));
   EXPECT_FALSE(wantsTable("application/json"));
   EXPECT_FALSE(wantsTable(""));
 }

@@ -12,8 +12,8 @@
 
 namespace spr::lifecycle {
 inline void PrintTo(const StatusView& v, std::ostream* os) {
-  *os << v.phase << "/" << v.reason << " ready=" << v.ready << " gen=" << v.observedGeneration << " \""
-      << v.message << "\"";
+  *os << v.phase << "/" << v.reason << " ready=" << v.ready << " gen=" << v.observedGeneration << " \"" << v.message
+      << "\"";
 }
 }  // namespace spr::lifecycle
 
@@ -25,11 +25,10 @@ inline const std::string kKey = "tenant-a/mcp-1";
 inline bool sameState(const State& a, const State& b) {
   return a.phase == b.phase && a.generation == b.generation && a.observedGeneration == b.observedGeneration &&
          a.hasFinalizer == b.hasFinalizer && a.deleting == b.deleting && a.configPresent == b.configPresent &&
-         a.pollIntervalMs == b.pollIntervalMs && a.configHash == b.configHash &&
-         a.inflightEffect == b.inflightEffect && (!a.inflightEffect || a.inflightOp == b.inflightOp) &&
-         a.lastObserveAbsent == b.lastObserveAbsent && a.attempt == b.attempt &&
-         a.nextEffectId == b.nextEffectId && a.timerToken == b.timerToken && a.dirty == b.dirty &&
-         a.ignored == b.ignored && a.reconcileRequested == b.reconcileRequested &&
+         a.pollIntervalMs == b.pollIntervalMs && a.configHash == b.configHash && a.inflightEffect == b.inflightEffect &&
+         (!a.inflightEffect || a.inflightOp == b.inflightOp) && a.lastObserveAbsent == b.lastObserveAbsent &&
+         a.attempt == b.attempt && a.nextEffectId == b.nextEffectId && a.timerToken == b.timerToken &&
+         a.dirty == b.dirty && a.ignored == b.ignored && a.reconcileRequested == b.reconcileRequested &&
          a.userErrorReason == b.userErrorReason && a.status == b.status && a.objectKey == b.objectKey &&
          a.statusWrite == b.statusWrite && a.statusUnconfirmed == b.statusUnconfirmed;
 }

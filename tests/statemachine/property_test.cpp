@@ -31,8 +31,10 @@ class InputGen {
   bool chance(int percent) { return below(100) < percent; }
   Outcome outcome() {
     const int p = below(100);
-    return p < 70 ? Outcome::kSucceeded : p < 82 ? Outcome::kTransientError : p < 91 ? Outcome::kUserError
-                                                                                      : Outcome::kUnknown;
+    return p < 70   ? Outcome::kSucceeded
+           : p < 82 ? Outcome::kTransientError
+           : p < 91 ? Outcome::kUserError
+                    : Outcome::kUnknown;
   }
   EffectDone plausibleDone(const State& s) {
     EffectDone d{*s.inflightEffect, s.inflightOp, outcome(), chance(50), chance(30), chance(75), "msg", ""};
@@ -40,8 +42,14 @@ class InputGen {
     return d;
   }
   EffectDone junkDone(const State& s) {
-    EffectDone d{static_cast<uint64_t>(below(s.nextEffectId + 3)), static_cast<Op>(below(8)), outcome(),
-                 chance(50), chance(50), chance(50), "", ""};
+    EffectDone d{static_cast<uint64_t>(below(s.nextEffectId + 3)),
+                 static_cast<Op>(below(8)),
+                 outcome(),
+                 chance(50),
+                 chance(50),
+                 chance(50),
+                 "",
+                 ""};
     return d;
   }
   ObjectSeen objectSeen(const State& s) {

@@ -11,8 +11,8 @@ struct Case {
   const char* name;
   std::function<Driver()> from;
   std::function<Input(const Driver&)> input;
-  Phase phase;            // expected phase afterwards
-  std::string commands;   // expected summary(commands)
+  Phase phase;           // expected phase afterwards
+  std::string commands;  // expected summary(commands)
   bool rejected = false;
 };
 
@@ -79,9 +79,8 @@ std::vector<Case> cases() {
        "WriteStatus(Progressing,InvalidSpec)"},
       {"observe unknown", observing, done(X), P::kObserving, "Observe"},
       {"observe wrong id", observing, in(effect(99, Op::kObserve, S)), P::kObserving, "", true},
-      {"observe wrong op",
-       observing, [](const Driver& d) { return Input(effect(*d.s.inflightEffect, Op::kCreate, S)); },
-       P::kObserving, "", true},
+      {"observe wrong op", observing,
+       [](const Driver& d) { return Input(effect(*d.s.inflightEffect, Op::kCreate, S)); }, P::kObserving, "", true},
       {"observe+stale timer", observing, staleTimer(), P::kObserving, "", true},
       {"observe+seen same gen", observing, in(seen(1)), P::kObserving, ""},
       {"observe+gone", observing, in(ObjectGone{}), P::kDeleted, ""},
@@ -162,11 +161,13 @@ std::vector<Case> cases() {
       {"deleting backoff+timer", deletingBackoff, currentTimer(), P::kDeleting, kTerminate},
       {"deleting backoff+seen", deletingBackoff, in(seenDeleting(1)), P::kBackoff, ""},
       {"deleting backoff+config absent", deletingBackoff, in(ConfigSeen{}), P::kBackoff, ""},
-      {"deleting backoff again", [] {
+      {"deleting backoff again",
+       [] {
          Driver d = deletingBackoff();
          d.feed(d.timer());
          return d;
-       }, done(T), P::kBackoff, "WriteStatus(Terminating,ReconcileError) " + backoff1()},
+       },
+       done(T), P::kBackoff, "WriteStatus(Terminating,ReconcileError) " + backoff1()},
       // ---- Deleted (terminal)
       {"deleted+seen deleting", deleted, in(seenDeleting(1)), P::kDeleted, "", true},
       {"deleted+gone", deleted, in(ObjectGone{}), P::kDeleted, "", true},
