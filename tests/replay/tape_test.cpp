@@ -25,6 +25,7 @@ namespace {
 using nlohmann::json;
 using runtime::testing::E2E;
 using runtime::testing::eventually;
+using runtime::testing::spawnRun;
 
 std::string testName() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
 
@@ -129,35 +130,6 @@ TEST(TapeReplay, JournalRecordedUnderApiFaultsReplaysWithNoDivergence) {
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests), out.seconds);
 }
 
-// `spr run` as a real process, as the operator's crash test runs it.
-pid_t spawnRun(const E2E& env, const std::string& journalDir) {
-  std::vector<std::string> args = {spr::testing::sprBinary(),
-                                   "run",
-                                   "--provider-name",
-                                   "crossplane",
-                                   "--onboarding-kubeconfig",
-                                   env.kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig",
-                                   env.kubeconfig + "#platform",
-                                   "--journal",
-                                   journalDir,
-                                   "--workers",
-                                   "4",
-                                   "--delay-scale",
-                                   "0.05"};
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::fopen((journalDir + ".log").c_str(), "a");
-    if (log) dup2(fileno(log), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
   E2E env(testName());
   env.createConfig();
@@ -165,7 +137,7 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
   auto ns = [](int i) { return "crash-" + std::to_string(i) + "--ws"; };
   for (int i = 0; i < n; ++i) env.createRequest(ns(i), "mcp");
   const std::string journalDir = env.dir + "/journal";
-  pid_t pid = spawnRun(env, journalDir);
+  pid_t pid = spawnRun(env, journalDir, journalDir + ".log");
   ASSERT_GT(pid, 0);
   struct Reaper {  // never leave a `spr run` behind when an assertion ends the test early
     pid_t* pid;
@@ -182,7 +154,7 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  pid = spawnRun(env, journalDir);
+  pid = spawnRun(env, journalDir, journalDir + ".log");
   for (int i = 0; i < n; ++i) EXPECT_TRUE(eventually([&] { return env.isReady(ns(i), "mcp"); }, 90)) << i;
   ::kill(pid, SIGTERM);
   ::waitpid(pid, &status, 0);

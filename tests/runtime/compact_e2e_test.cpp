@@ -23,40 +23,10 @@ namespace {
 using nlohmann::json;
 using testing::E2E;
 using testing::eventually;
+using testing::spawnRun;
 
-pid_t spawnRun(const E2E& env, const std::string& journalDir, const std::string& logFile,
-               const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {spr::testing::sprBinary(),
-                                   "run",
-                                   "--provider-name",
-                                   "crossplane",
-                                   "--onboarding-kubeconfig",
-                                   env.kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig",
-                                   env.kubeconfig + "#platform",
-                                   "--journal",
-                                   journalDir,
-                                   "--workers",
-                                   "4",
-                                   "--delay-scale",
-                                   "0.05",
-                                   "--rate-limit-qps",
-                                   "1000",
-                                   "--rate-limit-burst",
-                                   "1000"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::fopen(logFile.c_str(), "a");
-    if (log) dup2(fileno(log), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
+// Effects are not throttled: the test journals thousands of them.
+const std::vector<std::string> kFastLimits = {"--rate-limit-qps", "1000", "--rate-limit-burst", "1000"};
 
 std::string nowRfc3339() {
   std::time_t t = std::time(nullptr) + 1;
@@ -104,7 +74,7 @@ TEST(CompactE2E, CompactMidFlightThenRestartChangesNothingAndEverythingStillRepl
   const int n = 300, deleted = 30;  // the issue: 300 requests; deleted ones must leave the state table
   for (int i = 0; i < n; ++i) env.createRequest(ns(i), name(i));
   const std::string journalDir = env.dir + "/journal", log = env.dir + "/run.log", archive = env.dir + "/a1.archive";
-  pid_t pid = spawnRun(env, journalDir, log);
+  pid_t pid = spawnRun(env, journalDir, log, kFastLimits);
   ASSERT_GT(pid, 0);
   for (int i = 0; i < n; ++i)
     ASSERT_TRUE(eventually([&] { return env.isReady(ns(i), name(i)); }, 240)) << ns(i) << "/" << name(i);
@@ -131,7 +101,7 @@ TEST(CompactE2E, CompactMidFlightThenRestartChangesNothingAndEverythingStillRepl
   std::printf("[ compact  ] %zu effects in flight at the kill; %s", inFlightAtKill, out.c_str());
 
   const uint64_t restartSeq = effectsIn(journalDir, 0).nextSeq;
-  pid = spawnRun(env, journalDir, log);
+  pid = spawnRun(env, journalDir, log, kFastLimits);
   // Every live request is polled at least once after the restart...
   EXPECT_TRUE(eventually([&] { return effectsIn(journalDir, restartSeq).observesAfter >= 2 * (n - deleted); }, 180))
       << "requests are not polled after the restart";

@@ -18,34 +18,7 @@ namespace {
 using nlohmann::json;
 using testing::E2E;
 using testing::eventually;
-
-pid_t spawnRun(const E2E& env, const std::string& journalDir, const std::string& logFile) {
-  std::vector<std::string> args = {spr::testing::sprBinary(),
-                                   "run",
-                                   "--provider-name",
-                                   "crossplane",
-                                   "--onboarding-kubeconfig",
-                                   env.kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig",
-                                   env.kubeconfig + "#platform",
-                                   "--journal",
-                                   journalDir,
-                                   "--workers",
-                                   "4",
-                                   "--delay-scale",
-                                   "0.05"};
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::fopen(logFile.c_str(), "a");
-    if (log) dup2(fileno(log), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
+using testing::spawnRun;
 
 struct Creates {
   int requested = 0, completed = 0, succeeded = 0, resumed = 0, resumedFound = 0;

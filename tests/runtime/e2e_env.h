@@ -14,6 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "adapters/k8s/client.h"
 #include "adapters/k8s/config.h"
@@ -22,6 +26,7 @@
 #include "providers/provider.h"
 #include "runtime/operator.h"
 #include "sim/server.h"
+#include "tests/support/paths.h"
 
 namespace spr::runtime::testing {
 
@@ -169,6 +174,45 @@ inline std::unique_ptr<Operator> startOperator(E2E& env, const std::function<voi
   Status started = (*op)->start();
   EXPECT_TRUE(started.isOk()) << started.toString();
   return std::move(*op);
+}
+
+// Starts the real `spr` binary with `args` as a child process, its stderr written to
+// `logFile` (fopen `mode`: "a" appends across restarts); returns the child's pid, which the
+// caller waits for or kills.
+inline pid_t spawnSpr(std::vector<std::string> args, const std::string& logFile, const char* mode = "a") {
+  args.insert(args.begin(), spr::testing::sprBinary());
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* log = std::fopen(logFile.c_str(), mode);
+    if (log) dup2(fileno(log), 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// `spr run` against env's clusters as the crash tests run it (4 workers, delays scaled by
+// 0.05), plus `extra` flags.
+inline pid_t spawnRun(const E2E& env, const std::string& journalDir, const std::string& logFile,
+                      const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"run",
+                                   "--provider-name",
+                                   "crossplane",
+                                   "--onboarding-kubeconfig",
+                                   env.kubeconfig + "#onboarding",
+                                   "--platform-kubeconfig",
+                                   env.kubeconfig + "#platform",
+                                   "--journal",
+                                   journalDir,
+                                   "--workers",
+                                   "4",
+                                   "--delay-scale",
+                                   "0.05"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return spawnSpr(std::move(args), logFile);
 }
 
 }  // namespace spr::runtime::testing

@@ -26,21 +26,6 @@ using nlohmann::json;
 using testing::E2E;
 using testing::eventually;
 
-pid_t spawn(std::vector<std::string> args, const std::string& logFile) {
-  args.insert(args.begin(), spr::testing::sprBinary());
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::fopen(logFile.c_str(), "w");
-    if (log) dup2(fileno(log), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -109,7 +94,7 @@ std::vector<std::string> runArgs(const std::string& kubeconfig, const std::strin
 void expectVisibleFailureThenPromptStop(const std::string& kubeconfig, const std::string& dir,
                                         const std::string& address, const std::string& reason) {
   const std::string logFile = dir + "/run.log";
-  pid_t pid = spawn(runArgs(kubeconfig, dir + "/journal"), logFile);
+  pid_t pid = testing::spawnSpr(runArgs(kubeconfig, dir + "/journal"), logFile, "w");
   json failure;
   EXPECT_TRUE(eventually([&] { return !(failure = logLine(logFile, "cannot watch cluster")).is_null(); }, 10))
       << readFile(logFile);
@@ -152,7 +137,7 @@ TEST(SprRunFailures, AFailedStartLogsAnErrorNotStoppedOk) {
   E2E env("failedstart");
   std::ofstream(env.dir + "/not-a-dir") << "a file where the journal directory should be\n";
   const std::string logFile = env.dir + "/run.log";
-  pid_t pid = spawn(runArgs(env.kubeconfig, env.dir + "/not-a-dir"), logFile);
+  pid_t pid = testing::spawnSpr(runArgs(env.kubeconfig, env.dir + "/not-a-dir"), logFile, "w");
   int code = waitExit(pid, 30);
   EXPECT_NE(code, 0) << readFile(logFile);
   json stopped = logLine(logFile, "operator stopped");
@@ -171,7 +156,7 @@ TEST(SprRunFailures, AMetricsPortInUseExitsTwoNamingIt) {
   auto args = runArgs(env.kubeconfig, env.dir + "/journal");
   args.insert(args.end(), {"--metrics-bind-address", "127.0.0.1:" + std::to_string(port)});
   const std::string logFile = env.dir + "/run.log";
-  int code = waitExit(spawn(args, logFile), 30);
+  int code = waitExit(testing::spawnSpr(args, logFile, "w"), 30);
   holder.stop();
   serving.join();
   EXPECT_EQ(code, 2) << readFile(logFile);
