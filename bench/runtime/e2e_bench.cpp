@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "adapters/k8s/watch.h"
+#include "bench/runtime/spr_child.h"
 #include "cli/scenario.h"
 #include "common/log.h"
 #include "core/journal/journal.h"
@@ -48,32 +49,10 @@ long rssKb(pid_t pid) {
 }
 
 pid_t spawnRun(const std::string& kubeconfig, const std::string& journal, const std::string& log, int qps) {
-  std::vector<std::string> args = {SPR_BINARY_PATH,
-                                   "run",
-                                   "--provider-name",
-                                   "crossplane",
-                                   "--onboarding-kubeconfig",
-                                   kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig",
-                                   kubeconfig + "#platform",
-                                   "--journal",
-                                   journal,
-                                   "--workers",
-                                   std::to_string(kWorkers),
-                                   "--verbosity",
-                                   "WARN"};
+  std::vector<std::string> extra = {"--workers", std::to_string(kWorkers)};
   if (qps > 0)
-    args.insert(args.end(), {"--rate-limit-qps", std::to_string(qps), "--rate-limit-burst", std::to_string(2 * qps)});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
+    extra.insert(extra.end(), {"--rate-limit-qps", std::to_string(qps), "--rate-limit-burst", std::to_string(2 * qps)});
+  return bench::spawnSprRun(SPR_BINARY_PATH, kubeconfig, journal, log, extra);
 }
 
 struct World {

@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/runtime/spr_child.h"
 #include "cli/scenario.h"
 #include "common/log.h"
 #include "core/journal/journal.h"
@@ -101,28 +102,7 @@ Result<uint64_t> compactedCopyBytes(const std::string& journal, const std::strin
 }
 
 pid_t spawnRun(const Flags& flags, const std::string& kubeconfig, const std::string& journal, const std::string& log) {
-  std::vector<std::string> args = {flags.spr,
-                                   "run",
-                                   "--provider-name",
-                                   "crossplane",
-                                   "--onboarding-kubeconfig",
-                                   kubeconfig + "#onboarding",
-                                   "--platform-kubeconfig",
-                                   kubeconfig + "#platform",
-                                   "--journal",
-                                   journal,
-                                   "--verbosity",
-                                   "WARN"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
+  return bench::spawnSprRun(flags.spr, kubeconfig, journal, log);
 }
 
 struct World {

@@ -11,10 +11,14 @@
 
 #include "core/statemachine/lifecycle.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/statemachine/invariants.h"
 
 namespace {
 
 using namespace spr::lifecycle;
+using spr::lifecycle::testing::isProviderOp;
+using spr::lifecycle::testing::sameState;
+using spr::lifecycle::testing::wakesUserError;
 
 class Bytes {
  public:
@@ -55,30 +59,6 @@ Input nextInput(Bytes& in, const State& s) {
       return d;
     }
   }
-}
-
-// Field-by-field equality (as tests/statemachine/driver.h): cheaper than comparing snapshots.
-bool sameState(const State& a, const State& b) {
-  return a.phase == b.phase && a.generation == b.generation && a.observedGeneration == b.observedGeneration &&
-         a.hasFinalizer == b.hasFinalizer && a.deleting == b.deleting && a.configPresent == b.configPresent &&
-         a.pollIntervalMs == b.pollIntervalMs && a.configHash == b.configHash && a.inflightEffect == b.inflightEffect &&
-         (!a.inflightEffect || a.inflightOp == b.inflightOp) && a.lastObserveAbsent == b.lastObserveAbsent &&
-         a.attempt == b.attempt && a.nextEffectId == b.nextEffectId && a.timerToken == b.timerToken &&
-         a.dirty == b.dirty && a.ignored == b.ignored && a.reconcileRequested == b.reconcileRequested &&
-         a.userErrorReason == b.userErrorReason && a.status == b.status && a.objectKey == b.objectKey;
-}
-
-bool isProviderOp(Op op) { return op == Op::kObserve || op == Op::kCreate || op == Op::kUpdate || op == Op::kDelete; }
-
-bool wakesUserError(const State& before, const Input& in) {
-  if (const auto* o = std::get_if<ObjectSeen>(&in)) {
-    return o->deleting || o->generation > before.generation || !o->operation.empty() ||
-           (before.hasFinalizer && !o->hasFinalizer);
-  }
-  if (const auto* c = std::get_if<ConfigSeen>(&in)) {
-    return c->present != before.configPresent || (c->present && c->configHash != before.configHash);
-  }
-  return std::holds_alternative<ObjectGone>(in);
 }
 
 struct Oracle {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/statemachine/lifecycle.h"
+#include "tests/statemachine/invariants.h"
 
 namespace spr::lifecycle {
 inline void PrintTo(const StatusView& v, std::ostream* os) {
@@ -20,18 +21,6 @@ inline void PrintTo(const StatusView& v, std::ostream* os) {
 namespace spr::lifecycle::testing {
 
 inline const std::string kKey = "tenant-a/mcp-1";
-
-// Field-by-field equality of two states (cheaper than comparing snapshots).
-inline bool sameState(const State& a, const State& b) {
-  return a.phase == b.phase && a.generation == b.generation && a.observedGeneration == b.observedGeneration &&
-         a.hasFinalizer == b.hasFinalizer && a.deleting == b.deleting && a.configPresent == b.configPresent &&
-         a.pollIntervalMs == b.pollIntervalMs && a.configHash == b.configHash && a.inflightEffect == b.inflightEffect &&
-         (!a.inflightEffect || a.inflightOp == b.inflightOp) && a.lastObserveAbsent == b.lastObserveAbsent &&
-         a.attempt == b.attempt && a.nextEffectId == b.nextEffectId && a.timerToken == b.timerToken &&
-         a.dirty == b.dirty && a.ignored == b.ignored && a.reconcileRequested == b.reconcileRequested &&
-         a.userErrorReason == b.userErrorReason && a.status == b.status && a.objectKey == b.objectKey &&
-         a.statusWrite == b.statusWrite && a.statusUnconfirmed == b.statusUnconfirmed;
-}
 
 // "Op Op WriteStatus(Phase,Reason) Requeue(ms)": what a reader checks in a table row.
 inline std::string summary(const std::vector<AnyCommand>& commands) {

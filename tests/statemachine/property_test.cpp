@@ -88,23 +88,9 @@ struct Oracle {
   }
 };
 
-bool isProviderOp(Op op) { return op == Op::kObserve || op == Op::kCreate || op == Op::kUpdate || op == Op::kDelete; }
-
 bool isCompletionOf(const State& before, const Input& in) {
   const auto* d = std::get_if<EffectDone>(&in);
   return d && before.inflightEffect && d->effectId == *before.inflightEffect && d->op == before.inflightOp;
-}
-
-// A UserError object stays quiet unless the spec, the config or deletion changes.
-bool wakesUserError(const State& before, const Input& in) {
-  if (const auto* o = std::get_if<ObjectSeen>(&in)) {
-    return o->deleting || o->generation > before.generation || !o->operation.empty() ||
-           (before.hasFinalizer && !o->hasFinalizer);
-  }
-  if (const auto* c = std::get_if<ConfigSeen>(&in)) {
-    return c->present != before.configPresent || (c->present && c->configHash != before.configHash);
-  }
-  return std::holds_alternative<ObjectGone>(in);
 }
 
 void checkStep(const State& before, const Input& in, const FoldResult& r, Oracle& oracle) {
