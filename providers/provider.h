@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -67,6 +68,14 @@ struct ProviderKinds {
   std::string configKind;            // "ProviderConfig"
 };
 
+// A PEM CA bundle from a ConfigMap, as ReconcileScope::caBundle() resolves it.
+struct CaBundle {
+  std::string configMapName;  // the ConfigMap in spr's namespace on the platform cluster
+  std::string key;            // the data key holding the PEM
+  std::string pem;            // the bundle itself (public certificates; not secret)
+  std::string digest;         // hex SHA-256 of pem: stamp copies with it to notice changes
+};
+
 // What a provider operation may use. Owned by the runtime for the duration of one call.
 class ReconcileScope {
  public:
@@ -80,6 +89,13 @@ class ReconcileScope {
   virtual Result<k8s::Client*> mcp() = 0;
   // The shared workload cluster, reached the same way (ClusterRequest purpose "workload").
   virtual Result<k8s::Client*> workload() = 0;
+  // The custom CA bundle the ProviderConfig's `spec.caBundleRef {name, key}` names: a
+  // ConfigMap in spr's own namespace (POD_NAMESPACE) on the platform cluster, read through
+  // the recorded platform client (so replay answers it from the tape). nullopt when the
+  // config sets no caBundleRef; a missing ConfigMap or key is a kUser-class Status
+  // (kInvalidArgument) naming both. Providers copy it into the service's namespace and
+  // mount it into every workload they deploy (see kit.h).
+  virtual Result<std::optional<CaBundle>> caBundle() { return std::optional<CaBundle>{}; }
 };
 
 class Provider {
