@@ -1,0 +1,260 @@
+// The review APIs of a simulated cluster, answered as kube-apiserver answers them:
+// TokenReview (authentication.k8s.io/v1), SubjectAccessReview (authorization.k8s.io/v1,
+// decided by the cluster's RBAC objects, sim/rbac.h) and TokenRequest
+// (POST /api/v1/namespaces/NS/serviceaccounts/NAME/token, `kubectl create token`).
+//
+// Who a token is: the cluster's kubeconfig token is "kubernetes-admin" in system:masters
+// (kubeadm's admin); a token granted for an AccessRequest is "openmcp:accessrequest" in
+// system:masters too (the sim serves those tokens everything); a ServiceAccount token is
+// system:serviceaccount:NS:NAME in system:serviceaccounts and system:serviceaccounts:NS,
+// while it is unexpired and its ServiceAccount (same uid) exists. Every identity is also in
+// system:authenticated.
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include "sim/cluster.h"
+#include "sim/rbac.h"
+#include "sim/review.h"
+#include "sim/schema.h"
+#include "sim/tls.h"
+
+namespace spr::sim {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kTokenReviews = "/apis/authentication.k8s.io/v1/tokenreviews";
+constexpr const char* kAccessReviews = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
+constexpr int64_t kDefaultExpirationSeconds = 3600;
+constexpr int64_t kMinExpirationSeconds = 600;
+
+std::string base64Url(const std::string& in) {
+  std::string out = base64Encode(in);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+std::string timestamp(std::chrono::system_clock::time_point t) {
+  std::time_t s = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The JSON object of a review request, or the 4xx to answer instead.
+std::optional<ApiResponse> reviewBody(const ApiRequest& r, const char* kind, json& out) {
+  if (r.method != "POST") return methodNotAllowed("the server does not allow this method on the requested resource");
+  out = json::parse(r.body, nullptr, false);
+  if (out.is_discarded() || !out.is_object())
+    return badRequest(std::string("the body of the request could not be decoded: expected a JSON ") + kind + " object");
+  if (!out.contains("spec") || !out["spec"].is_object()) out["spec"] = json::object();
+  return std::nullopt;
+}
+
+json stringList(const json& v) {
+  json out = json::array();
+  if (v.is_array())
+    for (const auto& s : v)
+      if (s.is_string()) out.push_back(s);
+  return out;
+}
+
+std::vector<std::string> strings(const json& v) {
+  std::vector<std::string> out;
+  for (const auto& s : stringList(v)) out.push_back(s.get<std::string>());
+  return out;
+}
+
+// The audiences both the token and the review accept: the token's own when the review names
+// none (kube-apiserver's API audiences); a token without audiences accepts any.
+json commonAudiences(const std::vector<std::string>& token, const json& wanted) {
+  std::vector<std::string> asked = strings(wanted);
+  if (asked.empty()) asked = token.empty() ? std::vector<std::string>{kDefaultTokenAudience} : token;
+  json out = json::array();
+  for (const auto& a : asked)
+    if (token.empty() || std::find(token.begin(), token.end(), a) != token.end()) out.push_back(a);
+  return out;
+}
+
+}  // namespace
+
+std::optional<ApiResponse> Cluster::review(const ApiRequest& r) {
+  std::string path = r.path;
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == kTokenReviews) return tokenReview(r);
+  if (path == kAccessReviews) return subjectAccessReview(r);
+  // /api/v1/namespaces/<ns>/serviceaccounts/<name>/token
+  const std::string kNs = "/api/v1/namespaces/", kSa = "/serviceaccounts/", kToken = "/token";
+  if (path.rfind(kNs, 0) != 0 || path.size() < kToken.size() ||
+      path.compare(path.size() - kToken.size(), kToken.size(), kToken) != 0)
+    return std::nullopt;
+  size_t sa = path.find(kSa, kNs.size());
+  if (sa == std::string::npos) return std::nullopt;
+  std::string ns = path.substr(kNs.size(), sa - kNs.size());
+  std::string name = path.substr(sa + kSa.size(), path.size() - kToken.size() - sa - kSa.size());
+  if (ns.empty() || name.empty() || ns.find('/') != std::string::npos || name.find('/') != std::string::npos)
+    return std::nullopt;
+  return tokenRequest(ns, name, r);
+}
+
+std::optional<json> Cluster::tokenUser(const std::string& token, const json& wantedAudiences, json* audiences) {
+  auto user = [](const std::string& name, const std::string& uid, json groups, json extra) {
+    groups.push_back("system:authenticated");
+    json u = {{"username", name}, {"groups", groups}};
+    if (!uid.empty()) u["uid"] = uid;
+    if (!extra.empty()) u["extra"] = extra;
+    return u;
+  };
+  if (!token.empty() && token == token_) {
+    *audiences = commonAudiences({}, wantedAudiences);
+    return user("kubernetes-admin", "", json::array({"system:masters"}), json::object());
+  }
+  for (const auto& t : extraTokens_)
+    if (!token.empty() && t == token) {
+      *audiences = commonAudiences({}, wantedAudiences);
+      return user("openmcp:accessrequest", "", json::array({"system:masters"}), json::object());
+    }
+  auto it = issuedTokens_.find(token);
+  if (it == issuedTokens_.end()) return std::nullopt;
+  const IssuedToken& t = it->second;
+  const json* sa = store_.get("/serviceaccounts", t.ns, t.serviceAccount);
+  if (std::chrono::system_clock::now() >= t.expires || !sa || (*sa)["metadata"].value("uid", "") != t.serviceAccountUid)
+    return std::nullopt;
+  *audiences = commonAudiences(t.audiences, wantedAudiences);
+  if (audiences->empty()) return std::nullopt;
+  return user("system:serviceaccount:" + t.ns + ":" + t.serviceAccount, t.serviceAccountUid,
+              json::array({"system:serviceaccounts", "system:serviceaccounts:" + t.ns}),
+              {{"authentication.kubernetes.io/credential-id", json::array({"JTI=" + t.credentialId})}});
+}
+
+ApiResponse Cluster::tokenReview(const ApiRequest& r) {
+  json review;
+  if (auto err = reviewBody(r, "TokenReview", review)) return *err;
+  const json& spec = review["spec"];
+  const std::string token = spec.value("token", json()).is_string() ? spec["token"].get<std::string>() : "";
+  if (token.empty()) return badRequest("token is required for TokenReview in authentication");
+  json audiences = json::array();
+  std::optional<json> user = tokenUser(token, spec.value("audiences", json()), &audiences);
+  json out = {{"kind", "TokenReview"},
+              {"apiVersion", "authentication.k8s.io/v1"},
+              {"metadata", {{"creationTimestamp", nullptr}}},
+              {"spec", spec}};
+  if (user)
+    out["status"] = {{"authenticated", true}, {"user", *user}, {"audiences", audiences}};
+  else
+    out["status"] = {{"user", json::object()}, {"error", "[invalid bearer token, token lookup failed]"}};
+  return {201, out, {}};
+}
+
+ApiResponse Cluster::subjectAccessReview(const ApiRequest& r) {
+  json review;
+  if (auto err = reviewBody(r, "SubjectAccessReview", review)) return *err;
+  const json spec = review["spec"];
+  std::vector<FieldCause> causes;
+  json meta = review.value("metadata", json::object());
+  if (meta.is_object()) meta.erase("managedFields");
+  if (!meta.is_null() && meta != json::object())
+    causes.push_back({"FieldValueInvalid", "Invalid value: " + meta.dump() + ": must be empty", "metadata"});
+  const json res = spec.value("resourceAttributes", json()), nonRes = spec.value("nonResourceAttributes", json());
+  if (res.is_object() && nonRes.is_object())
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: " + nonRes.dump() + ": cannot be specified in combination with resourceAttributes",
+         "spec.nonResourceAttributes"});
+  if (!res.is_object() && !nonRes.is_object())
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified",
+         "spec.resourceAttributes"});
+  RbacSubject subject{spec.value("user", json()).is_string() ? spec["user"].get<std::string>() : "",
+                      strings(spec.value("groups", json()))};
+  if (subject.user.empty() && subject.groups.empty())
+    causes.push_back(
+        {"FieldValueInvalid", "Invalid value: \"\": at least one of user or group must be specified", "spec.user"});
+  if (!causes.empty()) return {422, invalidStatus("authorization.k8s.io", "SubjectAccessReview", "", causes), {}};
+  RbacRequest request;
+  request.resourceRequest = res.is_object();
+  const json& attrs = request.resourceRequest ? res : nonRes;
+  auto field = [&](const char* key) {
+    return attrs.value(key, json()).is_string() ? attrs[key].get<std::string>() : "";
+  };
+  request.verb = field("verb");
+  request.path = field("path");
+  request.ns = field("namespace"), request.group = field("group"), request.resource = field("resource");
+  request.subresource = field("subresource"), request.name = field("name");
+  RbacObjects objects;
+  objects.clusterRoleBindings = store_.list("rbac.authorization.k8s.io/clusterrolebindings", "");
+  if (!request.ns.empty()) objects.roleBindings = store_.list("rbac.authorization.k8s.io/rolebindings", request.ns);
+  objects.role = [this](const std::string& kind, const std::string& ns, const std::string& name) -> const json* {
+    if (kind == "ClusterRole") return store_.get("rbac.authorization.k8s.io/clusterroles", "", name);
+    if (kind == "Role") return store_.get("rbac.authorization.k8s.io/roles", ns, name);
+    return nullptr;
+  };
+  RbacDecision d = authorizeRbac(subject, request, objects);
+  json status = {{"allowed", d.allowed}};
+  if (!d.reason.empty()) status["reason"] = d.reason;
+  json out = {{"kind", "SubjectAccessReview"},
+              {"apiVersion", "authorization.k8s.io/v1"},
+              {"metadata", {{"creationTimestamp", nullptr}}},
+              {"spec", spec},
+              {"status", status}};
+  return {201, out, {}};
+}
+
+ApiResponse Cluster::tokenRequest(const std::string& ns, const std::string& name, const ApiRequest& r) {
+  json request;
+  if (auto err = reviewBody(r, "TokenRequest", request)) return *err;
+  const json* sa = store_.get("/serviceaccounts", ns, name);
+  if (!sa) return notFound({"", "serviceaccounts", name});
+  const json& spec = request["spec"];
+  int64_t seconds = spec.value("expirationSeconds", json()).is_number_integer()
+                        ? spec["expirationSeconds"].get<int64_t>()
+                        : kDefaultExpirationSeconds;
+  if (seconds < kMinExpirationSeconds)
+    return {422,
+            invalidStatus(
+                "authentication.k8s.io", "TokenRequest", name,
+                {{"FieldValueInvalid",
+                  "Invalid value: " + std::to_string(seconds) + ": may not specify a duration less than 10 minutes",
+                  "spec.expirationSeconds"}}),
+            {}};
+  IssuedToken t;
+  t.ns = ns;
+  t.serviceAccount = name;
+  t.serviceAccountUid = (*sa)["metadata"].value("uid", "");
+  t.credentialId = newUid();
+  t.audiences = strings(spec.value("audiences", json()));
+  if (t.audiences.empty()) t.audiences = {kDefaultTokenAudience};
+  auto now = std::chrono::system_clock::now();
+  for (auto it = issuedTokens_.begin(); it != issuedTokens_.end();)  // forget expired ones
+    it = it->second.expires <= now ? issuedTokens_.erase(it) : std::next(it);
+  t.expires = now + std::chrono::seconds(seconds);
+  const int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  json claims = {
+      {"aud", t.audiences},
+      {"exp", iat + seconds},
+      {"iat", iat},
+      {"iss", kDefaultTokenAudience},
+      {"jti", t.credentialId},
+      {"kubernetes.io", {{"namespace", ns}, {"serviceaccount", {{"name", name}, {"uid", t.serviceAccountUid}}}}},
+      {"nbf", iat},
+      {"sub", "system:serviceaccount:" + ns + ":" + name}};
+  // JWT-shaped like kube-apiserver's; the "signature" is random, and the token is valid
+  // because this cluster remembers it, not because of what it says.
+  std::string token =
+      base64Url(R"({"alg":"RS256","kid":"spr-sim"})") + "." + base64Url(claims.dump()) + "." + base64Url(randomToken());
+  json out = {{"kind", "TokenRequest"},
+              {"apiVersion", "authentication.k8s.io/v1"},
+              {"metadata", {{"name", name}, {"namespace", ns}, {"creationTimestamp", timestamp(now)}}},
+              {"spec", {{"audiences", t.audiences}, {"expirationSeconds", seconds}, {"boundObjectRef", nullptr}}},
+              {"status", {{"token", token}, {"expirationTimestamp", timestamp(t.expires)}}}};
+  issuedTokens_.emplace(token, std::move(t));
+  return {201, out, {}};
+}
+
+}  // namespace spr::sim
