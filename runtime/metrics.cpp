@@ -144,7 +144,15 @@ Status HttpEndpoint::useTls(const EndpointTls& tls) {
 HttpEndpoint::~HttpEndpoint() { stop(); }
 
 void HttpEndpoint::handle(const std::string& path, Handler handler, const std::string& contentType) {
-  server_->Get(path, [handler, contentType](const httplib::Request&, httplib::Response& res) {
+  server_->Get(path, [handler, contentType, filter = filter_](const httplib::Request& req, httplib::Response& res) {
+    if (filter) {
+      auto [status, body] = filter(req.get_header_value("Authorization"), req.method, req.path);
+      if (status != 0) {
+        res.status = status;
+        res.set_content(body, "text/plain; charset=utf-8");
+        return;
+      }
+    }
     auto [status, body] = handler();
     res.status = status;
     res.set_content(body, contentType.c_str());
