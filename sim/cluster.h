@@ -37,6 +37,10 @@ struct ApiRequest {
   std::string contentType;  // media type without parameters
   std::string accept;       // the Accept header (kubectl asks for Tables)
   std::string body;
+  // Who asks, for the self-reviews (kubectl auth whoami / can-i): the bearer token, and the
+  // Impersonate-User / Impersonate-Group headers (kubectl --as / --as-group).
+  std::string bearerToken, impersonateUser;
+  std::vector<std::string> impersonateGroups;
   std::string param(const std::string& name) const {
     auto it = query.find(name);
     return it == query.end() ? "" : it->second;
@@ -155,6 +159,7 @@ class Cluster {
   ApiResponse tokenReview(const ApiRequest& r);
   ApiResponse subjectAccessReview(const ApiRequest& r);
   ApiResponse tokenRequest(const std::string& ns, const std::string& name, const ApiRequest& r);
+  ApiResponse selfReview(const ApiRequest& r, bool access);  // SelfSubjectReview / SelfSubjectAccessReview
   // The TokenReview status.user of `token`, or nullopt when it authenticates no one here
   // (for those audiences); `audiences` gets the audiences it is valid for.
   std::optional<nlohmann::json> tokenUser(const std::string& token, const nlohmann::json& wantedAudiences,

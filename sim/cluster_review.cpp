@@ -1,7 +1,9 @@
 // The review APIs of a simulated cluster, answered as kube-apiserver answers them:
 // TokenReview (authentication.k8s.io/v1), SubjectAccessReview (authorization.k8s.io/v1,
 // decided by the cluster's RBAC objects, sim/rbac.h) and TokenRequest
-// (POST /api/v1/namespaces/NS/serviceaccounts/NAME/token, `kubectl create token`).
+// (POST /api/v1/namespaces/NS/serviceaccounts/NAME/token, `kubectl create token`), and the
+// caller's own SelfSubjectReview and SelfSubjectAccessReview (`kubectl auth whoami`,
+// `kubectl auth can-i`, with --as/--as-group impersonation).
 //
 // Who a token is: the cluster's kubeconfig token is "kubernetes-admin" in system:masters
 // (kubeadm's admin); a token granted for an AccessRequest is "openmcp:accessrequest" in
@@ -29,6 +31,7 @@ constexpr const char* kTokenReviews = "/apis/authentication.k8s.io/v1/tokenrevie
 constexpr const char* kAccessReviews = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
 constexpr int64_t kDefaultExpirationSeconds = 3600;
 constexpr int64_t kMinExpirationSeconds = 600;
+constexpr int64_t kMaxExpirationSeconds = int64_t{1} << 32;
 
 std::string base64Url(const std::string& in) {
   std::string out = base64Encode(in);
@@ -81,6 +84,59 @@ json commonAudiences(const std::vector<std::string>& token, const json& wanted) 
   return out;
 }
 
+// The RBAC decision on `res` (resourceAttributes) or else `nonRes` for `subject`.
+RbacDecision decide(const ObjectStore& store, const RbacSubject& subject, const json& res, const json& nonRes) {
+  RbacRequest request;
+  request.resourceRequest = res.is_object();
+  const json& attrs = request.resourceRequest ? res : nonRes;
+  auto field = [&](const char* key) {
+    return attrs.value(key, json()).is_string() ? attrs[key].get<std::string>() : "";
+  };
+  request.verb = field("verb");
+  request.path = field("path");
+  request.ns = field("namespace"), request.group = field("group"), request.resource = field("resource");
+  request.subresource = field("subresource"), request.name = field("name");
+  RbacObjects objects;
+  objects.clusterRoleBindings = store.list("rbac.authorization.k8s.io/clusterrolebindings", "");
+  if (!request.ns.empty()) objects.roleBindings = store.list("rbac.authorization.k8s.io/rolebindings", request.ns);
+  objects.role = [&store](const std::string& kind, const std::string& ns, const std::string& name) -> const json* {
+    if (kind == "ClusterRole") return store.get("rbac.authorization.k8s.io/clusterroles", "", name);
+    if (kind == "Role") return store.get("rbac.authorization.k8s.io/roles", ns, name);
+    return nullptr;
+  };
+  return authorizeRbac(subject, request, objects);
+}
+
+// The exactly-one-of check of both access reviews (kube-apiserver's validation words).
+void checkAttributes(const json& res, const json& nonRes, std::vector<FieldCause>& causes) {
+  if (res.is_object() && nonRes.is_object())
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: " + nonRes.dump() + ": cannot be specified in combination with resourceAttributes",
+         "spec.nonResourceAttributes"});
+  if (!res.is_object() && !nonRes.is_object())
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified",
+         "spec.resourceAttributes"});
+}
+
+// Who `user` is when impersonated (kubectl --as/--as-group), as kube-apiserver's
+// impersonation filter makes it: the given groups, a ServiceAccount's groups, and
+// system:authenticated.
+json impersonated(const std::string& user, const std::vector<std::string>& groups) {
+  json g = json::array();
+  for (const auto& x : groups) g.push_back(x);
+  const std::string kSa = "system:serviceaccount:";
+  if (user.rfind(kSa, 0) == 0 && user.find(':', kSa.size()) != std::string::npos) {
+    std::string ns = user.substr(kSa.size(), user.find(':', kSa.size()) - kSa.size());
+    g.push_back("system:serviceaccounts");
+    g.push_back("system:serviceaccounts:" + ns);
+  }
+  if (std::find(g.begin(), g.end(), "system:authenticated") == g.end()) g.push_back("system:authenticated");
+  return {{"username", user}, {"groups", g}};
+}
+
 }  // namespace
 
 std::optional<ApiResponse> Cluster::review(const ApiRequest& r) {
@@ -88,6 +144,8 @@ std::optional<ApiResponse> Cluster::review(const ApiRequest& r) {
   if (path.size() > 1 && path.back() == '/') path.pop_back();
   if (path == kTokenReviews) return tokenReview(r);
   if (path == kAccessReviews) return subjectAccessReview(r);
+  if (path == "/apis/authentication.k8s.io/v1/selfsubjectreviews") return selfReview(r, false);
+  if (path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") return selfReview(r, true);
   // /api/v1/namespaces/<ns>/serviceaccounts/<name>/token
   const std::string kNs = "/api/v1/namespaces/", kSa = "/serviceaccounts/", kToken = "/token";
   if (path.rfind(kNs, 0) != 0 || path.size() < kToken.size() ||
@@ -161,41 +219,14 @@ ApiResponse Cluster::subjectAccessReview(const ApiRequest& r) {
   if (!meta.is_null() && meta != json::object())
     causes.push_back({"FieldValueInvalid", "Invalid value: " + meta.dump() + ": must be empty", "metadata"});
   const json res = spec.value("resourceAttributes", json()), nonRes = spec.value("nonResourceAttributes", json());
-  if (res.is_object() && nonRes.is_object())
-    causes.push_back(
-        {"FieldValueInvalid",
-         "Invalid value: " + nonRes.dump() + ": cannot be specified in combination with resourceAttributes",
-         "spec.nonResourceAttributes"});
-  if (!res.is_object() && !nonRes.is_object())
-    causes.push_back(
-        {"FieldValueInvalid",
-         "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified",
-         "spec.resourceAttributes"});
+  checkAttributes(res, nonRes, causes);
   RbacSubject subject{spec.value("user", json()).is_string() ? spec["user"].get<std::string>() : "",
                       strings(spec.value("groups", json()))};
   if (subject.user.empty() && subject.groups.empty())
     causes.push_back(
         {"FieldValueInvalid", "Invalid value: \"\": at least one of user or group must be specified", "spec.user"});
   if (!causes.empty()) return {422, invalidStatus("authorization.k8s.io", "SubjectAccessReview", "", causes), {}};
-  RbacRequest request;
-  request.resourceRequest = res.is_object();
-  const json& attrs = request.resourceRequest ? res : nonRes;
-  auto field = [&](const char* key) {
-    return attrs.value(key, json()).is_string() ? attrs[key].get<std::string>() : "";
-  };
-  request.verb = field("verb");
-  request.path = field("path");
-  request.ns = field("namespace"), request.group = field("group"), request.resource = field("resource");
-  request.subresource = field("subresource"), request.name = field("name");
-  RbacObjects objects;
-  objects.clusterRoleBindings = store_.list("rbac.authorization.k8s.io/clusterrolebindings", "");
-  if (!request.ns.empty()) objects.roleBindings = store_.list("rbac.authorization.k8s.io/rolebindings", request.ns);
-  objects.role = [this](const std::string& kind, const std::string& ns, const std::string& name) -> const json* {
-    if (kind == "ClusterRole") return store_.get("rbac.authorization.k8s.io/clusterroles", "", name);
-    if (kind == "Role") return store_.get("rbac.authorization.k8s.io/roles", ns, name);
-    return nullptr;
-  };
-  RbacDecision d = authorizeRbac(subject, request, objects);
+  RbacDecision d = decide(store_, subject, res, nonRes);
   json status = {{"allowed", d.allowed}};
   if (!d.reason.empty()) status["reason"] = d.reason;
   json out = {{"kind", "SubjectAccessReview"},
@@ -215,14 +246,16 @@ ApiResponse Cluster::tokenRequest(const std::string& ns, const std::string& name
   int64_t seconds = spec.value("expirationSeconds", json()).is_number_integer()
                         ? spec["expirationSeconds"].get<int64_t>()
                         : kDefaultExpirationSeconds;
-  if (seconds < kMinExpirationSeconds)
-    return {422,
-            invalidStatus(
-                "authentication.k8s.io", "TokenRequest", name,
-                {{"FieldValueInvalid",
-                  "Invalid value: " + std::to_string(seconds) + ": may not specify a duration less than 10 minutes",
-                  "spec.expirationSeconds"}}),
-            {}};
+  if (seconds < kMinExpirationSeconds || seconds > kMaxExpirationSeconds)
+    return {
+        422,
+        invalidStatus("authentication.k8s.io", "TokenRequest", name,
+                      {{"FieldValueInvalid",
+                        "Invalid value: " + std::to_string(seconds) +
+                            (seconds < kMinExpirationSeconds ? ": may not specify a duration less than 10 minutes"
+                                                             : ": may not specify a duration larger than 2^32 seconds"),
+                        "spec.expirationSeconds"}}),
+        {}};
   IssuedToken t;
   t.ns = ns;
   t.serviceAccount = name;
@@ -254,6 +287,35 @@ ApiResponse Cluster::tokenRequest(const std::string& ns, const std::string& name
               {"spec", {{"audiences", t.audiences}, {"expirationSeconds", seconds}, {"boundObjectRef", nullptr}}},
               {"status", {{"token", token}, {"expirationTimestamp", timestamp(t.expires)}}}};
   issuedTokens_.emplace(token, std::move(t));
+  return {201, out, {}};
+}
+
+// kubectl auth whoami / kubectl auth can-i: the caller's own identity (or the one it
+// impersonates) and what RBAC allows it.
+ApiResponse Cluster::selfReview(const ApiRequest& r, bool access) {
+  const char* kind = access ? "SelfSubjectAccessReview" : "SelfSubjectReview";
+  json review;
+  if (auto err = reviewBody(r, kind, review)) return *err;
+  json audiences;
+  std::optional<json> user = tokenUser(r.bearerToken, json(), &audiences);
+  if (!user) return unauthorized();
+  if (!r.impersonateUser.empty()) user = impersonated(r.impersonateUser, r.impersonateGroups);
+  json out = {{"kind", kind}, {"metadata", {{"creationTimestamp", nullptr}}}};
+  if (!access) {
+    out["apiVersion"] = "authentication.k8s.io/v1";
+    out["status"] = {{"userInfo", *user}};
+    return {201, out, {}};
+  }
+  const json spec = review["spec"];
+  const json res = spec.value("resourceAttributes", json()), nonRes = spec.value("nonResourceAttributes", json());
+  std::vector<FieldCause> causes;
+  checkAttributes(res, nonRes, causes);
+  if (!causes.empty()) return {422, invalidStatus("authorization.k8s.io", kind, "", causes), {}};
+  RbacDecision d = decide(store_, {(*user)["username"].get<std::string>(), strings((*user)["groups"])}, res, nonRes);
+  out["apiVersion"] = "authorization.k8s.io/v1";
+  out["spec"] = spec;
+  out["status"] = {{"allowed", d.allowed}};
+  if (!d.reason.empty()) out["status"]["reason"] = d.reason;
   return {201, out, {}};
 }
 

@@ -63,6 +63,9 @@ std::vector<ResourceType> builtinResources() {
       // Create-only review APIs, answered by cluster_review.cpp (nothing is stored).
       createOnly(builtin("authentication.k8s.io", "tokenreviews", "TokenReview", false, false, false)),
       createOnly(builtin("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false, false, false)),
+      createOnly(builtin("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false, false, false)),
+      createOnly(
+          builtin("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, false, false)),
   };
 }
 

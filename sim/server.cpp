@@ -302,6 +302,10 @@ void SimServerImpl::route(const httplib::Request& req, httplib::Response& res) {
   r.contentType = mediaType(req.get_header_value("Content-Type"));
   r.accept = req.get_header_value("Accept");
   r.body = req.body;
+  r.bearerToken = token;
+  r.impersonateUser = req.get_header_value("Impersonate-User");
+  for (size_t i = 0; i < req.get_header_value_count("Impersonate-Group"); ++i)
+    r.impersonateGroups.push_back(req.get_header_value("Impersonate-Group", i));
   bool watch = Cluster::isWatch(r);
   if (!watch && injectFault(res)) return;
   if (watch) {

@@ -4,8 +4,13 @@
 // ServiceAccount tokens (TokenRequest), SubjectAccessReview decided by the cluster's RBAC
 // objects, validation (400/422), create-only resources (405), and discovery.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "tests/sim/core_test_support.h"
+#include "tests/support/run_command.h"
 
 namespace spr::sim {
 namespace {
@@ -95,12 +100,18 @@ TEST(SimReview, ReviewsAreCreateOnlyAndListedSoInDiscovery) {
   EXPECT_EQ(sim.get("platform", kAccessReviews).code, 405);
   Reply d = sim.get("platform", "/apis/authentication.k8s.io/v1");
   ASSERT_EQ(d.code, 200);
-  ASSERT_EQ(d.body["resources"].size(), 1u) << d.body.dump();
-  EXPECT_EQ(d.body["resources"][0]["name"], "tokenreviews");
-  EXPECT_EQ(d.body["resources"][0]["verbs"], json({"create"}));
-  EXPECT_EQ(d.body["resources"][0]["namespaced"], false);
+  auto resource = [](const Reply& list, const std::string& name) {
+    for (const auto& r : list.body["resources"])
+      if (r["name"] == name) return r;
+    return json();
+  };
+  json tokenReviews = resource(d, "tokenreviews");
+  EXPECT_EQ(tokenReviews["verbs"], json({"create"})) << d.body.dump();
+  EXPECT_EQ(tokenReviews["namespaced"], false);
+  EXPECT_EQ(resource(d, "selfsubjectreviews")["verbs"], json({"create"}));
   d = sim.get("platform", "/apis/authorization.k8s.io/v1");
-  EXPECT_EQ(d.body["resources"][0]["name"], "subjectaccessreviews");
+  EXPECT_EQ(resource(d, "subjectaccessreviews")["verbs"], json({"create"})) << d.body.dump();
+  EXPECT_EQ(resource(d, "selfsubjectaccessreviews")["verbs"], json({"create"}));
 }
 
 TEST(SimReview, IssuedServiceAccountTokensAuthenticateWhileTheServiceAccountLives) {
@@ -244,6 +255,73 @@ TEST(SimReview, PathsWithoutTheClusterPrefixGoToTheTokensCluster) {
   r = c->Get("/api/v1/namespaces/default", {{"Authorization", "Bearer garbage"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
+}
+
+TEST(SimReview, SelfReviewsAnswerForTheCallerOrWhomItImpersonates) {
+  SimFixture sim;
+  bindMetricsReader(sim, {{"kind", "ServiceAccount"}, {"name", "prom"}, {"namespace", "default"}});
+  auto c = sim.client();
+  httplib::Headers admin{{"Authorization", "Bearer " + sim.token("platform")}};
+  json whoami = {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "SelfSubjectReview"}};
+  auto r = c->Post("/clusters/platform/apis/authentication.k8s.io/v1/selfsubjectreviews", admin, whoami.dump(),
+                   "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["status"]["userInfo"]["username"], "kubernetes-admin") << r->body;
+  json canI = {{"apiVersion", "authorization.k8s.io/v1"},
+               {"kind", "SelfSubjectAccessReview"},
+               {"spec", {{"nonResourceAttributes", {{"path", "/metrics"}, {"verb", "get"}}}}}};
+  httplib::Headers asProm = admin;
+  asProm.emplace("Impersonate-User", "system:serviceaccount:default:prom");
+  r = c->Post("/clusters/platform/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", asProm, canI.dump(),
+              "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["status"]["allowed"], true) << r->body;
+  httplib::Headers asOther = admin;
+  asOther.emplace("Impersonate-User", "system:serviceaccount:default:other");
+  r = c->Post("/clusters/platform/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", asOther, canI.dump(),
+              "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["status"]["allowed"], false) << r->body;
+}
+
+// Real kubectl's one-liners send protobuf (create token, clusterrole, clusterrolebinding,
+// auth can-i, auth whoami); `create -f` of a TokenReview and `create --raw` send JSON.
+TEST(SimReview, KubectlWorksWithTheReviewApisAsWithARealCluster) {
+  if (access("/usr/bin/kubectl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/kubectl";
+  SimFixture sim;
+  char dirTemplate[] = "/tmp/spr-review-XXXXXX";
+  ASSERT_NE(mkdtemp(dirTemplate), nullptr);
+  const std::string dir = dirTemplate;
+  std::ofstream(dir + "/kubeconfig") << sim.server->kubeconfigYaml();
+  const std::string k = "/usr/bin/kubectl --kubeconfig " + dir + "/kubeconfig --context platform --cache-dir " + dir +
+                        "/cache --request-timeout=20s ";
+  auto run = [&](const std::string& args) {
+    int status = 0;
+    std::string out = spr::testing::runCommand(k + args, &status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << args << "\n" << out;
+    return out;
+  };
+  run("create serviceaccount prometheus");
+  run("create clusterrole spr-metrics-reader --verb=get --non-resource-url=/metrics");
+  run("create clusterrolebinding prometheus-spr --clusterrole=spr-metrics-reader --serviceaccount=default:prometheus");
+  EXPECT_EQ(run("auth can-i get /metrics --as=system:serviceaccount:default:prometheus"), "yes\n");
+  EXPECT_NE(run("auth whoami -o json").find("kubernetes-admin"), std::string::npos);
+  std::string token = run("create token prometheus");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  std::ofstream(dir + "/review.yaml") << "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: " +
+                                             token + "\n";
+  json created = json::parse(run("create -f " + dir + "/review.yaml -o json"), nullptr, false);
+  EXPECT_EQ(created["status"]["user"]["username"], "system:serviceaccount:default:prometheus") << created.dump();
+  // --raw sends the file's bytes as they are: JSON, as kube-apiserver needs.
+  std::ofstream(dir + "/review.json") << json({{"apiVersion", "authentication.k8s.io/v1"},
+                                               {"kind", "TokenReview"},
+                                               {"spec", {{"token", token}}}})
+                                             .dump();
+  json raw = json::parse(run("create --raw /apis/authentication.k8s.io/v1/tokenreviews -f " + dir + "/review.json"),
+                         nullptr, false);
+  EXPECT_EQ(raw["status"]["authenticated"], true) << raw.dump();
+  int status = 0;
+  spr::testing::runCommand("rm -rf " + dir, &status);
 }
 
 }  // namespace
