@@ -11,6 +11,20 @@ namespace {
 
 constexpr const char* kServiceAccountPrefix = "system:serviceaccount:";
 
+// obj[key] when obj is an object and that is a string, else "" (stored objects are user input).
+std::string text(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const json& field(const json& obj, const char* key) {
+  static const json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
 bool listed(const json& list, const std::string& value) {
   if (!list.is_array()) return false;
   for (const auto& v : list)
@@ -42,11 +56,10 @@ bool resourceMatches(const json& resources, const RbacRequest& r) {
 }
 
 bool ruleAllows(const json& rule, const RbacRequest& r) {
-  if (!rule.is_object() || !listed(rule.value("verbs", json()), r.verb)) return false;
-  if (!r.resourceRequest) return urlMatches(rule.value("nonResourceURLs", json()), r.path);
-  if (!listed(rule.value("apiGroups", json()), r.group) || !resourceMatches(rule.value("resources", json()), r))
-    return false;
-  const json names = rule.value("resourceNames", json::array());
+  if (!rule.is_object() || !listed(field(rule, "verbs"), r.verb)) return false;
+  if (!r.resourceRequest) return urlMatches(field(rule, "nonResourceURLs"), r.path);
+  if (!listed(field(rule, "apiGroups"), r.group) || !resourceMatches(field(rule, "resources"), r)) return false;
+  const json& names = field(rule, "resourceNames");
   if (!names.is_array() || names.empty()) return true;
   return std::find(names.begin(), names.end(), json(r.name)) != names.end();
 }
@@ -54,15 +67,16 @@ bool ruleAllows(const json& rule, const RbacRequest& r) {
 // The subject of `binding` that names `who`, as kube-apiserver describes it (`User "u"`,
 // `Group "g"`, `ServiceAccount "ns/name"`); "" when none does.
 std::string matchingSubject(const json& binding, const RbacSubject& who) {
-  const std::string bindingNs = binding["metadata"].value("namespace", "");
-  for (const auto& s : binding.value("subjects", json::array())) {
-    if (!s.is_object()) continue;
-    const std::string kind = s.value("kind", ""), name = s.value("name", "");
+  const std::string bindingNs = text(field(binding, "metadata"), "namespace");
+  const json& subjects = field(binding, "subjects");
+  if (!subjects.is_array()) return "";
+  for (const auto& s : subjects) {
+    const std::string kind = text(s, "kind"), name = text(s, "name");
     if (kind == "User" && name == who.user) return "User \"" + name + "\"";
     if (kind == "Group" && std::find(who.groups.begin(), who.groups.end(), name) != who.groups.end())
       return "Group \"" + name + "\"";
     if (kind == "ServiceAccount") {
-      std::string ns = s.value("namespace", bindingNs);
+      std::string ns = text(s, "namespace").empty() ? bindingNs : text(s, "namespace");
       if (who.user == kServiceAccountPrefix + ns + ":" + name) return "ServiceAccount \"" + ns + "/" + name + "\"";
     }
   }
@@ -70,9 +84,9 @@ std::string matchingSubject(const json& binding, const RbacSubject& who) {
 }
 
 std::string bindingName(const json& binding) {
-  const json& meta = binding["metadata"];
-  std::string ns = meta.value("namespace", "");
-  return ns.empty() ? meta.value("name", "") : meta.value("name", "") + "/" + ns;
+  const json& meta = field(binding, "metadata");
+  std::string ns = text(meta, "namespace");
+  return ns.empty() ? text(meta, "name") : text(meta, "name") + "/" + ns;
 }
 
 }  // namespace
@@ -85,16 +99,17 @@ RbacDecision authorizeRbac(const RbacSubject& subject, const RbacRequest& reques
     if (!binding || !binding->is_object()) return std::nullopt;
     std::string who = matchingSubject(*binding, subject);
     if (who.empty()) return std::nullopt;
-    const json ref = binding->value("roleRef", json::object());
-    const std::string kind = ref.value("kind", ""), name = ref.value("name", "");
-    const std::string roleNs = kind == "Role" ? (*binding)["metadata"].value("namespace", "") : "";
+    const json& ref = field(*binding, "roleRef");
+    const std::string kind = text(ref, "kind"), name = text(ref, "name");
+    const std::string roleNs = kind == "Role" ? text(field(*binding, "metadata"), "namespace") : "";
     const json* role = objects.role ? objects.role(kind, roleNs, name) : nullptr;
     if (!role) {
       errors.push_back(kind == "Role" ? "role.rbac.authorization.k8s.io \"" + name + "\" not found"
                                       : "clusterrole.rbac.authorization.k8s.io \"" + name + "\" not found");
       return std::nullopt;
     }
-    for (const auto& rule : role->value("rules", json::array()))
+    const json& rules = field(*role, "rules");
+    for (const auto& rule : rules.is_array() ? rules : json::array())
       if (ruleAllows(rule, request))
         return RbacDecision{true, "RBAC: allowed by " +
                                       std::string(clusterBinding ? "ClusterRoleBinding" : "RoleBinding") + " \"" +
