@@ -78,12 +78,12 @@ class HttpEndpoint {
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
-  // Asked before every handler with the request's Authorization header ("" if none), method
-  // and path: status 0 = serve; else answer that status and plain-text body. Call before
-  // handle(); handlers registered earlier are not filtered.
+  // Asked before routing, for every request (any path or method, known or not), with its
+  // Authorization header ("" if none), method and path: status 0 = go on; else answer that
+  // status and plain-text body. Call after useTls().
   using Filter = std::function<std::pair<int, std::string>(const std::string& authorization, const std::string& method,
                                                            const std::string& path)>;
-  void setFilter(Filter filter) { filter_ = std::move(filter); }
+  void setFilter(Filter filter);
   void handle(const std::string& path, Handler handler, const std::string& contentType = "text/plain");
   [[nodiscard]] Status start(const std::string& bind);
   int port() const { return port_; }
@@ -91,7 +91,6 @@ class HttpEndpoint {
 
  private:
   std::unique_ptr<httplib::Server> server_;
-  Filter filter_;
   std::thread thread_;
   int port_ = 0;
 };

@@ -108,6 +108,10 @@ TEST(MetricsAuthE2E, OnlyScrapersTheClusterAllowsGetTheMetrics) {
   EXPECT_EQ(scrape(metrics, "garbage-token-0123456789", "/metrics", &body), 401);
   EXPECT_EQ(body, "Unauthorized\n");
   EXPECT_EQ(scrape(metrics, env.platformConfig.bearerToken), 200) << "the cluster admin (system:masters)";
+  // Every path is guarded, as in controller-runtime: nothing is revealed before the checks,
+  // and the SubjectAccessReview is for the path asked.
+  EXPECT_EQ(scrape(metrics, "", "/debug/pprof"), 401);
+  EXPECT_EQ(scrape(metrics, prometheus, "/debug/pprof"), 403) << "spr-metrics-reader grants /metrics only";
   // kubelet probes carry no token.
   httplib::Client probes("127.0.0.1", health);
   auto healthz = probes.Get("/healthz");
