@@ -49,6 +49,43 @@ std::string timestamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+// metadata.uid of a stored object ("" when it has none).
+std::string uidOf(const json& object) {
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  auto uid = meta->find("uid");
+  return uid != meta->end() && uid->is_string() ? uid->get<std::string>() : "";
+}
+
+// kube-apiserver's bounds on TokenRequest spec.expirationSeconds.
+std::optional<ApiResponse> checkExpiration(const std::string& name, int64_t seconds) {
+  if (seconds >= kMinExpirationSeconds && seconds <= kMaxExpirationSeconds) return std::nullopt;
+  std::string why = seconds < kMinExpirationSeconds ? ": may not specify a duration less than 10 minutes"
+                                                    : ": may not specify a duration larger than 2^32 seconds";
+  return ApiResponse{422,
+                     invalidStatus("authentication.k8s.io", "TokenRequest", name,
+                                   {{"FieldValueInvalid", "Invalid value: " + std::to_string(seconds) + why,
+                                     "spec.expirationSeconds"}}),
+                     {}};
+}
+
+// A token shaped like kube-apiserver's JWTs, with their claims; the "signature" is random:
+// the token is valid because the cluster remembers it, not because of what it says.
+std::string jwtShaped(const IssuedToken& t, int64_t issuedAt, int64_t expires) {
+  json claims = {
+      {"aud", t.audiences},
+      {"exp", expires},
+      {"iat", issuedAt},
+      {"iss", kDefaultTokenAudience},
+      {"jti", t.credentialId},
+      {"kubernetes.io",
+       {{"namespace", t.ns}, {"serviceaccount", {{"name", t.serviceAccount}, {"uid", t.serviceAccountUid}}}}},
+      {"nbf", issuedAt},
+      {"sub", "system:serviceaccount:" + t.ns + ":" + t.serviceAccount}};
+  return base64Url(R"({"alg":"RS256","kid":"spr-sim"})") + "." + base64Url(claims.dump()) + "." +
+         base64Url(randomToken());
+}
+
 // The JSON object of a review request, or the 4xx to answer instead.
 std::optional<ApiResponse> reviewBody(const ApiRequest& r, const char* kind, json& out) {
   if (r.method != "POST") return methodNotAllowed("the server does not allow this method on the requested resource");
@@ -181,8 +218,7 @@ std::optional<json> Cluster::tokenUser(const std::string& token, const json& wan
   if (it == issuedTokens_.end()) return std::nullopt;
   const IssuedToken& t = it->second;
   const json* sa = store_.get("/serviceaccounts", t.ns, t.serviceAccount);
-  if (std::chrono::system_clock::now() >= t.expires || !sa || (*sa)["metadata"].value("uid", "") != t.serviceAccountUid)
-    return std::nullopt;
+  if (std::chrono::system_clock::now() >= t.expires || !sa || uidOf(*sa) != t.serviceAccountUid) return std::nullopt;
   *audiences = commonAudiences(t.audiences, wantedAudiences);
   if (audiences->empty()) return std::nullopt;
   return user("system:serviceaccount:" + t.ns + ":" + t.serviceAccount, t.serviceAccountUid,
@@ -246,20 +282,11 @@ ApiResponse Cluster::tokenRequest(const std::string& ns, const std::string& name
   int64_t seconds = spec.value("expirationSeconds", json()).is_number_integer()
                         ? spec["expirationSeconds"].get<int64_t>()
                         : kDefaultExpirationSeconds;
-  if (seconds < kMinExpirationSeconds || seconds > kMaxExpirationSeconds)
-    return {
-        422,
-        invalidStatus("authentication.k8s.io", "TokenRequest", name,
-                      {{"FieldValueInvalid",
-                        "Invalid value: " + std::to_string(seconds) +
-                            (seconds < kMinExpirationSeconds ? ": may not specify a duration less than 10 minutes"
-                                                             : ": may not specify a duration larger than 2^32 seconds"),
-                        "spec.expirationSeconds"}}),
-        {}};
+  if (auto err = checkExpiration(name, seconds)) return *err;
   IssuedToken t;
   t.ns = ns;
   t.serviceAccount = name;
-  t.serviceAccountUid = (*sa)["metadata"].value("uid", "");
+  t.serviceAccountUid = uidOf(*sa);
   t.credentialId = newUid();
   t.audiences = strings(spec.value("audiences", json()));
   if (t.audiences.empty()) t.audiences = {kDefaultTokenAudience};
@@ -268,19 +295,7 @@ ApiResponse Cluster::tokenRequest(const std::string& ns, const std::string& name
     it = it->second.expires <= now ? issuedTokens_.erase(it) : std::next(it);
   t.expires = now + std::chrono::seconds(seconds);
   const int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  json claims = {
-      {"aud", t.audiences},
-      {"exp", iat + seconds},
-      {"iat", iat},
-      {"iss", kDefaultTokenAudience},
-      {"jti", t.credentialId},
-      {"kubernetes.io", {{"namespace", ns}, {"serviceaccount", {{"name", name}, {"uid", t.serviceAccountUid}}}}},
-      {"nbf", iat},
-      {"sub", "system:serviceaccount:" + ns + ":" + name}};
-  // JWT-shaped like kube-apiserver's; the "signature" is random, and the token is valid
-  // because this cluster remembers it, not because of what it says.
-  std::string token =
-      base64Url(R"({"alg":"RS256","kid":"spr-sim"})") + "." + base64Url(claims.dump()) + "." + base64Url(randomToken());
+  std::string token = jwtShaped(t, iat, iat + seconds);
   json out = {{"kind", "TokenRequest"},
               {"apiVersion", "authentication.k8s.io/v1"},
               {"metadata", {{"name", name}, {"namespace", ns}, {"creationTimestamp", timestamp(now)}}},
