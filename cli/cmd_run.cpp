@@ -51,6 +51,11 @@ void defineFlags(Flags& flags) {
   flags.addString("environment", "openMCP environment name (accepted)", "");
   flags.addString("verbosity", "log level: DEBUG, INFO, WARN, ERROR", "INFO");
   flags.addBool("metrics-secure", "serve /metrics over HTTPS (self-signed unless --metrics-cert-path is given)");
+  flags.addString("metrics-auth",
+                  "with --metrics-secure, who may scrape: \"kubernetes\" = a bearer token that a TokenReview "
+                  "authenticates and a SubjectAccessReview allows (get on the path, e.g. /metrics) on the platform "
+                  "cluster; \"none\" = anyone who reaches the port",
+                  "kubernetes");
   flags.addString("metrics-cert-path", "directory holding the metrics server certificate and key", "");
   flags.addString("metrics-cert-name", "certificate file name in --metrics-cert-path", "tls.crt");
   flags.addString("metrics-cert-key", "key file name in --metrics-cert-path", "tls.key");
@@ -148,6 +153,13 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.metricsBindAddress = flags.getString("metrics-bind-address");
   options.healthProbeBindAddress = flags.getString("health-probe-bind-address");
   options.metricsSecure = flags.getBool("metrics-secure");
+  const std::string auth = flags.getString("metrics-auth");
+  if (auth != "kubernetes" && auth != "none")
+    return bad("--metrics-auth \"" + auth +
+               "\" is not known; use kubernetes (TokenReview + SubjectAccessReview) or none");
+  if (flags.given("metrics-auth") && !options.metricsSecure)
+    return bad("--metrics-auth needs --metrics-secure (plain HTTP metrics carry no credentials to check)");
+  options.metricsAuth = auth == "kubernetes";
   if (std::string dir = flags.getString("metrics-cert-path"); !dir.empty()) {
     if (!options.metricsSecure) return bad("--metrics-cert-path needs --metrics-secure");
     options.metricsCertFile = dir + "/" + flags.getString("metrics-cert-name");

@@ -143,6 +143,16 @@ Status HttpEndpoint::useTls(const EndpointTls& tls) {
 
 HttpEndpoint::~HttpEndpoint() { stop(); }
 
+void HttpEndpoint::setFilter(Filter filter) {
+  server_->set_pre_routing_handler([filter = std::move(filter)](const httplib::Request& req, httplib::Response& res) {
+    auto [status, body] = filter(req.get_header_value("Authorization"), req.method, req.path);
+    if (status == 0) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = status;
+    res.set_content(body, "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
+
 void HttpEndpoint::handle(const std::string& path, Handler handler, const std::string& contentType) {
   server_->Get(path, [handler, contentType](const httplib::Request&, httplib::Response& res) {
     auto [status, body] = handler();

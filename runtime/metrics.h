@@ -78,6 +78,12 @@ class HttpEndpoint {
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+  // Asked before routing, for every request (any path or method, known or not), with its
+  // Authorization header ("" if none), method and path: status 0 = go on; else answer that
+  // status and plain-text body. Call after useTls().
+  using Filter = std::function<std::pair<int, std::string>(const std::string& authorization, const std::string& method,
+                                                           const std::string& path)>;
+  void setFilter(Filter filter);
   void handle(const std::string& path, Handler handler, const std::string& contentType = "text/plain");
   [[nodiscard]] Status start(const std::string& bind);
   int port() const { return port_; }

@@ -8,11 +8,13 @@
 
 #include <unistd.h>
 
+#include "adapters/k8s/curl_transport.h"
 #include "adapters/k8s/redact.h"
 #include "common/log.h"
 #include "runtime/effects.h"
 #include "runtime/leader.h"
 #include "runtime/metrics.h"
+#include "runtime/metrics_auth.h"
 #include "runtime/reconciler.h"
 #include "runtime/watch_loop.h"
 #include "runtime/workqueue.h"
@@ -48,6 +50,7 @@ class OperatorImpl : public Operator {
  private:
   [[nodiscard]] Status journalStart();
   [[nodiscard]] Status startEndpoints();
+  [[nodiscard]] Status guardMetrics();  // TokenReview + SubjectAccessReview before every scrape
   [[nodiscard]] Status startActing();
   ReconcilerDeps reconcilerDeps();
   void startLeaderElection();
@@ -78,6 +81,8 @@ class OperatorImpl : public Operator {
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<WatchLoop> configWatch_, apiWatch_;
   std::unique_ptr<LeaderElector> leader_;
+  std::unique_ptr<k8s::Transport> metricsAuthTransport_;  // to the platform cluster; outlives metricsAuth_
+  std::unique_ptr<MetricsAuth> metricsAuth_;              // --metrics-secure: who may scrape
   std::unique_ptr<HttpEndpoint> metricsHttp_, healthHttp_;
   std::unique_ptr<Retention> retention_;
   std::vector<std::thread> workers_;
@@ -279,6 +284,7 @@ Status OperatorImpl::startEndpoints() {
     metricsHttp_ = std::make_unique<HttpEndpoint>();
     if (options_.metricsSecure)
       SPR_RETURN_IF_ERROR(metricsHttp_->useTls(EndpointTls{options_.metricsCertFile, options_.metricsKeyFile}));
+    if (options_.metricsSecure && options_.metricsAuth) SPR_RETURN_IF_ERROR(guardMetrics());
     metricsHttp_->handle(
         "/metrics", [this] { return std::make_pair(200, metrics_.render(options_.providerName)); },
         "text/plain; version=0.0.4");
@@ -299,6 +305,22 @@ Status OperatorImpl::startEndpoints() {
     SPR_RETURN_IF_ERROR(healthHttp_->start(options_.healthProbeBindAddress));
     log::info("serving health probes", {{"address", options_.healthProbeBindAddress}, {"port", healthHttp_->port()}});
   }
+  return Status();
+}
+
+// As controller-runtime's WithAuthenticationAndAuthorization: reviews go to the platform
+// cluster (the one spr runs in), with spr's own credentials there.
+Status OperatorImpl::guardMetrics() {
+  auto transport = k8s::makeCurlTransport(options_.platform, k8s::CurlOptions{5000, 10000});
+  if (!transport) return transport.status();
+  metricsAuthTransport_ = std::move(*transport);
+  MetricsAuthOptions auth;
+  auth.clock = options_.clock.get();
+  metricsAuth_ = std::make_unique<MetricsAuth>(*metricsAuthTransport_, auth);
+  metricsHttp_->setFilter([this](const std::string& authorization, const std::string& method, const std::string& path) {
+    AuthAnswer a = metricsAuth_->check(authorization, method, path);
+    return std::make_pair(a.status, a.body);
+  });
   return Status();
 }
 

@@ -30,6 +30,10 @@ struct OperatorOptions {
   // --metrics-secure: HTTPS with these PEM files, or a self-signed certificate when both "".
   bool metricsSecure = false;
   std::string metricsCertFile, metricsKeyFile;
+  // With metricsSecure: every /metrics request needs a bearer token that a TokenReview on
+  // the platform cluster authenticates and a SubjectAccessReview allows (runtime/metrics_auth.h).
+  // false (--metrics-auth none) serves anyone who reaches the port.
+  bool metricsAuth = true;
   bool leaderElect = false;
   std::string leaderElectionNamespace = "default";
   std::string leaderElectionId;  // Lease name; "" = "spr-<providerName>"

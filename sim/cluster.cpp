@@ -145,6 +145,7 @@ ApiResponse Cluster::handle(const ApiRequest& request) {
     response = [&]() -> ApiResponse {
       if (auto d = discovery(r)) return *d;
       if (auto o = openapi(r)) return *o;
+      if (auto v = review(r)) return *v;
       if (auto err = parseTarget(r.path, t)) return *err;
       if (r.method == "GET") {
         ApiResponse read = t.name.empty() ? list(t, r) : get(t);

@@ -23,6 +23,7 @@
 #include "sim/api_status.h"
 #include "sim/openapi.h"
 #include "sim/resources.h"
+#include "sim/review.h"
 #include "sim/selector.h"
 #include "sim/store.h"
 #include "sim/table.h"
@@ -36,6 +37,10 @@ struct ApiRequest {
   std::string contentType;  // media type without parameters
   std::string accept;       // the Accept header (kubectl asks for Tables)
   std::string body;
+  // Who asks, for the self-reviews (kubectl auth whoami / can-i): the bearer token, and the
+  // Impersonate-User / Impersonate-Group headers (kubectl --as / --as-group).
+  std::string bearerToken, impersonateUser;
+  std::vector<std::string> impersonateGroups;
   std::string param(const std::string& name) const {
     auto it = query.find(name);
     return it == query.end() ? "" : it->second;
@@ -149,6 +154,16 @@ class Cluster {
   // Server-side printing of a custom resource for kubectl, when asked (REQUIRE mu_).
   std::optional<TableOptions> tableOptions(const Target& t, const ApiRequest& r) const;
   void asTable(const Target& t, const ApiRequest& r, ApiResponse& response) const;
+  // TokenReview, SubjectAccessReview and TokenRequest (cluster_review.cpp). All REQUIRE mu_.
+  std::optional<ApiResponse> review(const ApiRequest& r);
+  ApiResponse tokenReview(const ApiRequest& r);
+  ApiResponse subjectAccessReview(const ApiRequest& r);
+  ApiResponse tokenRequest(const std::string& ns, const std::string& name, const ApiRequest& r);
+  ApiResponse selfReview(const ApiRequest& r, bool access);  // SelfSubjectReview / SelfSubjectAccessReview
+  // The TokenReview status.user of `token`, or nullopt when it authenticates no one here
+  // (for those audiences); `audiences` gets the audiences it is valid for.
+  std::optional<nlohmann::json> tokenUser(const std::string& token, const nlohmann::json& wantedAudiences,
+                                          nlohmann::json* audiences);
 
   const std::string name_;
   const std::string token_;
@@ -160,7 +175,8 @@ class Cluster {
   std::set<std::string> terminating_;  // guarded by mu_: namespaces deleted but not yet empty
   std::list<ResourceType> types_;      // guarded by mu_; built-ins first, then CRD-registered (list: stable addresses)
   std::mt19937_64 rng_;                // guarded by mu_
-  std::vector<std::string> extraTokens_;  // guarded by mu_
+  std::vector<std::string> extraTokens_;             // guarded by mu_
+  std::map<std::string, IssuedToken> issuedTokens_;  // guarded by mu_: ServiceAccount tokens by token
 };
 
 // "2026-06-15T04:15:57Z" for now.

@@ -246,6 +246,65 @@ class Decoder {
       default: return true;
     }
   }
+  // rbac.authorization.k8s.io/v1 PolicyRule: verbs(1), apiGroups(2), resources(3),
+  // resourceNames(4), nonResourceURLs(5); ClusterRole/Role: metadata(1), rules(2).
+  bool policyRule(const Field& f, json& r) {
+    static const char* kKeys[] = {"", "verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"};
+    if (f.number < 1 || f.number > 5) return true;
+    return appendStr(f, std::string("rules.") + kKeys[f.number], r[kKeys[f.number]]);
+  }
+  bool role(const Field& f, json& o) {
+    if (f.number == 1) return meta(f, o);
+    if (f.number != 2) return true;  // aggregationRule is not followed by the sim
+    return message(f, "rules", o, "rules", true, [this](const Field& e, json& r) { return policyRule(e, r); });
+  }
+  // ClusterRoleBinding/RoleBinding: metadata(1), subjects(2){kind(1), apiGroup(2), name(3),
+  // namespace(4)}, roleRef(3){apiGroup(1), kind(2), name(3)}.
+  bool roleBinding(const Field& f, json& o) {
+    if (f.number == 1) return meta(f, o);
+    if (f.number == 2)
+      return message(f, "subjects", o, "subjects", true, [this](const Field& e, json& s) {
+        static const char* kKeys[] = {"", "kind", "apiGroup", "name", "namespace"};
+        return e.number < 1 || e.number > 4 || str(e, std::string("subjects.") + kKeys[e.number], s, kKeys[e.number]);
+      });
+    if (f.number != 3) return true;
+    return message(f, "roleRef", o, "roleRef", false, [this](const Field& e, json& r) {
+      static const char* kKeys[] = {"", "apiGroup", "kind", "name"};
+      return e.number < 1 || e.number > 3 || str(e, std::string("roleRef.") + kKeys[e.number], r, kKeys[e.number]);
+    });
+  }
+  // authorization.k8s.io/v1 SelfSubjectAccessReview (kubectl auth can-i): metadata(1),
+  // spec(2){resourceAttributes(1){namespace(1), verb(2), group(3), version(4), resource(5),
+  // subresource(6), name(7)}, nonResourceAttributes(2){path(1), verb(2)}}.
+  bool selfSubjectAccessReview(const Field& f, json& o) {
+    if (f.number == 1) return meta(f, o);
+    if (f.number != 2) return true;
+    return message(f, "spec", o, "spec", false, [this](const Field& e, json& spec) {
+      static const char* kResource[] = {"", "namespace", "verb", "group", "version", "resource", "subresource", "name"};
+      static const char* kNonResource[] = {"", "path", "verb"};
+      const bool resource = e.number == 1;
+      if (e.number != 1 && e.number != 2) return true;
+      const char* key = resource ? "resourceAttributes" : "nonResourceAttributes";
+      return message(e, std::string("spec.") + key, spec, key, false, [&](const Field& a, json& attrs) {
+        if (a.number < 1 || a.number > (resource ? 7u : 2u)) return true;
+        const char* name = resource ? kResource[a.number] : kNonResource[a.number];
+        return str(a, std::string("spec.") + key + "." + name, attrs, name);
+      });
+    });
+  }
+  // authentication.k8s.io/v1 SelfSubjectReview (kubectl auth whoami): metadata(1), status(2).
+  bool selfSubjectReview(const Field& f, json& o) { return f.number != 1 || meta(f, o); }
+  // authentication.k8s.io/v1 TokenRequest (kubectl create token): metadata(1), spec(2){
+  // audiences(1), boundObjectRef(3), expirationSeconds(4)}; the bound object is not kept.
+  bool tokenRequest(const Field& f, json& o) {
+    if (f.number == 1) return meta(f, o);
+    if (f.number != 2) return true;  // status is the server's
+    return message(f, "spec", o, "spec", false, [this](const Field& e, json& spec) {
+      if (e.number == 1) return appendStr(e, "spec.audiences", spec["audiences"]);
+      if (e.number == 4) return int64(e, "spec.expirationSeconds", spec, "expirationSeconds", false);
+      return true;
+    });
+  }
   bool deleteOptions(const Field& f, json& o) {
     switch (f.number) {
       case 1: return int64(f, "gracePeriodSeconds", o, "gracePeriodSeconds", false);
@@ -278,6 +337,13 @@ const KindEntry kKinds[] = {
     {"v1", "ConfigMap", &Decoder::configMap},
     {"v1", "Secret", &Decoder::secret},
     {"v1", "ServiceAccount", &Decoder::serviceAccount},
+    {"authentication.k8s.io/v1", "TokenRequest", &Decoder::tokenRequest},
+    {"authentication.k8s.io/v1", "SelfSubjectReview", &Decoder::selfSubjectReview},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", &Decoder::selfSubjectAccessReview},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole", &Decoder::role},
+    {"rbac.authorization.k8s.io/v1", "Role", &Decoder::role},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &Decoder::roleBinding},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", &Decoder::roleBinding},
     {"v1", "DeleteOptions", &Decoder::deleteOptions},
     {"meta.k8s.io/v1", "DeleteOptions", &Decoder::deleteOptions},
 };
@@ -336,7 +402,8 @@ std::optional<ApiResponse> decodeProtobufBody(const std::string& body, json& out
     return failure(415, "UnsupportedMediaType",
                    "spr sim cannot decode a protobuf " + kind +
                        "; it decodes protobuf only for Namespace, ConfigMap, "
-                       "Secret and ServiceAccount. Send it as YAML or JSON instead, e.g. kubectl create -f " +
+                       "Secret, ServiceAccount, RBAC kinds and the review kinds. Send it as YAML or JSON instead, e.g. "
+                       "kubectl create -f " +
                        (u.kind.empty() ? std::string("object") : lower(u.kind)) +
                        ".yaml (for a one-liner: add --dry-run=client -o yaml and pipe it to kubectl create -f -)");
   }

@@ -25,6 +25,11 @@ ResourceType builtin(std::string group, std::string resource, std::string kind, 
   return t;
 }
 
+ResourceType createOnly(ResourceType t) {
+  t.verbs = {"create"};
+  return t;
+}
+
 json verbs() {
   return json::array({"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"});
 }
@@ -55,6 +60,12 @@ std::vector<ResourceType> builtinResources() {
       builtin("rbac.authorization.k8s.io", "rolebindings", "RoleBinding", true, false, false),
       builtin("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", false, true, true,
               {"crd", "crds"}),
+      // Create-only review APIs, answered by cluster_review.cpp (nothing is stored).
+      createOnly(builtin("authentication.k8s.io", "tokenreviews", "TokenReview", false, false, false)),
+      createOnly(builtin("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false, false, false)),
+      createOnly(builtin("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false, false, false)),
+      createOnly(
+          builtin("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, false, false)),
   };
 }
 
@@ -164,7 +175,7 @@ json discoveryResources(const std::string& groupVersion, const std::vector<Resou
               {"singularName", t.singular},
               {"namespaced", t.namespaced},
               {"kind", t.kind},
-              {"verbs", verbs()}};
+              {"verbs", t.verbs.empty() ? verbs() : json(t.verbs)}};
     if (!t.shortNames.empty()) r["shortNames"] = t.shortNames;
     if (!t.categories.empty()) r["categories"] = t.categories;
     resources.push_back(r);

@@ -22,8 +22,9 @@ struct ResourceType {
   bool custom = false;        // registered by a CRD
   std::vector<std::string> shortNames;
   std::vector<std::string> categories;
-  nlohmann::json schema;  // openAPIV3Schema of a custom resource (null: none / permissive)
-  std::string crdName;    // the CRD that registered it
+  std::vector<std::string> verbs;  // in discovery; empty = every verb of a stored resource
+  nlohmann::json schema;           // openAPIV3Schema of a custom resource (null: none / permissive)
+  std::string crdName;             // the CRD that registered it
 
   std::string apiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string groupVersion() const { return apiVersion(); }

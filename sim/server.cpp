@@ -108,17 +108,17 @@ class SimServerImpl final : public SimServer, public ClusterHost {
   std::string grantAccess(const std::string& cluster) override;
 
  private:
-  // True when `token` is a credential of some cluster here.
-  bool anyClusterAuthorizes(const std::string& token) {
-    if (token.empty()) return false;
+  // The cluster `token` is a credential of (each token belongs to one), or nullptr.
+  Cluster* clusterAuthorizing(const std::string& token) {
+    if (token.empty()) return nullptr;
     std::vector<Cluster*> all;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (const auto& [name, cluster] : clusters_) all.push_back(cluster.get());
     }
     for (Cluster* c : all)
-      if (c->authorized(token)) return true;
-    return false;
+      if (c->authorized(token)) return c;
+    return nullptr;
   }
   void route(const httplib::Request& req, httplib::Response& res);
   void admin(const httplib::Request& req, httplib::Response& res);
@@ -283,14 +283,17 @@ void SimServerImpl::route(const httplib::Request& req, httplib::Response& res) {
   if (req.path == "/admin/faults") return admin(req, res);
   const std::string kPrefix = "/clusters/";
   const std::string token = bearerToken(req.get_header_value("Authorization"));
-  size_t slash = req.path.find('/', kPrefix.size());
+  const bool prefixed = req.path.rfind(kPrefix, 0) == 0;
+  size_t slash = prefixed ? req.path.find('/', kPrefix.size()) : 0;
   Cluster* cluster = nullptr;
-  if (req.path.rfind(kPrefix, 0) == 0)
+  if (prefixed)
     cluster = findCluster(
         req.path.substr(kPrefix.size(), slash == std::string::npos ? std::string::npos : slash - kPrefix.size()));
+  else
+    cluster = clusterAuthorizing(token);  // `kubectl get --raw /api/...` drops the server URL's path
   // Authenticate before saying what exists, as kube-apiserver does: without a token some
   // cluster accepts, an unknown cluster (or path) is 401 like a known one, not 404.
-  if (!cluster) return writeResponse(res, anyClusterAuthorizes(token) ? noSuchPath() : unauthorized());
+  if (!cluster) return writeResponse(res, clusterAuthorizing(token) ? noSuchPath() : unauthorized());
   if (!cluster->authorized(token)) return writeResponse(res, unauthorized());
   ApiRequest r;
   r.method = req.method;
@@ -299,6 +302,10 @@ void SimServerImpl::route(const httplib::Request& req, httplib::Response& res) {
   r.contentType = mediaType(req.get_header_value("Content-Type"));
   r.accept = req.get_header_value("Accept");
   r.body = req.body;
+  r.bearerToken = token;
+  r.impersonateUser = req.get_header_value("Impersonate-User");
+  for (size_t i = 0; i < req.get_header_value_count("Impersonate-Group"); ++i)
+    r.impersonateGroups.push_back(req.get_header_value("Impersonate-Group", i));
   bool watch = Cluster::isWatch(r);
   if (!watch && injectFault(res)) return;
   if (watch) {

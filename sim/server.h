@@ -2,7 +2,8 @@
 // /clusters/<name>, each with its own bearer token and object store, a CA generated at
 // start, discovery + OpenAPI v3 so real kubectl works, CRDs with schema validation, watch
 // with bookmarks and 410, finalizers, the status subresource, patches, label selectors, an
-// openMCP cluster provider (ClusterRequest/AccessRequest on the platform cluster), a
+// openMCP cluster provider (ClusterRequest/AccessRequest on the platform cluster),
+// TokenReview/SubjectAccessReview/TokenRequest (sim/cluster_review.cpp), a
 // Deployment-availability controller and a fault injector. All methods are thread-safe.
 #pragma once
 

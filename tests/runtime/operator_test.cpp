@@ -203,6 +203,8 @@ TEST(OperatorE2E, SecureMetricsAreServedOverHttpsOnly) {
   httplib::SSLClient verified("127.0.0.1", withFiles->metricsPort());
   verified.set_ca_cert_path((env.dir + "/ca.crt").c_str());
   verified.enable_server_certificate_verification(true);
+  // The platform cluster's admin token (system:masters): authenticated and allowed.
+  verified.set_bearer_token_auth(env.platformConfig.bearerToken);
   auto m = verified.Get("/metrics");
   ASSERT_TRUE(m) << "HTTPS with the given certificate: " << httplib::to_string(m.error());
   EXPECT_EQ(m->status, 200);
@@ -224,6 +226,7 @@ TEST(OperatorE2E, SecureMetricsAreServedOverHttpsOnly) {
   ASSERT_NE(selfSigned, nullptr);
   httplib::SSLClient unverified("127.0.0.1", selfSigned->metricsPort());
   unverified.enable_server_certificate_verification(false);
+  unverified.set_bearer_token_auth(env.platformConfig.bearerToken);
   auto s = unverified.Get("/metrics");
   ASSERT_TRUE(s) << httplib::to_string(s.error());
   EXPECT_EQ(s->status, 200);
