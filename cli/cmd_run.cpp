@@ -44,6 +44,10 @@ void defineFlags(Flags& flags) {
   flags.addBool("leader-elect", "hold a coordination.k8s.io Lease before acting");
   flags.addString("leader-election-namespace", "namespace of the Lease on the platform cluster", "default");
   flags.addString("leader-election-id", "name of the Lease (default spr-<provider-name>)", "");
+  flags.addString("pod-namespace",
+                  "spr's namespace on the platform cluster, where the ConfigMaps a ProviderConfig's caBundleRef "
+                  "names live (default $POD_NAMESPACE, else default)",
+                  "");
   flags.addInt("rate-limit-qps", "global provider-effect rate limit", 100);
   flags.addInt("rate-limit-burst", "global provider-effect burst", 200);
   flags.addString("delay-scale", "multiply the fold's backoff/requeue delays (testing)", "1");
@@ -156,6 +160,11 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.leaderElect = flags.getBool("leader-elect");
   options.leaderElectionNamespace = flags.getString("leader-election-namespace");
   options.leaderElectionId = flags.getString("leader-election-id");
+  options.podNamespace = flags.getString("pod-namespace");
+  if (options.podNamespace.empty()) {
+    const char* ns = std::getenv("POD_NAMESPACE");
+    options.podNamespace = ns && *ns ? ns : "default";
+  }
   options.rateLimitQps = static_cast<double>(flags.getInt("rate-limit-qps"));
   options.rateLimitBurst = static_cast<int>(flags.getInt("rate-limit-burst"));
   options.delayScale = std::strtod(flags.getString("delay-scale").c_str(), nullptr);

@@ -49,6 +49,7 @@ class OperatorImpl : public Operator {
   [[nodiscard]] Status journalStart();
   [[nodiscard]] Status startEndpoints();
   [[nodiscard]] Status startActing();
+  [[nodiscard]] Status startBundleWatch();
   ReconcilerDeps reconcilerDeps();
   void startLeaderElection();
   void stopWith(const Status& status);
@@ -77,6 +78,7 @@ class OperatorImpl : public Operator {
   std::unique_ptr<EffectExecutor> executor_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<WatchLoop> configWatch_, apiWatch_;
+  std::unique_ptr<WatchLoop> bundleWatch_;  // ConfigMaps in spr's namespace (caBundleRef)
   std::unique_ptr<LeaderElector> leader_;
   std::unique_ptr<HttpEndpoint> metricsHttp_, healthHttp_;
   std::unique_ptr<Retention> retention_;
@@ -122,7 +124,7 @@ Status OperatorImpl::startInner() {
   });
   executor_ = std::make_unique<EffectExecutor>(EffectExecutor::Config{
       options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get(),
-      /*factory=*/nullptr, k8s::RetryPolicy{}});
+      /*factory=*/nullptr, k8s::RetryPolicy{}, options_.podNamespace});
   reconciler_ = std::make_unique<Reconciler>(reconcilerDeps());
   SPR_RETURN_IF_ERROR(reconciler_->restore());
   retention_ = std::make_unique<Retention>(options_.retention, journal_.get(), options_.clock.get());
@@ -186,6 +188,8 @@ ReconcilerDeps OperatorImpl::reconcilerDeps() {
   deps.configKind = kinds_.configKind;
   deps.configResource = kinds_.config.resource;
   deps.onFatal = [this](const Status& s) { stopWith(s); };
+  deps.podNamespace = options_.podNamespace;
+  deps.clearConfigOperation = [this](const nlohmann::json& c) { return executor_->clearConfigOperation(c); };
   deps.redact = [](const nlohmann::json& o) { return k8s::redactObject(o).dump(); };
   return deps;
 }
@@ -197,6 +201,7 @@ Status OperatorImpl::startActing() {
   }
   queue_.setPollCap(static_cast<size_t>(std::max(1, options_.workers / 2)));  // polls never take every worker
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { workerLoop(); });
+  SPR_RETURN_IF_ERROR(startBundleWatch());
   WatchLoop::Target config{"platform", options_.platform, kinds_.config, "", ""};
   config.resumeRv = journaledRv("platform", kinds_.config);
   configWatch_ = std::make_unique<WatchLoop>(
@@ -237,6 +242,25 @@ Status OperatorImpl::startActing() {
   SPR_RETURN_IF_ERROR(apiWatch_->start());
   watchesStarted_ = true;
   log::info("operator running", {{"provider", options_.providerName}, {"workers", options_.workers}});
+  return Status();
+}
+
+// ConfigMaps in spr's namespace, listed afresh at every start (not resumed) and before the
+// ProviderConfig watch, so the config is journaled with its CA bundle already resolved.
+Status OperatorImpl::startBundleWatch() {
+  WatchLoop::Target target{"platform", options_.platform, k8s::GroupVersionResource{"", "v1", "configmaps", true},
+                           options_.podNamespace, ""};
+  bundleWatch_ = std::make_unique<WatchLoop>(
+      target, WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string&) {
+                                     return reconciler_->observeConfigMap(t, o);
+                                   },
+                                   [this](const std::set<std::string>&) { return reconciler_->configMapsListed(); },
+                                   [](const std::string&) {}, [this](const Status& s) { stopWith(s); }});
+  SPR_RETURN_IF_ERROR(bundleWatch_->start());
+  bundleWatch_->waitSynced([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_ || (options_.stopRequested && options_.stopRequested());
+  });
   return Status();
 }
 
@@ -359,6 +383,7 @@ Status OperatorImpl::wait() {
   joined_ = true;
   lock.unlock();
   if (starter_.joinable()) starter_.join();
+  if (bundleWatch_) bundleWatch_->stop();
   if (configWatch_) configWatch_->stop();
   if (apiWatch_) apiWatch_->stop();
   for (auto& w : workers_) w.join();   // in-flight effects finish and are journaled

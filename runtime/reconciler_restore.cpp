@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "core/fold/fold_input.h"
+#include "runtime/ca_bundle.h"
 #include "runtime/object_util.h"
 #include "runtime/reconciler.h"
 
@@ -116,6 +117,9 @@ Status Reconciler::restoreConfig() {
   configSeq_ = *seq;
   configSeen_ = configSeen(object, observed->type);
   config_ = configSeen_.present ? object : json();
+  rawConfig_ = config_;  // the stamps on it are replaced when it is journaled again
+  caStamp_ = caStampOf(config_);
+  reconcileEpoch_ = reconcileEpochOf(config_);
   return Status();
 }
 
