@@ -238,8 +238,9 @@ OpResult ensureCaBundleCopy(k8s::Client& client, const std::string& ns, const st
   if (!live) return OpResult::fromStatus(live.status(), "reading " + want.describe());
   if (!copyDifference(*live, want)) return OpResult::success();
   json patch = want.object;
-  for (auto& [key, value] : live->value("data", json::object()).items())  // a merge patch drops keys set to null
-    if (!patch["data"].contains(key)) patch["data"][key] = nullptr;
+  const json liveData = live->value("data", json::object());
+  for (auto it = liveData.begin(); liveData.is_object() && it != liveData.end(); ++it)
+    if (!patch["data"].contains(it.key())) patch["data"][it.key()] = nullptr;  // a merge patch drops null keys
   auto patched = client.mergePatch(want.gvr, ns, kCaBundleCopyName, patch);
   return patched ? OpResult::success() : OpResult::fromStatus(patched.status(), "updating " + want.describe());
 }
