@@ -60,6 +60,7 @@ struct ReconcilerDeps {
 std::string watchRvKey(const std::string& cluster, const std::string& group, const std::string& resource);
 inline constexpr const char* kMetaConfigSeq = "runtime/config-seq";
 inline constexpr const char* kMetaLowWater = "runtime/fold-low-water";
+inline constexpr const char* kMetaConfigIgnored = "runtime/config-ignored";  // "1": the latest config event said ignore
 
 class Reconciler {
  public:

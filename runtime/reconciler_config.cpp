@@ -24,9 +24,10 @@ Status Reconciler::observeOwnConfig(journal::WatchType type, const json& object,
       configIgnored_ = true;
       log::info("ProviderConfig ignored (openmcp.cloud/operation: ignore): its changes are not acted on",
                 {{"name", deps_.providerName}, {"resourceVersion", resourceVersion}});
-      if (resourceVersion.empty()) return Status();
       journal::AppendBatch batch;
-      batch.meta.emplace_back(watchRvKey("platform", deps_.configGroup, deps_.configResource), resourceVersion);
+      batch.meta.emplace_back(kMetaConfigIgnored, "1");  // a restart keeps ignoring ConfigMap changes too
+      if (!resourceVersion.empty())
+        batch.meta.emplace_back(watchRvKey("platform", deps_.configGroup, deps_.configResource), resourceVersion);
       auto ok = appendBatch(std::move(batch));
       return ok ? Status() : ok.status();
     }
@@ -62,6 +63,7 @@ Status Reconciler::journalConfig(journal::WatchType type, const json& object, co
   config_ = configSeen_.present ? stamped : json();
   journal::AppendBatch pointer;
   pointer.meta.emplace_back(kMetaConfigSeq, std::to_string(configSeq_));
+  pointer.meta.emplace_back(kMetaConfigIgnored, "0");
   auto ok = appendBatch(std::move(pointer));
   if (!ok) return ok.status();
   log::info("ProviderConfig observed", {{"name", deps_.providerName},

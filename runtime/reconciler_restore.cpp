@@ -104,6 +104,12 @@ Status Reconciler::restore() {
 }
 
 Status Reconciler::restoreConfig() {
+  auto ignored = deps_.journal->meta(kMetaConfigIgnored);
+  if (!ignored) return ignored.status();
+  {
+    std::lock_guard<std::mutex> lock(configMu_);
+    configIgnored_ = *ignored && **ignored == "1";
+  }
   auto seqText = deps_.journal->meta(kMetaConfigSeq);
   if (!seqText) return seqText.status();
   if (!*seqText) return Status();

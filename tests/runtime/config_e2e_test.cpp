@@ -186,6 +186,16 @@ TEST(ConfigE2E, ReconcileAnnotationReconcilesEveryRequestOnceAndIsRemoved) {
   ASSERT_TRUE(op->wait().isOk());
   // Once: the annotation's removal (same spec, same reconcile count) reconciled nothing more.
   EXPECT_EQ(op->effectsRun(lc::Op::kObserve), observes + 2);
+  // The removal is journaled as an effect on the ProviderConfig, and the journal replays.
+  int status = 0;
+  std::string out = spr::testing::runCommand(
+      spr::testing::sprBinary() + " journal stats --effects --journal " + env.dir + "/journal 2>&1", &status);
+  const size_t at = out.find("ClearOperationAnnotation");
+  const std::string line = at == std::string::npos ? "" : out.substr(at, out.find('\n', at) - at);
+  EXPECT_NE(line.find(" 1 on 1 object"), std::string::npos) << out;
+  EXPECT_NE(line.find("completed: Succeeded 1"), std::string::npos) << out;
+  out = spr::testing::runCommand(spr::testing::sprBinary() + " replay --journal " + env.dir + "/journal 2>&1", &status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
 }
 
 TEST(ConfigE2E, IgnoreAnnotationHoldsConfigChangesUntilRemoved) {
