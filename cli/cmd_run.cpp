@@ -31,6 +31,14 @@ int failRun(int code, const std::string& message) {
   return code;
 }
 
+// An RFC 1123 label, as Kubernetes namespace names are.
+bool isNamespaceName(const std::string& s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
 void defineFlags(Flags& flags) {
   flags.addString("provider-name", "the provider (and its cluster-scoped ProviderConfig) name, e.g. crossplane");
   flags.addString("onboarding-kubeconfig",
@@ -165,6 +173,9 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
     const char* ns = std::getenv("POD_NAMESPACE");
     options.podNamespace = ns && *ns ? ns : "default";
   }
+  if (!isNamespaceName(options.podNamespace))
+    return bad("--pod-namespace (or $POD_NAMESPACE) '" + options.podNamespace +
+               "' is not a namespace name (lowercase letters, digits and '-', at most 63); give spr's own namespace");
   options.rateLimitQps = static_cast<double>(flags.getInt("rate-limit-qps"));
   options.rateLimitBurst = static_cast<int>(flags.getInt("rate-limit-burst"));
   options.delayScale = std::strtod(flags.getString("delay-scale").c_str(), nullptr);
