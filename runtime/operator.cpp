@@ -84,6 +84,7 @@ class OperatorImpl : public Operator {
   std::unique_ptr<Retention> retention_;
   std::vector<std::thread> workers_;
   std::thread starter_;                          // waits for leadership, then starts watches and workers
+  std::atomic<bool> bundleWatchStarted_{false};  // bundleWatch_ exists (set once)
   std::atomic<bool> configWatchStarted_{false};  // configWatch_ exists (set once)
   std::atomic<bool> watchesStarted_{false};      // both watch loops exist (set once)
 
@@ -257,6 +258,7 @@ Status OperatorImpl::startBundleWatch() {
                                    [this](const std::set<std::string>&) { return reconciler_->configMapsListed(); },
                                    [](const std::string&) {}, [this](const Status& s) { stopWith(s); }});
   SPR_RETURN_IF_ERROR(bundleWatch_->start());
+  bundleWatchStarted_ = true;
   bundleWatch_->waitSynced([this] {
     std::lock_guard<std::mutex> lock(mu_);
     return stopped_ || (options_.stopRequested && options_.stopRequested());
@@ -289,11 +291,14 @@ std::string OperatorImpl::notReady() const {
   if (leader_ && !leader_->leading()) return "not the leader (Lease " + options_.leaderElectionId + ")";
   if (!watchesStarted_) {
     if (configWatchStarted_) return configWatch_->problem(kWatchGraceSec);
+    if (bundleWatchStarted_) return bundleWatch_->problem(kWatchGraceSec);  // the first watch of the platform
     return "starting";
   }
   std::string why = configWatch_->problem(kWatchGraceSec);
   std::string api = apiWatch_->problem(kWatchGraceSec);
   if (!api.empty()) why += (why.empty() ? "" : "; ") + api;
+  std::string bundles = bundleWatch_->problem(kWatchGraceSec);
+  if (!bundles.empty() && why.empty()) why = bundles;  // the same platform cluster: said once
   return why;
 }
 
