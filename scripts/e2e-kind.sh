@@ -165,7 +165,7 @@ echo "e2e-kind: ProviderConfig reconcile served and removed"
 # ignore: a change (caBundleRef removed) is held until the annotation goes.
 k annotate "$tpc" template openmcp.cloud/operation=ignore --overwrite >/dev/null
 k patch "$tpc" template --type=json -p '[{"op":"remove","path":"/spec/caBundleRef"}]' >/dev/null
-logged() { grep -q 'ProviderConfig ignored' "$work/spr-template.log"; }
+logged() { [ "$(grep -c 'ProviderConfig ignored' "$work/spr-template.log")" -ge 2 ]; }  # the annotation, then the patch
 wait_for "the ignored ProviderConfig change was not logged" logged
 copy_is ca1.pem || { echo "e2e-kind: FAILED: an ignored ProviderConfig change was acted on"; exit 1; }
 k annotate "$tpc" template openmcp.cloud/operation- >/dev/null
