@@ -5,6 +5,7 @@
 // and the ProviderConfig's operation annotations (ignore, reconcile) with the crossplane one.
 #include <gtest/gtest.h>
 
+#include "core/journal/journal.h"
 #include "runtime/operator.h"
 #include "tests/runtime/e2e_env.h"
 #include "tests/support/paths.h"
@@ -154,6 +155,46 @@ TEST(ConfigE2E, CaBundleIsCopiedFollowedReportedWhenMissingAndRemovedWithItsRef)
   std::string out = spr::testing::runCommand(
       spr::testing::sprBinary() + " replay --provider-name template --journal " + env.dir + "/journal 2>&1", &status);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+}
+
+// ProviderConfig records in the journal (each one re-reconciles every request).
+int configRecords(const std::string& journalDir) {
+  auto j = journal::Journal::openForReading(journalDir);
+  EXPECT_TRUE(j.isOk()) << j.status().toString();
+  int n = 0;
+  if (j.isOk())
+    EXPECT_TRUE((*j)->scan(1,
+                           [&](const journal::Record& r) {
+                             n +=
+                                 std::holds_alternative<journal::Observed>(r.payload) && r.object.cluster == "platform";
+                             return true;
+                           })
+                    .isOk());
+  return n;
+}
+
+TEST(ConfigE2E, RestartWithAnUnchangedBundleJournalsTheConfigNoMoreTimes) {
+  E2E env(testName());
+  TemplateEnv t(env);
+  t.putBundle(kPem1);
+  ASSERT_TRUE(E2E::createOk(*env.platform, t.provider->kinds().config, "", t.config(true)));
+  auto op = startTemplate(env);
+  ASSERT_TRUE(op);
+  t.request("project-rs--ws-1", "mcp-1");
+  ASSERT_TRUE(eventually([&] { return t.reason("project-rs--ws-1", "mcp-1") == "Ready"; }));
+  op->requestStop();
+  ASSERT_TRUE(op->wait().isOk());
+  op.reset();
+  const int before = configRecords(env.dir + "/journal");
+  EXPECT_EQ(before, 1) << "the config, journaled once with its bundle already resolved";
+  op = startTemplate(env);  // the ConfigMaps are listed again: same bundle, same stamp
+  ASSERT_TRUE(op);
+  t.request("project-rs--ws-2", "mcp-2");
+  ASSERT_TRUE(eventually([&] { return t.reason("project-rs--ws-2", "mcp-2") == "Ready"; }));
+  op->requestStop();
+  ASSERT_TRUE(op->wait().isOk());
+  op.reset();
+  EXPECT_EQ(configRecords(env.dir + "/journal"), before);
 }
 
 json patchAnnotation(E2E& env, const json& value) {
