@@ -31,6 +31,14 @@ int failRun(int code, const std::string& message) {
   return code;
 }
 
+// An RFC 1123 label, as Kubernetes namespace names are.
+bool isNamespaceName(const std::string& s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
 void defineFlags(Flags& flags) {
   flags.addString("provider-name", "the provider (and its cluster-scoped ProviderConfig) name, e.g. crossplane");
   flags.addString("onboarding-kubeconfig",
@@ -44,6 +52,10 @@ void defineFlags(Flags& flags) {
   flags.addBool("leader-elect", "hold a coordination.k8s.io Lease before acting");
   flags.addString("leader-election-namespace", "namespace of the Lease on the platform cluster", "default");
   flags.addString("leader-election-id", "name of the Lease (default spr-<provider-name>)", "");
+  flags.addString("pod-namespace",
+                  "spr's namespace on the platform cluster, where the ConfigMaps a ProviderConfig's caBundleRef "
+                  "names live (default $POD_NAMESPACE, else default)",
+                  "");
   flags.addInt("rate-limit-qps", "global provider-effect rate limit", 100);
   flags.addInt("rate-limit-burst", "global provider-effect burst", 200);
   flags.addString("delay-scale", "multiply the fold's backoff/requeue delays (testing)", "1");
@@ -168,6 +180,14 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.leaderElect = flags.getBool("leader-elect");
   options.leaderElectionNamespace = flags.getString("leader-election-namespace");
   options.leaderElectionId = flags.getString("leader-election-id");
+  options.podNamespace = flags.getString("pod-namespace");
+  if (options.podNamespace.empty()) {
+    const char* ns = std::getenv("POD_NAMESPACE");
+    options.podNamespace = ns && *ns ? ns : "default";
+  }
+  if (!isNamespaceName(options.podNamespace))
+    return bad("--pod-namespace (or $POD_NAMESPACE) '" + options.podNamespace +
+               "' is not a namespace name (lowercase letters, digits and '-', at most 63); give spr's own namespace");
   options.rateLimitQps = static_cast<double>(flags.getInt("rate-limit-qps"));
   options.rateLimitBurst = static_cast<int>(flags.getInt("rate-limit-burst"));
   options.delayScale = std::strtod(flags.getString("delay-scale").c_str(), nullptr);

@@ -4,6 +4,34 @@ namespace spr::providers {
 
 using nlohmann::json;
 
+namespace {
+
+// Adds caBundleRef to a ProviderConfig schema's spec (kept when the provider declares its own).
+json withCaBundleRef(const CrdSpec& spec) {
+  json schema = spec.schema;
+  if (spec.kind != "ProviderConfig" || spec.namespaced || !schema.is_object()) return schema;
+  json& props = schema["properties"];
+  if (!props.is_object() || !props.contains("spec") || !props["spec"].is_object()) return schema;
+  json& specProps = props["spec"]["properties"];
+  if (!specProps.is_object()) specProps = json::object();
+  if (!specProps.contains("caBundleRef")) specProps["caBundleRef"] = caBundleRefSchema();
+  return schema;
+}
+
+}  // namespace
+
+json caBundleRefSchema() {
+  return schemaJson(R"({
+    "type": "object",
+    "description": "A ConfigMap in spr's own namespace (POD_NAMESPACE) on the platform cluster holding a PEM CA bundle that the deployed services trust: copied into the service's namespace and mounted into its workloads (SSL_CERT_DIR). Remove it to remove the copies.",
+    "required": ["name", "key"],
+    "properties": {
+      "name": {"type": "string", "minLength": 1, "description": "The ConfigMap's name."},
+      "key": {"type": "string", "minLength": 1, "description": "The data key holding the PEM bundle, e.g. ca-bundle.crt."}
+    }
+  })");
+}
+
 json buildCrd(const CrdSpec& spec) {
   json names = {
       {"kind", spec.kind}, {"listKind", spec.kind + "List"}, {"plural", spec.plural}, {"singular", spec.singular}};
@@ -12,7 +40,7 @@ json buildCrd(const CrdSpec& spec) {
                   {"served", true},
                   {"storage", true},
                   {"subresources", {{"status", json::object()}}},
-                  {"schema", {{"openAPIV3Schema", spec.schema}}}};
+                  {"schema", {{"openAPIV3Schema", withCaBundleRef(spec)}}}};
   if (!spec.printerColumns.is_null()) version["additionalPrinterColumns"] = spec.printerColumns;
   json metadata = {{"name", spec.plural + "." + spec.group}};
   if (!spec.labels.is_null()) metadata["labels"] = spec.labels;

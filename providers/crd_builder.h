@@ -28,7 +28,15 @@ struct CrdSpec {
 };
 
 // The CRD named "<plural>.<group>", one served+stored version with the status subresource.
+// A cluster-scoped kind "ProviderConfig" also gets `spec.caBundleRef` (caBundleRefSchema()):
+// the runtime resolves it for every provider (ReconcileScope::caBundle()), so every
+// provider's ProviderConfig accepts it.
 nlohmann::json buildCrd(const CrdSpec& spec);
+
+// `spec.caBundleRef {name, key}`: a ConfigMap in spr's own namespace (POD_NAMESPACE) on the
+// platform cluster holding a PEM CA bundle (openMCP's custom CA how-to; a
+// corev1.ConfigMapKeySelector).
+nlohmann::json caBundleRefSchema();
 
 // The schema of `status` the runtime writes on every ServiceProviderAPI object:
 // observedGeneration, phase and Kubernetes-style conditions.

@@ -129,3 +129,120 @@ std::optional<long> intField(const json& spec, const char* field, long fallback)
 }
 
 }  // namespace spr::providers::kit
+
+namespace spr::providers::kit {
+
+OpResult resolveCaBundle(ReconcileScope& scope, std::optional<CaBundle>* bundle) {
+  auto resolved = scope.caBundle();
+  if (!resolved) {
+    const Status& s = resolved.status();
+    if (s.code() == Code::kInvalidArgument || s.code() == Code::kNotFound)
+      return OpResult::user("CABundleNotFound", s.message());
+    return OpResult::transient("CABundleUnavailable", "reading the CA bundle: " + s.message());
+  }
+  *bundle = std::move(*resolved);
+  return OpResult::success();
+}
+
+Desired caBundleCopy(const CaBundle& bundle, const std::string& ns) {
+  json meta = {{"name", kCaBundleCopyName},
+               {"namespace", ns},
+               {"labels", {{"app.kubernetes.io/managed-by", "spr"}}},
+               {"annotations", {{kCaBundleDigestAnnotation, bundle.digest}}}};
+  return {kConfigMaps,
+          {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", meta}, {"data", {{bundle.key, bundle.pem}}}}};
+}
+
+namespace {
+
+// An array field of `object`, appended to (null / absent -> a new array).
+json& arrayAt(json& object, const char* key) {
+  if (!object.contains(key) || !object[key].is_array()) object[key] = json::array();
+  return object[key];
+}
+
+void mountInto(json& container) {
+  arrayAt(container, "volumeMounts")
+      .push_back({{"name", kCaBundleVolume}, {"mountPath", kCaBundleMountPath}, {"readOnly", true}});
+  json& env = arrayAt(container, "env");
+  for (auto& var : env)
+    if (var.is_object() && var.value("name", "") == "SSL_CERT_DIR") {
+      var["value"] = var.value("value", std::string()) + ":" + kCaBundleMountPath;
+      return;
+    }
+  env.push_back({{"name", "SSL_CERT_DIR"}, {"value", kCaBundleCertDirs}});
+}
+
+void nullIfEmpty(json& object, const char* key) {
+  if (!object.contains(key) || (object[key].is_array() && object[key].empty())) object[key] = nullptr;
+}
+
+}  // namespace
+
+void mountCaBundle(json& podSpec, const std::optional<CaBundle>& bundle) {
+  for (const char* list : {"containers", "initContainers"}) {
+    if (!podSpec.contains(list) || !podSpec[list].is_array()) continue;
+    for (auto& container : podSpec[list]) {
+      if (bundle) {
+        mountInto(container);
+      } else {
+        nullIfEmpty(container, "volumeMounts");
+        nullIfEmpty(container, "env");
+      }
+    }
+  }
+  if (bundle) {
+    arrayAt(podSpec, "volumes").push_back({{"name", kCaBundleVolume}, {"configMap", {{"name", kCaBundleCopyName}}}});
+  } else {
+    nullIfEmpty(podSpec, "volumes");
+  }
+}
+
+namespace {
+
+Desired copyAt(const std::string& ns) {
+  return {kConfigMaps, {{"kind", "ConfigMap"}, {"metadata", {{"name", kCaBundleCopyName}, {"namespace", ns}}}}};
+}
+
+// What differs between the live copy and `want`: the digest, or the data's keys or values.
+std::optional<std::string> copyDifference(const json& live, const Desired& want) {
+  if (auto d = firstDifference(want.object["metadata"]["annotations"],
+                               live.value("metadata", json::object()).value("annotations", json())))
+    return want.describe() + " holds another CA bundle (" + *d + ")";
+  if (live.value("data", json::object()) != want.object["data"])
+    return want.describe() + " holds other data than the CA bundle";
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::string> caBundleCopyDrift(k8s::Client& client, const std::string& ns,
+                                      const std::optional<CaBundle>& bundle) {
+  const Desired target = bundle ? caBundleCopy(*bundle, ns) : copyAt(ns);
+  auto live = client.get(target.gvr, ns, kCaBundleCopyName);
+  if (!live && live.status().code() == Code::kNotFound)
+    return bundle ? target.describe() + " is missing" : std::string();
+  if (!live) return live.status();
+  if (!bundle) return target.describe() + " is left over: the ProviderConfig names no caBundleRef";
+  return copyDifference(*live, target).value_or("");
+}
+
+OpResult ensureCaBundleCopy(k8s::Client& client, const std::string& ns, const std::optional<CaBundle>& bundle) {
+  if (!bundle) return removeIfPresent(client, copyAt(ns));
+  const Desired want = caBundleCopy(*bundle, ns);
+  auto live = client.get(want.gvr, ns, kCaBundleCopyName);
+  if (!live && live.status().code() == Code::kNotFound) {
+    auto created = client.create(want.gvr, ns, want.object);
+    return created ? OpResult::success() : OpResult::fromStatus(created.status(), "creating " + want.describe());
+  }
+  if (!live) return OpResult::fromStatus(live.status(), "reading " + want.describe());
+  if (!copyDifference(*live, want)) return OpResult::success();
+  json patch = want.object;
+  const json liveData = live->value("data", json::object());
+  for (auto it = liveData.begin(); liveData.is_object() && it != liveData.end(); ++it)
+    if (!patch["data"].contains(it.key())) patch["data"][it.key()] = nullptr;  // a merge patch drops null keys
+  auto patched = client.mergePatch(want.gvr, ns, kCaBundleCopyName, patch);
+  return patched ? OpResult::success() : OpResult::fromStatus(patched.status(), "updating " + want.describe());
+}
+
+}  // namespace spr::providers::kit

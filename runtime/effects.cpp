@@ -7,6 +7,7 @@
 #include "adapters/k8s/openmcp.h"
 #include "common/log.h"
 #include "runtime/access.h"
+#include "runtime/ca_bundle_fetch.h"
 #include "runtime/object_util.h"
 #include "runtime/status.h"
 
@@ -90,6 +91,11 @@ class Scope : public providers::ReconcileScope {
     if (!c) return c.status();
     mcp_ = std::move(*c);
     return mcp_.client.get();
+  }
+
+  // Read through the recorded platform client: replay answers it from the tape.
+  Result<std::optional<providers::CaBundle>> caBundle() override {
+    return fetchCaBundle(*platform_.client, config_, cfg_.podNamespace);
   }
 
   Result<k8s::Client*> workload() override {

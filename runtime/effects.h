@@ -43,9 +43,16 @@ class EffectExecutor : public EffectRunner {
     // Retries of the clients effects use (429/5xx). Replay keeps the attempts (the tape holds
     // them) but skips the sleeps.
     k8s::RetryPolicy retry;
+    // spr's namespace on the platform cluster (POD_NAMESPACE): where caBundleRef's ConfigMap
+    // is read when the journaled config does not name it (runtime/ca_bundle.h).
+    std::string podNamespace = "default";
   };
   explicit EffectExecutor(Config config);
   EffectOutput run(const EffectInput& input) override;
+  // Removes `openmcp.cloud/operation: reconcile` from the ProviderConfig `config` names
+  // (GET + PUT, retried on 409; nothing when the annotation is gone or says something
+  // else), recorded in the output's tape. Defined in runtime/config_ops.cpp.
+  EffectOutput clearConfigOperation(const nlohmann::json& config);
 
  private:
   Config config_;

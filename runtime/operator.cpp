@@ -52,6 +52,7 @@ class OperatorImpl : public Operator {
   [[nodiscard]] Status startEndpoints();
   [[nodiscard]] Status guardMetrics();  // TokenReview + SubjectAccessReview before every scrape
   [[nodiscard]] Status startActing();
+  [[nodiscard]] Status startBundleWatch();
   ReconcilerDeps reconcilerDeps();
   void startLeaderElection();
   void stopWith(const Status& status);
@@ -80,6 +81,7 @@ class OperatorImpl : public Operator {
   std::unique_ptr<EffectExecutor> executor_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<WatchLoop> configWatch_, apiWatch_;
+  std::unique_ptr<WatchLoop> bundleWatch_;  // ConfigMaps in spr's namespace (caBundleRef)
   std::unique_ptr<LeaderElector> leader_;
   std::unique_ptr<k8s::Transport> metricsAuthTransport_;  // to the platform cluster; outlives metricsAuth_
   std::unique_ptr<MetricsAuth> metricsAuth_;              // --metrics-secure: who may scrape
@@ -87,6 +89,7 @@ class OperatorImpl : public Operator {
   std::unique_ptr<Retention> retention_;
   std::vector<std::thread> workers_;
   std::thread starter_;                          // waits for leadership, then starts watches and workers
+  std::atomic<bool> bundleWatchStarted_{false};  // bundleWatch_ exists (set once)
   std::atomic<bool> configWatchStarted_{false};  // configWatch_ exists (set once)
   std::atomic<bool> watchesStarted_{false};      // both watch loops exist (set once)
 
@@ -127,7 +130,7 @@ Status OperatorImpl::startInner() {
   });
   executor_ = std::make_unique<EffectExecutor>(EffectExecutor::Config{
       options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get(),
-      /*factory=*/nullptr, k8s::RetryPolicy{}});
+      /*factory=*/nullptr, k8s::RetryPolicy{}, options_.podNamespace});
   reconciler_ = std::make_unique<Reconciler>(reconcilerDeps());
   SPR_RETURN_IF_ERROR(reconciler_->restore());
   retention_ = std::make_unique<Retention>(options_.retention, journal_.get(), options_.clock.get());
@@ -191,6 +194,8 @@ ReconcilerDeps OperatorImpl::reconcilerDeps() {
   deps.configKind = kinds_.configKind;
   deps.configResource = kinds_.config.resource;
   deps.onFatal = [this](const Status& s) { stopWith(s); };
+  deps.podNamespace = options_.podNamespace;
+  deps.clearConfigOperation = [this](const nlohmann::json& c) { return executor_->clearConfigOperation(c); };
   deps.redact = [](const nlohmann::json& o) { return k8s::redactObject(o).dump(); };
   return deps;
 }
@@ -202,6 +207,7 @@ Status OperatorImpl::startActing() {
   }
   queue_.setPollCap(static_cast<size_t>(std::max(1, options_.workers / 2)));  // polls never take every worker
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { workerLoop(); });
+  SPR_RETURN_IF_ERROR(startBundleWatch());
   WatchLoop::Target config{"platform", options_.platform, kinds_.config, "", ""};
   config.resumeRv = journaledRv("platform", kinds_.config);
   configWatch_ = std::make_unique<WatchLoop>(
@@ -245,6 +251,26 @@ Status OperatorImpl::startActing() {
   return Status();
 }
 
+// ConfigMaps in spr's namespace, listed afresh at every start (not resumed) and before the
+// ProviderConfig watch, so the config is journaled with its CA bundle already resolved.
+Status OperatorImpl::startBundleWatch() {
+  WatchLoop::Target target{"platform", options_.platform, k8s::GroupVersionResource{"", "v1", "configmaps", true},
+                           options_.podNamespace, ""};
+  bundleWatch_ = std::make_unique<WatchLoop>(
+      target, WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string&) {
+                                     return reconciler_->observeConfigMap(t, o);
+                                   },
+                                   [this](const std::set<std::string>&) { return reconciler_->configMapsListed(); },
+                                   [](const std::string&) {}, [this](const Status& s) { stopWith(s); }});
+  SPR_RETURN_IF_ERROR(bundleWatch_->start());
+  bundleWatchStarted_ = true;
+  bundleWatch_->waitSynced([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_ || (options_.stopRequested && options_.stopRequested());
+  });
+  return Status();
+}
+
 std::string OperatorImpl::journalSpaceMetrics() const {
   journal::SpaceStatus st = journal_->space();
   return "# TYPE spr_journal_free_bytes gauge\nspr_journal_free_bytes " + std::to_string(st.freeBytes) +
@@ -270,11 +296,14 @@ std::string OperatorImpl::notReady() const {
   if (leader_ && !leader_->leading()) return "not the leader (Lease " + options_.leaderElectionId + ")";
   if (!watchesStarted_) {
     if (configWatchStarted_) return configWatch_->problem(kWatchGraceSec);
+    if (bundleWatchStarted_) return bundleWatch_->problem(kWatchGraceSec);  // the first watch of the platform
     return "starting";
   }
   std::string why = configWatch_->problem(kWatchGraceSec);
   std::string api = apiWatch_->problem(kWatchGraceSec);
   if (!api.empty()) why += (why.empty() ? "" : "; ") + api;
+  std::string bundles = bundleWatch_->problem(kWatchGraceSec);
+  if (!bundles.empty() && why.empty()) why = bundles;  // the same platform cluster: said once
   return why;
 }
 
@@ -381,6 +410,7 @@ Status OperatorImpl::wait() {
   joined_ = true;
   lock.unlock();
   if (starter_.joinable()) starter_.join();
+  if (bundleWatch_) bundleWatch_->stop();
   if (configWatch_) configWatch_->stop();
   if (apiWatch_) apiWatch_->stop();
   for (auto& w : workers_) w.join();   // in-flight effects finish and are journaled

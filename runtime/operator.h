@@ -37,7 +37,10 @@ struct OperatorOptions {
   bool leaderElect = false;
   std::string leaderElectionNamespace = "default";
   std::string leaderElectionId;  // Lease name; "" = "spr-<providerName>"
-  double rateLimitQps = 100;     // global provider-effect rate limit (token bucket)
+  // spr's own namespace on the platform cluster (--pod-namespace, default $POD_NAMESPACE):
+  // where the ConfigMaps a ProviderConfig's caBundleRef names live (watched).
+  std::string podNamespace = "default";
+  double rateLimitQps = 100;  // global provider-effect rate limit (token bucket)
   int rateLimitBurst = 200;
   // Lease timings (seconds); tests may shorten them.
   double leaseDurationSec = 15, renewDeadlineSec = 10, retryPeriodSec = 2;

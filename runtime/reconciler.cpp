@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "core/fold/fold_input.h"
+#include "runtime/ca_bundle.h"
 #include "runtime/object_util.h"
 #include "runtime/status.h"
 
@@ -167,36 +168,7 @@ lc::ConfigSeen Reconciler::configSeen(const json& object, journal::WatchType typ
 Status Reconciler::observeConfig(journal::WatchType type, const json& object, const std::string& resourceVersion) {
   const json& meta = object["metadata"];
   if (meta.value("name", "") != deps_.providerName) return Status();
-  journal::Record record;
-  record.wallUnixNanos = deps_.clock->nowUnixNanos();
-  record.object = journal::ObjectId{"platform", deps_.configGroup,  deps_.configVersion,  deps_.configKind,
-                                    "",         deps_.providerName, meta.value("uid", "")};
-  record.payload = journal::Observed{"platform", type, deps_.redact(object), resourceVersion, generationOf(object)};
-  journal::AppendBatch batch;
-  batch.records.push_back(std::move(record));
-  if (!resourceVersion.empty())
-    batch.meta.emplace_back(watchRvKey("platform", deps_.configGroup, deps_.configResource), resourceVersion);
-  std::lock_guard<std::mutex> lock(configMu_);
-  auto seqs = appendBatch(std::move(batch));
-  if (!seqs) return seqs.status();
-  configSeq_ = seqs->front();
-  configSeen_ = configSeen(object, type);
-  config_ = configSeen_.present ? object : json();
-  journal::AppendBatch pointer;
-  pointer.meta.emplace_back(kMetaConfigSeq, std::to_string(configSeq_));
-  auto ok = appendBatch(std::move(pointer));
-  if (!ok) return ok.status();
-  log::info("ProviderConfig observed", {{"name", deps_.providerName},
-                                        {"present", configSeen_.present},
-                                        {"seq", configSeq_},
-                                        {"pollIntervalMs", configSeen_.pollIntervalMs}});
-  std::vector<Entry*> all;
-  {
-    std::lock_guard<std::mutex> tl(tableMu_);
-    for (auto& [key, e] : entries_) all.push_back(e.get());
-  }
-  for (Entry* e : all) enqueue(e, ConfigItem{configSeq_, configSeen_});
-  return Status();
+  return observeOwnConfig(type, object, resourceVersion);  // reconciler_config.cpp
 }
 
 Status Reconciler::listSynced(const std::set<std::string>& presentKeys) {
@@ -222,7 +194,17 @@ Status Reconciler::listSynced(const std::set<std::string>& presentKeys) {
 }
 
 Status Reconciler::configListSynced(bool listed) {
-  if (listed || !hasConfig()) return Status();
+  if (listed) {
+    // A restart after a `reconcile` was journaled but before its annotation was removed.
+    json config;
+    {
+      std::lock_guard<std::mutex> lock(configMu_);
+      config = config_;
+    }
+    if (operationOf(config) == "reconcile") clearConfigReconcile(config);
+    return Status();
+  }
+  if (!hasConfig()) return Status();
   json gone = {{"metadata", {{"name", deps_.providerName}}}};
   return observeConfig(journal::WatchType::kDeleted, gone, "");
 }

@@ -44,6 +44,11 @@ struct ReconcilerDeps {
   std::function<void(const Status&)> onFatal;
   // Serializes an object for the journal with Secret data and credentials redacted.
   std::function<std::string(const nlohmann::json&)> redact;
+  // spr's namespace on the platform cluster (POD_NAMESPACE): where caBundleRef ConfigMaps live.
+  std::string podNamespace = "default";
+  // Removes the ProviderConfig's `openmcp.cloud/operation: reconcile` (EffectExecutor::
+  // clearConfigOperation); empty = not removed (tests without clusters).
+  std::function<EffectOutput(const nlohmann::json& config)> clearConfigOperation;
   // Tests only: called at the points a kill -9 matters ("requested": a fold's effect
   // requests are durable, none ran, `command` is the first; "completed": `command`'s
   // EffectCompleted is durable, not folded). Returning true "kills" the reconciler there:
@@ -55,6 +60,7 @@ struct ReconcilerDeps {
 std::string watchRvKey(const std::string& cluster, const std::string& group, const std::string& resource);
 inline constexpr const char* kMetaConfigSeq = "runtime/config-seq";
 inline constexpr const char* kMetaLowWater = "runtime/fold-low-water";
+inline constexpr const char* kMetaConfigIgnored = "runtime/config-ignored";  // "1": the latest config event said ignore
 
 class Reconciler {
  public:
@@ -72,6 +78,11 @@ class Reconciler {
                                      const std::string& resourceVersion);
   // After a (re-)list: API objects in the table but not in `present` are gone.
   [[nodiscard]] Status listSynced(const std::set<std::string>& presentKeys);
+  // A watch event for a ConfigMap in spr's namespace. Once they are listed, a change of the
+  // one the ProviderConfig's caBundleRef names (or its appearance) journals the config again,
+  // stamped with the new bundle digest, which re-reconciles every request (ca_bundle.h).
+  [[nodiscard]] Status observeConfigMap(journal::WatchType type, const nlohmann::json& object);
+  [[nodiscard]] Status configMapsListed();
   // After the first list of ProviderConfigs: if ours was not in it but the journal still
   // has it as present, it was deleted while spr was down.
   [[nodiscard]] Status configListSynced(bool listed);
@@ -174,6 +185,15 @@ class Reconciler {
   void fatal(const Status& status);
   journal::Record newRecord(const Entry& entry) const;
   lifecycle::ConfigSeen configSeen(const nlohmann::json& object, journal::WatchType type) const;
+  // reconciler_config.cpp: the ProviderConfig's operation annotation and CA bundle stamps.
+  [[nodiscard]] Status observeOwnConfig(journal::WatchType type, const nlohmann::json& object,
+                                        const std::string& resourceVersion);
+  // REQUIRES: configMu_ held. Journals `object` stamped, makes it the config in force and
+  // queues a ConfigSeen for every object; `advanceWatchRv` also records the watch's version.
+  [[nodiscard]] Status journalConfig(journal::WatchType type, const nlohmann::json& object,
+                                     const std::string& resourceVersion, bool advanceWatchRv);
+  [[nodiscard]] Status restampConfig();  // REQUIRES: configMu_ held
+  void clearConfigReconcile(const nlohmann::json& config);
   void noteUnfolded(uint64_t seq);
   void noteFolded(uint64_t seq);
   std::string lowWater() const;
@@ -193,9 +213,15 @@ class Reconciler {
   std::map<std::string, std::unique_ptr<Entry>> entries_;  // guarded by tableMu_ (map only)
 
   mutable std::mutex configMu_;
-  nlohmann::json config_;             // guarded by configMu_; null when absent
-  lifecycle::ConfigSeen configSeen_;  // guarded by configMu_
-  uint64_t configSeq_ = 0;            // guarded by configMu_
+  nlohmann::json config_;                             // guarded by configMu_; null when absent
+  lifecycle::ConfigSeen configSeen_;                  // guarded by configMu_
+  uint64_t configSeq_ = 0;                            // guarded by configMu_
+  nlohmann::json rawConfig_;                          // guarded by configMu_: the ProviderConfig acted on, unstamped
+  std::map<std::string, nlohmann::json> configMaps_;  // guarded by configMu_: spr's ConfigMaps, name -> data
+  bool configMapsListed_ = false;                     // guarded by configMu_
+  bool configIgnored_ = false;                        // guarded by configMu_: the latest event said operation ignore
+  std::string caStamp_;                               // guarded by configMu_: the CA bundle stamp in force
+  uint64_t reconcileEpoch_ = 0;                       // guarded by configMu_: `reconcile` requests seen
 
   mutable std::mutex lowMu_;
   std::multiset<uint64_t> unfolded_;  // guarded by lowMu_: Observed seqs not yet folded

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "core/fold/fold_input.h"
+#include "runtime/ca_bundle.h"
 #include "runtime/object_util.h"
 #include "runtime/reconciler.h"
 
@@ -103,6 +104,12 @@ Status Reconciler::restore() {
 }
 
 Status Reconciler::restoreConfig() {
+  auto ignored = deps_.journal->meta(kMetaConfigIgnored);
+  if (!ignored) return ignored.status();
+  {
+    std::lock_guard<std::mutex> lock(configMu_);
+    configIgnored_ = *ignored && **ignored == "1";
+  }
   auto seqText = deps_.journal->meta(kMetaConfigSeq);
   if (!seqText) return seqText.status();
   if (!*seqText) return Status();
@@ -116,6 +123,9 @@ Status Reconciler::restoreConfig() {
   configSeq_ = *seq;
   configSeen_ = configSeen(object, observed->type);
   config_ = configSeen_.present ? object : json();
+  rawConfig_ = config_;  // the stamps on it are replaced when it is journaled again
+  caStamp_ = caStampOf(config_);
+  reconcileEpoch_ = reconcileEpochOf(config_);
   return Status();
 }
 

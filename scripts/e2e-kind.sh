@@ -3,6 +3,10 @@
 # and MCP; this script plays openMCP's cluster provider (it grants spr's AccessRequests with
 # a Secret holding the cluster's own kubeconfig). Skips cleanly (exit 0, says why) when no
 # cluster is reachable. Context: $SPR_E2E_CONTEXT, else the current kubectl context.
+# Covers: a Crossplane request's whole lifecycle; then, with the template provider, a
+# ProviderConfig caBundleRef (copied to the MCP and mounted, followed when the ConfigMap
+# changes, CABundleNotFound while it is missing, removed with the ref) and the
+# ProviderConfig's openmcp.cloud/operation annotations (reconcile, ignore).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +37,7 @@ pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   k delete crossplane -n "$tenant" "$name" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  k delete template -n "$tenant" "$name" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   echo "e2e-kind: journal and logs kept in $work"
 }
 trap cleanup EXIT
@@ -93,4 +98,85 @@ fi
 kill "$pid"; wait "$pid" || true; pid=""
 "$spr" journal verify --journal "$work/journal"
 "$spr" replay --journal "$work/journal"
+
+# Custom CA bundle and the ProviderConfig's operation annotations, with the template provider
+# (its Deployment runs the pause image, which kind nodes hold).
+wait_for() {  # wait_for WHAT COMMAND...: until COMMAND succeeds, granting access meanwhile
+  local what="$1"; shift
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || { echo "e2e-kind: FAILED: $what"; tail -20 "$work/spr-template.log"; exit 1; }
+    grant
+    sleep 2
+  done
+}
+new_ca() {  # a fresh self-signed CA certificate (PEM) in $work/$1
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/$1.key" -subj "/CN=spr-e2e-$1" -days 1 \
+    -out "$work/$1" 2>/dev/null
+}
+copy_is() {  # the MCP's copy of the bundle holds the PEM in file $1 ("" = no copy)
+  local want=""; [ -n "$1" ] && want="$(cat "$work/$1")"
+  [ "$(k get configmap -n template-system ca-bundle -o jsonpath='{.data.ca\.crt}' 2>/dev/null)" = "$want" ]
+}
+podns=spr-e2e
+tpc=providerconfigs.template.services.open-control-plane.io  # not crossplane's ProviderConfig
+deadline=$((SECONDS + ${SPR_E2E_TIMEOUT:-600}))
+k create namespace "$podns" --dry-run=client -o yaml | k apply -f - >/dev/null
+new_ca ca1.pem; new_ca ca2.pem
+k create configmap corp-ca -n "$podns" --from-file=ca.crt="$work/ca1.pem" --dry-run=client -o yaml | k apply -f - >/dev/null
+"$spr" init --provider-name template --onboarding-kubeconfig "$kubeconfig#$ctx" --platform-kubeconfig "$kubeconfig#$ctx"
+cat <<YAML | k apply -f - >/dev/null
+apiVersion: template.services.open-control-plane.io/v1alpha1
+kind: ProviderConfig
+metadata: {name: template}
+spec: {image: "registry.k8s.io/pause:3.9", pollInterval: 1h, caBundleRef: {name: corp-ca, key: ca.crt}}
+YAML
+"$spr" run --provider-name template --pod-namespace "$podns" --journal "$work/journal-template" \
+  --onboarding-kubeconfig "$kubeconfig#$ctx" --platform-kubeconfig "$kubeconfig#$ctx" 2>"$work/spr-template.log" &
+pid=$!
+cat <<YAML | k apply -f - >/dev/null
+apiVersion: template.services.open-control-plane.io/v1alpha1
+kind: Template
+metadata: {name: $name, namespace: $tenant}
+spec: {message: hello}
+YAML
+ready() { k get template -n "$tenant" "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}' 2>/dev/null | grep -qx "$1"; }
+wait_for "template $tenant/$name not Ready" ready Ready
+wait_for "CA bundle not copied to the MCP" copy_is ca1.pem
+mounted() {
+  k get deployment -n template-system template -o jsonpath='{.spec.template.spec.containers[0].volumeMounts[*].mountPath} {.spec.template.spec.containers[0].env[?(@.name=="SSL_CERT_DIR")].value}' |
+    grep -q '/etc/open-control-plane/custom-ca /etc/ssl/certs:.*:/etc/open-control-plane/custom-ca'
+}
+wait_for "CA bundle not mounted with SSL_CERT_DIR" mounted
+echo "e2e-kind: the CA bundle is copied to the MCP and mounted"
+k create configmap corp-ca -n "$podns" --from-file=ca.crt="$work/ca2.pem" --dry-run=client -o yaml | k apply -f - >/dev/null
+wait_for "a changed CA bundle did not reach the MCP" copy_is ca2.pem
+echo "e2e-kind: a changed CA bundle reaches the MCP"
+k delete configmap corp-ca -n "$podns" >/dev/null
+wait_for "a missing CA bundle is not reported as CABundleNotFound" ready CABundleNotFound
+k create configmap corp-ca -n "$podns" --from-file=ca.crt="$work/ca1.pem" >/dev/null
+wait_for "the CA bundle's return was not noticed" ready Ready
+echo "e2e-kind: a missing CA bundle is a user error, re-checked when it is back"
+
+# reconcile: one more reconcile of every request, then the annotation is gone.
+k annotate "$tpc" template openmcp.cloud/operation=reconcile --overwrite >/dev/null
+no_annotation() { [ -z "$(k get "$tpc" template -o jsonpath='{.metadata.annotations.openmcp\.cloud/operation}')" ]; }
+wait_for "the reconcile annotation was not removed" no_annotation
+echo "e2e-kind: ProviderConfig reconcile served and removed"
+# ignore: a change (caBundleRef removed) is held until the annotation goes.
+k annotate "$tpc" template openmcp.cloud/operation=ignore --overwrite >/dev/null
+k patch "$tpc" template --type=json -p '[{"op":"remove","path":"/spec/caBundleRef"}]' >/dev/null
+logged() { [ "$(grep -c 'ProviderConfig ignored' "$work/spr-template.log")" -ge 2 ]; }  # the annotation, then the patch
+wait_for "the ignored ProviderConfig change was not logged" logged
+copy_is ca1.pem || { echo "e2e-kind: FAILED: an ignored ProviderConfig change was acted on"; exit 1; }
+k annotate "$tpc" template openmcp.cloud/operation- >/dev/null
+wait_for "caBundleRef removed, but the copy is still on the MCP" copy_is ""
+echo "e2e-kind: ProviderConfig ignore held the change; removing caBundleRef removed the copy"
+
+k delete template -n "$tenant" "$name" --wait=false >/dev/null
+gone() { ! k get template -n "$tenant" "$name" >/dev/null 2>&1; }
+wait_for "template $tenant/$name not deleted" gone
+kill "$pid"; wait "$pid" || true; pid=""
+k delete namespace "$podns" --wait=false >/dev/null
+"$spr" journal verify --journal "$work/journal-template"
+"$spr" replay --journal "$work/journal-template"
 echo "e2e-kind: passed"

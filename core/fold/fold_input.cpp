@@ -95,13 +95,29 @@ lc::Input objectInputOf(journal::WatchType type, const json& object) {
   return objectSeenOf(object);
 }
 
+namespace {
+
+// What the runtime stamps on its journaled copy of the ProviderConfig (runtime/ca_bundle.h):
+// the resolved CA bundle's digest and the count of `reconcile` requests. "" when neither is
+// stamped, so a config's hash is what it was before stamps existed.
+std::string stampsOf(const json& meta) {
+  auto annotations = meta.find("annotations");
+  if (annotations == meta.end() || !annotations->is_object()) return "";
+  std::string ca = stringOr(*annotations, "spr.openmcp.cloud/ca-bundle");
+  std::string epoch = stringOr(*annotations, "spr.openmcp.cloud/reconcile-epoch");
+  if (ca.empty() && epoch.empty()) return "";
+  return "\n" + ca + "\n" + epoch;
+}
+
+}  // namespace
+
 lc::ConfigSeen configSeenOf(journal::WatchType type, const json& object) {
   lc::ConfigSeen seen;
   if (type == journal::WatchType::kDeleted || !object.is_object()) return seen;
   seen.present = !deletionRequested(metadataOf(object));
   const json spec = object.value("spec", json::object());
   seen.pollIntervalMs = parseDurationMs(spec.is_object() ? spec.value("pollInterval", json()) : json(), 60000);
-  seen.configHash = fnv1aHex(spec.dump());
+  seen.configHash = fnv1aHex(spec.dump() + stampsOf(metadataOf(object)));
   return seen;
 }
 

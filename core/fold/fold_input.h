@@ -26,7 +26,9 @@ inline constexpr const char* kOperationAnnotation = "openmcp.cloud/operation";
 lifecycle::ObjectSeen objectSeenOf(const nlohmann::json& object);
 // ObjectGone for a DELETED watch event, else objectSeenOf(object).
 lifecycle::Input objectInputOf(journal::WatchType type, const nlohmann::json& object);
-// The ProviderConfig as the fold sees it (absent / being deleted -> present=false).
+// The ProviderConfig as the fold sees it (absent / being deleted -> present=false). Its hash
+// covers the spec and the runtime's stamps (CA bundle digest, reconcile count) on the
+// journaled copy, so a changed bundle or a `reconcile` request re-reconciles every object.
 lifecycle::ConfigSeen configSeenOf(journal::WatchType type, const nlohmann::json& object);
 // True for a ProviderConfig watch event (cluster "platform").
 bool isConfigRecord(const journal::Record& record);

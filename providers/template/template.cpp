@@ -58,6 +58,7 @@ json configSchema() {
 struct Plan {
   std::string message, image;
   long replicas = 1;
+  std::optional<CaBundle> bundle;  // the ProviderConfig's caBundleRef, resolved
 };
 
 OpResult makePlan(const json& apiObject, const json& config, Plan& plan) {
@@ -79,12 +80,16 @@ OpResult makePlan(const json& apiObject, const json& config, Plan& plan) {
   return OpResult::success();
 }
 
-// 3. The desired objects, in the order they are applied (and deleted in reverse).
+// 3. The desired objects, in the order they are applied (and deleted in reverse). The CA
+// bundle's copy (kit::ensureCaBundleCopy) goes between the Namespace and the Deployment,
+// which mounts it.
 std::vector<kit::Desired> desired(const Plan& plan) {
   json labels = {{"app.kubernetes.io/name", kName}, {"app.kubernetes.io/managed-by", "spr"}};
   json meta = {{"name", kName}, {"namespace", kNamespace}, {"labels", labels}};
   json container = {
       {"name", kName}, {"image", plan.image}, {"envFrom", json::array({{{"configMapRef", {{"name", kName}}}}})}};
+  json podSpec = {{"containers", json::array({container})}};
+  kit::mountCaBundle(podSpec, plan.bundle);
   return {
       {kit::kNamespaces,
        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", kNamespace}, {"labels", labels}}}}},
@@ -97,8 +102,7 @@ std::vector<kit::Desired> desired(const Plan& plan) {
         {"spec",
          {{"replicas", plan.replicas},
           {"selector", {{"matchLabels", {{"app", kName}}}}},
-          {"template",
-           {{"metadata", {{"labels", {{"app", kName}}}}}, {"spec", {{"containers", json::array({container})}}}}}}}}},
+          {"template", {{"metadata", {{"labels", {{"app", kName}}}}}, {"spec", podSpec}}}}}}},
   };
 }
 
@@ -126,6 +130,7 @@ class TemplateProvider : public Provider {
     bool deleting = apiObject.contains("metadata") && apiObject["metadata"].contains("deletionTimestamp");
     Plan plan;
     OpResult valid = makePlan(apiObject, scope.providerConfig(), plan);
+    if (valid.ok() && !deleting) valid = kit::resolveCaBundle(scope, &plan.bundle);
     if (!valid.ok() && !deleting) return {valid, {}};
     auto mcp = scope.mcp();
     if (!mcp) return {OpResult::fromStatus(mcp.status(), "reaching the MCP cluster"), {}};
@@ -137,6 +142,9 @@ class TemplateProvider : public Provider {
     if (!live) return {OpResult::fromStatus(live.status(), "reading " + target.describe()), {}};
     if (deleting) return {{}, {true, false, false, target.describe() + " is still being deleted"}};
     Observation o{true, false, kit::deploymentAvailable(*live), ""};
+    auto copy = kit::caBundleCopyDrift(**mcp, kNamespace, plan.bundle);
+    if (!copy) return {OpResult::fromStatus(copy.status(), "reading the CA bundle's copy"), {}};
+    o.message = *copy;
     for (const auto& d : objects) {
       auto drift = kit::driftOf(**mcp, d);
       if (!drift && drift.status().code() != Code::kNotFound)
@@ -166,7 +174,9 @@ class TemplateProvider : public Provider {
     if (!mcp) return OpResult::fromStatus(mcp.status(), "reaching the MCP cluster");
     auto objects = desired(Plan{});
     for (auto it = objects.rbegin(); it != objects.rend(); ++it) {
-      OpResult r = kit::removeIfPresent(**mcp, *it);
+      OpResult r = it->gvr.resource == "namespaces" ? kit::ensureCaBundleCopy(**mcp, kNamespace, std::nullopt)
+                                                    : OpResult::success();
+      if (r.ok()) r = kit::removeIfPresent(**mcp, *it);
       if (!r.ok()) return r;
     }
     return OpResult::success();
@@ -176,14 +186,18 @@ class TemplateProvider : public Provider {
   OpResult apply(const json& apiObject, ReconcileScope& scope) {
     Plan plan;
     OpResult r = makePlan(apiObject, scope.providerConfig(), plan);
+    if (r.ok()) r = kit::resolveCaBundle(scope, &plan.bundle);
     if (!r.ok()) return r;
     auto mcp = scope.mcp();
     if (!mcp) return OpResult::fromStatus(mcp.status(), "reaching the MCP cluster");
-    for (const auto& d : desired(plan)) {
-      r = kit::ensure(**mcp, d);
+    auto objects = desired(plan);
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (i == 1 && plan.bundle) r = kit::ensureCaBundleCopy(**mcp, kNamespace, plan.bundle);  // before the mount
+      if (!r.ok()) return r;
+      r = kit::ensure(**mcp, objects[i]);
       if (!r.ok()) return r;
     }
-    return OpResult::success();
+    return plan.bundle ? r : kit::ensureCaBundleCopy(**mcp, kNamespace, plan.bundle);  // after the unmount
   }
 };
 

@@ -125,5 +125,24 @@ TEST(FoldInput, OutcomesMapByNameNotByNumber) {
     EXPECT_EQ(journalOutcomeOf(outcomeOf(o)), o);
 }
 
+// The runtime's stamps on its journaled copy of the ProviderConfig (the CA bundle's digest,
+// the count of `reconcile` requests) are part of the hash: a changed bundle or a reconcile
+// re-reconciles every object. Without stamps the hash is the spec's, as journals before them.
+TEST(FoldInput, ConfigHashCoversTheRuntimesStampsAndOnlyThem) {
+  json config = {{"metadata", {{"name", "template"}}}, {"spec", {{"image", "x"}}}};
+  const std::string plain = configSeenOf(journal::WatchType::kModified, config).configHash;
+  EXPECT_EQ(plain, fnv1aHex(config["spec"].dump()));
+  config["metadata"]["annotations"] = {{"unrelated", "1"}, {"openmcp.cloud/operation", "ignore"}};
+  EXPECT_EQ(configSeenOf(journal::WatchType::kModified, config).configHash, plain);
+  config["metadata"]["annotations"]["spr.openmcp.cloud/ca-bundle"] = "sha256:aa";
+  const std::string first = configSeenOf(journal::WatchType::kModified, config).configHash;
+  EXPECT_NE(first, plain);
+  config["metadata"]["annotations"]["spr.openmcp.cloud/ca-bundle"] = "sha256:bb";
+  const std::string second = configSeenOf(journal::WatchType::kModified, config).configHash;
+  EXPECT_NE(second, first);
+  config["metadata"]["annotations"]["spr.openmcp.cloud/reconcile-epoch"] = "1";
+  EXPECT_NE(configSeenOf(journal::WatchType::kModified, config).configHash, second);
+}
+
 }  // namespace
 }  // namespace spr::fold

@@ -111,7 +111,8 @@ TEST(Deploy, ClusterRoleGrantsWhatSprNeeds) {
   EXPECT_TRUE(allows(api, "crossplanes/status", "update"));
   EXPECT_TRUE(allows(api, "crossplanes/finalizers", "update"));
   for (const char* verb : {"get", "list", "watch"}) EXPECT_TRUE(allows(api, "providerconfigs", verb)) << verb;
-  EXPECT_FALSE(allows(api, "providerconfigs", "update")) << "the operator's offering is read-only to spr";
+  EXPECT_FALSE(roleAllows(role, api, "providerconfigs", "update")) << "the operator's offering is read-only to spr";
+  EXPECT_TRUE(allows(api, "providerconfigs", "update")) << "its own, to remove openmcp.cloud/operation: reconcile";
   EXPECT_TRUE(allows("", "events", "create"));
   EXPECT_FALSE(allows("coordination.k8s.io", "leases", "update")) << "leases: a Role in spr's namespace only";
   json leases = findKind(loadAll(deployDir() / "rbac.yaml"), "Role");
@@ -261,6 +262,27 @@ TEST(AccessRules, BuiltInProvidersAskForNoWildcardOnTheMcp) {
   // escalate/bind only on Crossplane's own ClusterRole.
   EXPECT_FALSE(roleAllows(json{{"rules", crossplane}}, "rbac.authorization.k8s.io", "clusterroles", "escalate"));
   EXPECT_TRUE(allows("rbac.authorization.k8s.io", "clusterroles", "escalate"));
+}
+
+// The custom CA bundles' ConfigMaps: spr learns its namespace from the downward API and
+// may read ConfigMaps there, and nowhere else.
+TEST(Deploy, CaBundleConfigMapsAreReadInSprsOwnNamespaceOnly) {
+  json d = findKind(loadAll(deployDir() / "deployment.yaml"), "Deployment");
+  bool podNamespace = false;
+  for (const auto& c : d["spec"]["template"]["spec"]["containers"])
+    for (const auto& e : c.value("env", json::array()))
+      podNamespace = podNamespace || (e.value("name", "") == "POD_NAMESPACE" &&
+                                      e["valueFrom"]["fieldRef"].value("fieldPath", "") == "metadata.namespace");
+  EXPECT_TRUE(podNamespace) << "POD_NAMESPACE from the downward API";
+  bool roleFound = false;
+  for (const json& doc : loadAll(deployDir() / "rbac.yaml")) {
+    if (doc.value("kind", "") == "ClusterRole") EXPECT_FALSE(roleAllows(doc, "", "configmaps", "list", false));
+    if (doc.value("kind", "") != "Role" || !roleAllows(doc, "", "configmaps", "watch")) continue;
+    roleFound = true;
+    EXPECT_EQ(doc["metadata"].value("namespace", ""), d["metadata"].value("namespace", ""));
+    EXPECT_TRUE(roleAllows(doc, "", "configmaps", "list"));
+  }
+  EXPECT_TRUE(roleFound) << "a Role for ConfigMaps in spr's namespace";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // FakeScope: a ReconcileScope for provider tests. The MCP cluster is a FakeCluster (via a
 // real k8s::Client without retries); onboarding and platform are separate FakeClusters.
-// `mcpError` makes mcp() fail as when the AccessRequest is not granted yet. Not thread-safe.
+// `mcpError` makes mcp() fail as when the AccessRequest is not granted yet; `bundle` and
+// `bundleError` are what caBundle() answers. Not thread-safe.
 #pragma once
 
 #include <memory>
@@ -28,11 +29,17 @@ class FakeScope : public providers::ReconcileScope {
     return &mcpClient;
   }
   Result<k8s::Client*> workload() override { return Status(Code::kUnavailable, "no workload cluster in this test"); }
+  Result<std::optional<providers::CaBundle>> caBundle() override {
+    if (!bundleError.isOk()) return bundleError;
+    return bundle;
+  }
 
   json config;
   FakeCluster cluster;  // the MCP cluster's objects, for assertions and hand edits
   FakeCluster onboardingCluster, platformCluster;
   Status mcpError;
+  std::optional<providers::CaBundle> bundle;  // what caBundle() answers, unless bundleError is set
+  Status bundleError;
   k8s::Client mcpClient{cluster, noRetry()};
   k8s::Client onboardingClient{onboardingCluster, noRetry()};
   k8s::Client platformClient{platformCluster, noRetry()};

@@ -182,6 +182,7 @@ TEST(SprCliInput, EachBadInputExitsTwoNamingTheFlag) {
       {run + "--rate-limit-qps -1", "--rate-limit-qps"},
       {run + "--delay-scale nan", "--delay-scale"},
       {run + "--verbosity LOUD", "--verbosity"},
+      {run + "--pod-namespace Bad_NS", "--pod-namespace"},
       {"run --provider-name crossplane --journal ''", "--journal"},
       {run + "--metrics-bind-address 127.0.0.1:99999", "65535"},
       {run + "--health-probe-bind-address :-1", "65535"},
