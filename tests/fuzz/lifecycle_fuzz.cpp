@@ -66,7 +66,7 @@ Input nextInput(Bytes& in, const State& s) {
 struct Oracle {
   bool absentSinceLastCreate = false;
   bool absentWhileDeleting = false;
-  bool clearSinceLastDelete = false;
+  spr::lifecycle::testing::DeletionGate deletion;
 };
 
 // WHAT names the step in a failure message; built only when one fails (this loop is hot).
@@ -84,8 +84,8 @@ void checkCommands(const State& before, const Input& in, const FoldResult& r, Or
     FUZZ_CHECK(c->effectId >= before.nextEffectId, "effect ids are fresh: " + WHAT);
     FUZZ_CHECK(c->op != Op::kCreate || oracle.absentSinceLastCreate, "Create without Observe absent: " + WHAT);
     if (c->op == Op::kCreate) oracle.absentSinceLastCreate = false;
-    FUZZ_CHECK(c->op != Op::kDelete || oracle.clearSinceLastDelete, "Delete without CheckDeletion clear: " + WHAT);
-    if (c->op == Op::kDelete) oracle.absentWhileDeleting = oracle.clearSinceLastDelete = false;
+    FUZZ_CHECK(oracle.deletion.allows(*c), "Delete without CheckDeletion clear: " + WHAT);
+    if (c->op == Op::kDelete) oracle.absentWhileDeleting = false;
     FUZZ_CHECK(c->op != Op::kRemoveFinalizer || oracle.absentWhileDeleting, "RemoveFinalizer too early: " + WHAT);
     FUZZ_CHECK(r.state.phase != Phase::kUserError || !isProviderOp(c->op), "UserError issues an op: " + WHAT);
     if (c->op == Op::kWriteStatus) {
@@ -134,8 +134,7 @@ void checkStep(const State& before, const Input& in, const FoldResult& r, Oracle
     oracle.absentSinceLastCreate = !d->exists;
     oracle.absentWhileDeleting = before.deleting && !d->exists;
   }
-  if (!r.rejected && d && d->op == Op::kCheckDeletion && d->outcome == Outcome::kSucceeded)
-    oracle.clearSinceLastDelete = !d->blocked;
+  oracle.deletion.onInput(in, r);
   checkCommands(before, in, r, oracle);
   // Snapshots round-trip; checked at every change of phase, where the state changes most.
   if (r.state.phase != before.phase) {

@@ -76,12 +76,12 @@ bool isCompletionOf(const State& before, const Input& in);
 struct Oracle {
   bool absentSinceLastCreate = false;  // an accepted Observe said absent, no Create since
   bool absentWhileDeleting = false;    // the latest accepted Observe, while deleting, said absent
-  bool clearSinceLastDelete = false;   // an accepted CheckDeletion said nothing blocks, no Delete since
+  DeletionGate deletion;               // Delete only after CheckDeletion said nothing blocks
 
   void onInput(const State& before, const Input& in, const FoldResult& r) {
     const auto* d = std::get_if<EffectDone>(&in);
+    deletion.onInput(in, r);
     if (!r.rejected && d && d->op == Op::kCheckDeletion && d->outcome == Outcome::kSucceeded) {
-      clearSinceLastDelete = !d->blocked;
       if (d->blocked && isCompletionOf(before, in)) {
         EXPECT_EQ(r.state.phase, Phase::kDeletionBlocked) << "blocked deletion waits in DeletionBlocked";
         EXPECT_EQ(r.state.status.reason, kReasonUserResourcesPresent);
@@ -97,10 +97,9 @@ struct Oracle {
       absentSinceLastCreate = false;
     }
     if (c.op == Op::kDelete) {
-      EXPECT_TRUE(clearSinceLastDelete) << "Delete without a CheckDeletion saying nothing blocks";
-      clearSinceLastDelete = false;
       absentWhileDeleting = false;
     }
+    EXPECT_TRUE(deletion.allows(c)) << "Delete without a CheckDeletion saying nothing blocks";
     if (c.op == Op::kRemoveFinalizer) {
       EXPECT_TRUE(absentWhileDeleting) << "RemoveFinalizer before Observe said gone";
     }
