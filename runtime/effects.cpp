@@ -208,16 +208,11 @@ void providerOp(Ctx& c) {
   if (!r.reason.empty()) c.out.result["reason"] = r.reason;
 }
 
-// Asks the provider what blocks deletion. Blocked: the reason and message the
-// DeletionBlocked condition shows, and the blockers in the journaled result. The MCP already
-// gone blocks nothing.
+// Asks the provider what blocks deletion; blocked: the reason and message the condition
+// shows, the blockers in the journaled result. The MCP already gone blocks nothing.
 void checkDeletion(Ctx& c) {
   auto blockers = c.cfg.provider->deletionBlockers(c.in.object, c.scope);
-  if (c.scope.mcpGone()) {
-    c.out.result = {{"blocked", false}, {"mcpGone", true}};
-    c.out.done.message = "the MCP cluster is gone; nothing is left to block deletion";
-    return;
-  }
+  if (c.scope.mcpGone()) return void(c.out.result = {{"blocked", false}, {"mcpGone", true}});
   if (!blockers) {
     fail(c.out, blockers.status());
     c.out.unauthorized = false;  // one kind short of a grant does not stop the operator
