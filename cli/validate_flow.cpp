@@ -75,6 +75,8 @@ bool ValidateFlow::run() {
   step("ASSESS request -> deployment and API available", &ValidateFlow::assessRequest);
   step("ASSESS consume -> DomainService and DomainServiceAPI available", &ValidateFlow::assessConsume);
   step("ASSESS use the DomainServiceAPI (object on the MCP)", &ValidateFlow::assessUse);
+  if (profile_.apiObjectBlocksDeletion)
+    step("ASSESS delete with a user's object -> DeletionBlocked, then proceeds", &ValidateFlow::assessDeletionBlocked);
   step("ASSESS delete -> all removed", &ValidateFlow::assessDelete);
   record(
       "TEARDOWN", [&] { return teardown(); }, false);
@@ -204,10 +206,51 @@ Status ValidateFlow::assessUse() {
   return Status();
 }
 
+// A user's object of the service's kinds holds the deletion: the request stays, with
+// DeletionBlocked=True / UserResourcesPresent naming the object, and the service stays;
+// deleting the object lets deletion proceed (assessDelete checks the rest).
+Status ValidateFlow::assessDeletionBlocked() {
+  SPR_RETURN_IF_ERROR(connectMcp());
+  const auto& gvr = profile_.apiObjectResource;
+  const std::string ns = profile_.apiObject["metadata"].value("namespace", "");
+  const std::string name = profile_.apiObject["metadata"].value("name", "");
+  auto created = mcp_.client->create(gvr, ns, profile_.apiObject);
+  if (!created && created.status().code() != Code::kAlreadyExists)
+    return Status(created.status().code(), "creating " + gvr.resource + " " + name + ": " + created.status().message());
+  const auto api = provider_->kinds().api;
+  SPR_RETURN_IF_ERROR(onboarding_.client->remove(api, ns_, name_));
+  std::string last = "no DeletionBlocked condition";
+  bool blocked = waitFor(
+      [&] {
+        auto obj = onboarding_.client->get(api, ns_, name_);
+        if (!obj) {
+          last = "the request is gone: " + obj.status().message();
+          return false;
+        }
+        for (const auto& c : obj->value("status", json::object()).value("conditions", json::array()))
+          if (c.value("type", "") == "DeletionBlocked") {
+            last = "DeletionBlocked=" + c.value("status", "") + " " + c.value("reason", "") + ": " +
+                   c.value("message", "");
+            return c.value("status", "") == "True" && c.value("reason", "") == "UserResourcesPresent" &&
+                   c.value("message", "").find(name) != std::string::npos;
+          }
+        return false;
+      },
+      options_.stepTimeout);
+  if (!blocked) return Status(Code::kUnavailable, ns_ + "/" + name_ + " was not blocked by " + name + ": " + last);
+  for (const auto& [dns, dname] : profile_.deployments)
+    if (gone(*mcp_.client, kDeploymentResource, dns, dname))
+      return Status(Code::kUnavailable, "Deployment " + dns + "/" + dname + " was deleted while deletion was blocked");
+  Status removed = mcp_.client->remove(gvr, ns, name);
+  if (!removed.isOk() && removed.code() != Code::kNotFound) return removed;
+  return Status();
+}
+
 Status ValidateFlow::assessDelete() {
   SPR_RETURN_IF_ERROR(connectMcp());
   const auto api = provider_->kinds().api;
-  SPR_RETURN_IF_ERROR(onboarding_.client->remove(api, ns_, name_));
+  Status asked = onboarding_.client->remove(api, ns_, name_);
+  if (!asked.isOk() && asked.code() != Code::kNotFound) return asked;
   bool removed = waitFor(
       [&] {
         if (!gone(*onboarding_.client, api, ns_, name_)) return false;

@@ -1,6 +1,7 @@
 // The seed's validation flow for one provider (`spr validate`): SETUP, ASSESS request,
 // ASSESS consume (DomainService + DomainServiceAPI available), ASSESS use the
-// DomainServiceAPI, ASSESS delete, TEARDOWN. Each step is timed and reported; the first
+// DomainServiceAPI, ASSESS deletion blocked by a user's object (where the provider
+// declares blockers), ASSESS delete, TEARDOWN. Each step is timed and reported; the first
 // failing ASSESS skips the rest (TEARDOWN always runs). Single-threaded; one per command.
 #pragma once
 
@@ -28,6 +29,9 @@ struct ValidationProfile {
   std::vector<std::string> apiCrds;
   k8s::GroupVersionResource apiObjectResource;
   nlohmann::json apiObject;
+  // The provider declares deletion blockers for apiObject's kind: while such an object
+  // exists, deleting the request must wait with DeletionBlocked / UserResourcesPresent.
+  bool apiObjectBlocksDeletion = false;
 };
 // kNotFound for a provider without a built-in profile (then --config/--request/... are needed).
 [[nodiscard]] Result<ValidationProfile> builtinProfile(const std::string& provider);
@@ -64,6 +68,7 @@ class ValidateFlow {
   Status assessRequest();
   Status assessConsume();
   Status assessUse();
+  Status assessDeletionBlocked();
   Status assessDelete();
   Status teardown();
   Status connectMcp();

@@ -38,6 +38,7 @@ ValidationProfile crossplaneProfile() {
                        {"kind", "ConfigMap"},
                        {"metadata", {{"name", "spr-validate"}, {"namespace", "default"}}},
                        {"data", {{"hello", "world"}}}}}}}}}};
+  p.apiObjectBlocksDeletion = true;  // an Object is a user's resource of a Crossplane kind
   return p;
 }
 

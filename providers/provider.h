@@ -76,6 +76,25 @@ struct CaBundle {
   std::string digest;         // hex SHA-256 of pem: stamp copies with it to notice changes
 };
 
+// One kind of users' resources that blocks a service's deletion: e.g. 2 Object
+// (objects.kubernetes.crossplane.io), named "team-a/db", "cfg".
+struct DeletionBlocker {
+  std::string kind;                // "Object"
+  std::string resource;            // "objects.kubernetes.crossplane.io" (what `kubectl delete` takes)
+  int64_t count = 0;               // how many exist
+  std::vector<std::string> names;  // up to kMaxBlockerNames, "namespace/name" or "name"
+};
+inline constexpr size_t kMaxBlockerNames = 3;
+
+// What blocks a service's deletion; empty = nothing, deletion proceeds.
+struct DeletionBlockers {
+  std::vector<DeletionBlocker> kinds;
+  bool empty() const { return kinds.empty(); }
+  // One line for the DeletionBlocked condition: kinds, counts, a few names, and what to delete.
+  std::string message() const;
+  json toJson() const;
+};
+
 // What a provider operation may use. Owned by the runtime for the duration of one call.
 class ReconcileScope {
  public:
@@ -113,6 +132,17 @@ class Provider {
   virtual OpResult create(const json& apiObject, ReconcileScope& scope) = 0;
   virtual OpResult update(const json& apiObject, ReconcileScope& scope) = 0;
   virtual OpResult remove(const json& apiObject, ReconcileScope& scope) = 0;
+
+  // What blocks deleting this service: resources users created from the kinds the service
+  // brought (on the MCP). The runtime asks before every Delete (a recorded CheckDeletion
+  // effect) and deletes nothing while the answer is not empty. Read-only. An error Status
+  // is a failed check (kInvalid/kInvalidArgument: user error; else transient), never "clear".
+  // Default: nothing blocks (a provider whose service brings no kinds of its own).
+  virtual Result<DeletionBlockers> deletionBlockers(const json& apiObject, ReconcileScope& scope) {
+    (void)apiObject;
+    (void)scope;
+    return DeletionBlockers{};
+  }
 
   // What spr's AccessRequest for an end user's MCP cluster asks for: RBAC PolicyRules
   // (apiGroups, resources, verbs, optional resourceNames), exactly what observe / create /

@@ -214,6 +214,24 @@ void providerOp(Ctx& c) {
   if (!r.reason.empty()) c.out.result["reason"] = r.reason;
 }
 
+// Asks the provider what blocks deletion; blocked: the reason and message the condition
+// shows, the blockers in the journaled result. The MCP already gone blocks nothing.
+void checkDeletion(Ctx& c) {
+  auto blockers = c.cfg.provider->deletionBlockers(c.in.object, c.scope);
+  if (c.scope.mcpGone()) return void(c.out.result = {{"blocked", false}, {"mcpGone", true}});
+  if (!blockers) {
+    fail(c.out, blockers.status());
+    c.out.unauthorized = false;  // one kind short of a grant does not stop the operator
+    return;
+  }
+  c.out.done.blocked = !blockers->empty();
+  c.out.result = {{"blocked", c.out.done.blocked}, {"blockers", blockers->toJson()}};
+  if (!c.out.done.blocked) return;
+  c.out.done.reason = lc::kReasonUserResourcesPresent;
+  c.out.done.message = blockers->message();
+  c.out.result["reason"] = c.out.done.reason;
+}
+
 // GET the object, apply `mutate` (returns false = nothing to change), PUT; retry on 409.
 void mutateObject(Ctx& c, const std::function<bool(json&)>& mutate) {
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
@@ -273,6 +291,7 @@ bool clearAnnotation(json& obj) {
 
 void postEvent(Ctx& c, const json& obj, const lc::StatusView& view) {
   const json& meta = obj["metadata"];
+  const bool blocked = view.reason == lc::kReasonUserResourcesPresent;
   int64_t now = c.cfg.clock->nowUnixNanos();
   json event = {
       {"apiVersion", "v1"},
@@ -285,10 +304,11 @@ void postEvent(Ctx& c, const json& obj, const lc::StatusView& view) {
         {"namespace", nsOf(obj)},
         {"uid", meta.value("uid", "")},
         {"resourceVersion", meta.value("resourceVersion", "")}}},
-      {"reason", view.phase},
-      {"message", view.message.empty() ? view.reason : view.reason + ": " + view.message},
-      {"type",
-       view.ready || view.phase != "Progressing" || view.reason == lc::kReasonProgressing ? "Normal" : "Warning"},
+      {"reason", blocked ? std::string(kConditionDeletionBlocked) : view.phase},
+      {"message", conditionMessage(view.message.empty() ? view.reason : view.reason + ": " + view.message)},
+      {"type", !blocked && (view.ready || view.phase != "Progressing" || view.reason == lc::kReasonProgressing)
+                   ? "Normal"
+                   : "Warning"},
       {"source", {{"component", "spr-" + c.cfg.providerName}}},
       {"firstTimestamp", rfc3339(now)},
       {"lastTimestamp", rfc3339(now)},
@@ -315,11 +335,12 @@ void writeStatus(Ctx& c) {
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     json previous = obj.value("status", json::object());
     std::string oldPhase = previous.is_object() ? previous.value("phase", "") : "";
+    const bool newlyBlocked = view.reason == lc::kReasonUserResourcesPresent && !deletionBlockedIn(previous);
     obj["status"] = buildStatus(view, previous, c.cfg.clock->nowUnixNanos());
     auto updated = c.scope.onboarding().updateStatus(c.api, nsOf(obj), obj);
     if (updated) {
       c.out.updatedObject = *updated;
-      if (oldPhase != view.phase) postEvent(c, *updated, view);
+      if (oldPhase != view.phase || newlyBlocked) postEvent(c, *updated, view);
       return;
     }
     Code code = updated.status().code();
@@ -395,6 +416,7 @@ void dispatch(Ctx& c) {
       break;
     case lc::Op::kClearOperationAnnotation: mutateObject(c, clearAnnotation); break;
     case lc::Op::kWriteStatus: writeStatus(c); break;
+    case lc::Op::kCheckDeletion: checkDeletion(c); break;
   }
 }
 

@@ -335,7 +335,7 @@ journal::AppendBatch Reconciler::completionBatch(const Entry& entry, EffectOutpu
 Status Reconciler::runCommand(Entry* entry, const PendingCommand& pending, bool resume) {
   const lc::Command& command = pending.command;
   bool providerOp = command.op == lc::Op::kObserve || command.op == lc::Op::kCreate || command.op == lc::Op::kUpdate ||
-                    command.op == lc::Op::kDelete;
+                    command.op == lc::Op::kDelete || command.op == lc::Op::kCheckDeletion;
   if (providerOp && !deps_.limiter->acquire()) return Status(Code::kUnavailable, "stopping");
   if (fatal_) return Status(Code::kIoError, "journal failed");
   EffectInput input;

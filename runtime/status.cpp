@@ -19,11 +19,27 @@ std::string rfc3339(int64_t unixNanos) {
 
 namespace {
 
-json previousReady(const json& previous) {
+json previousCondition(const json& previous, const std::string& type) {
   if (!previous.is_object() || !previous.contains("conditions") || !previous["conditions"].is_array()) return json();
   for (const auto& c : previous["conditions"])
-    if (c.is_object() && c.value("type", "") == "Ready") return c;
+    if (c.is_object() && c.value("type", "") == type) return c;
   return json();
+}
+
+// The condition `type` with `flag`, keeping the previous lastTransitionTime unless it flipped.
+json condition(const std::string& type, const std::string& flag, const std::string& reason, const std::string& message,
+               const json& previous, int64_t nowUnixNanos, int64_t generation) {
+  json old = previousCondition(previous, type);
+  std::string since = rfc3339(nowUnixNanos);
+  if (old.is_object() && old.value("status", "") == flag && old.contains("lastTransitionTime") &&
+      old["lastTransitionTime"].is_string())
+    since = old["lastTransitionTime"].get<std::string>();
+  return {{"type", type},
+          {"status", flag},
+          {"reason", reason},
+          {"message", conditionMessage(message)},
+          {"lastTransitionTime", since},
+          {"observedGeneration", generation}};
 }
 
 // Length of the UTF-8 sequence starting at text[i] and its code point; 0 when invalid.
@@ -75,28 +91,28 @@ std::string conditionMessage(const std::string& text) {
 }
 
 json buildStatus(const lifecycle::StatusView& view, const json& previous, int64_t nowUnixNanos) {
-  std::string flag = view.ready ? "True" : "False";
-  json old = previousReady(previous);
-  std::string since = rfc3339(nowUnixNanos);
-  if (old.is_object() && old.value("status", "") == flag && old.contains("lastTransitionTime") &&
-      old["lastTransitionTime"].is_string())
-    since = old["lastTransitionTime"].get<std::string>();
-  json ready = {{"type", "Ready"},
-                {"status", flag},
-                {"reason", view.reason.empty() ? std::string(view.ready ? "Ready" : "Progressing") : view.reason},
-                {"message", conditionMessage(view.message)},
-                {"lastTransitionTime", since},
-                {"observedGeneration", view.observedGeneration}};
+  const std::string reason = view.reason.empty() ? std::string(view.ready ? "Ready" : "Progressing") : view.reason;
+  json ready = condition("Ready", view.ready ? "True" : "False", reason, view.message, previous, nowUnixNanos,
+                         view.observedGeneration);
   json status = previous.is_object() ? previous : json::object();
   status["observedGeneration"] = view.observedGeneration;
   status["phase"] = view.phase.empty() ? "Progressing" : view.phase;
   json conditions = json::array();
   if (previous.is_object() && previous.contains("conditions") && previous["conditions"].is_array())
     for (const auto& c : previous["conditions"])
-      if (c.is_object() && c.value("type", "") != "Ready") conditions.push_back(c);
+      if (c.is_object() && c.value("type", "") != "Ready" && c.value("type", "") != kConditionDeletionBlocked)
+        conditions.push_back(c);
   conditions.push_back(ready);
+  if (view.reason == lifecycle::kReasonUserResourcesPresent)
+    conditions.push_back(condition(kConditionDeletionBlocked, "True", view.reason, view.message, previous, nowUnixNanos,
+                                   view.observedGeneration));
   status["conditions"] = conditions;
   return status;
+}
+
+bool deletionBlockedIn(const json& status) {
+  json c = previousCondition(status, kConditionDeletionBlocked);
+  return c.is_object() && c.value("status", "") == "True";
 }
 
 std::string configNotFoundMessage(const std::string& providerName, const std::string& configGroupVersion) {

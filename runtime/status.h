@@ -17,6 +17,12 @@ namespace spr::runtime {
 inline constexpr const char* kFinalizer = fold::kFinalizer;
 inline constexpr const char* kOperationAnnotation = fold::kOperationAnnotation;
 
+// The condition a request carries while users' resources block its deletion (True, reason
+// UserResourcesPresent, the message naming them); removed once deletion proceeds.
+inline constexpr const char* kConditionDeletionBlocked = "DeletionBlocked";
+// True when `status` (an object's status stanza) carries DeletionBlocked=True.
+bool deletionBlockedIn(const nlohmann::json& status);
+
 // RFC 3339 UTC with seconds ("2026-11-24T11:45:00Z").
 std::string rfc3339(int64_t unixNanos);
 

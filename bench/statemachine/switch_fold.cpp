@@ -76,8 +76,7 @@ void observed(Out& o, const EffectDone& d) {
   State& s = o.s;
   if (s.phase == Phase::kDeleting) {
     if (d.exists) {
-      status(o, "Terminating", false, kReasonDeleting, "deleting the service");
-      issue(o, Op::kDelete);
+      issue(o, Op::kCheckDeletion);  // what blocks deletion, before every Delete
     } else {
       status(o, "Terminating", false, kReasonDeleting, "the service is gone; removing the finalizer");
       issue(o, Op::kRemoveFinalizer);
@@ -121,6 +120,15 @@ bool effectDone(Out& o, const EffectDone& d) {
     return backoff(o, d), true;
   }
   if (ok && d.op == Op::kObserve && (!s.dirty || deleting)) return observed(o, d), true;
+  if (ok && d.op == Op::kCheckDeletion && !d.blocked) {
+    status(o, "Terminating", false, kReasonDeleting, "deleting the service");
+    return issue(o, Op::kDelete), true;
+  }
+  if (ok && d.op == Op::kCheckDeletion) {
+    s.phase = Phase::kDeletionBlocked;
+    status(o, "Terminating", false, kReasonUserResourcesPresent, d.message);
+    return timer(o, kDeletionRecheckMs), true;
+  }
   if (deleting) return issue(o, Op::kObserve), true;
   decide(o);
   return true;
@@ -174,7 +182,12 @@ FoldResult switchFold(const State& state, const Input& input) {
     case 3: {
       const auto& t = std::get<TimerFired>(input);
       accepted = t.token != 0 && t.token == o.s.timerToken && o.s.phase != Phase::kDeleted;
-      if (accepted) decide(o);
+      if (accepted && o.s.phase == Phase::kDeletionBlocked) {
+        o.s.phase = Phase::kDeleting;
+        issue(o, Op::kCheckDeletion);
+      } else if (accepted) {
+        decide(o);
+      }
       break;
     }
     case 4: accepted = effectDone(o, std::get<EffectDone>(input)); break;

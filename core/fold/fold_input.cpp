@@ -178,8 +178,9 @@ journal::Outcome journalOutcomeOf(lc::Outcome outcome) {
 }
 
 Result<lc::Op> opFromName(const std::string& name) {
-  for (lc::Op op : {lc::Op::kObserve, lc::Op::kCreate, lc::Op::kUpdate, lc::Op::kDelete, lc::Op::kAddFinalizer,
-                    lc::Op::kRemoveFinalizer, lc::Op::kWriteStatus, lc::Op::kClearOperationAnnotation})
+  for (lc::Op op :
+       {lc::Op::kObserve, lc::Op::kCreate, lc::Op::kUpdate, lc::Op::kDelete, lc::Op::kAddFinalizer,
+        lc::Op::kRemoveFinalizer, lc::Op::kWriteStatus, lc::Op::kClearOperationAnnotation, lc::Op::kCheckDeletion})
     if (name == lc::opName(op)) return op;
   return Status(Code::kInvalidArgument, "unknown command '" + name + "'");
 }
@@ -209,6 +210,7 @@ lc::EffectDone effectDoneOf(const journal::EffectCompleted& c) {
     done.exists = boolOr(result, "exists", false);
     done.drift = boolOr(result, "drift", false);
     done.ready = boolOr(result, "ready", true);
+    done.blocked = boolOr(result, "blocked", false);
   }
   // Typed since schema field EffectCompleted.reason; before, only in resultJson.
   done.reason = !c.reason.empty() ? c.reason : result.is_object() ? stringOr(result, "reason") : std::string();

@@ -188,6 +188,7 @@ Route FoldContext::classifyDone(const EffectDone& d) {
   if (d.outcome == Outcome::kSucceeded) {
     if (d.op == Op::kObserve) return Route::kObserved;
     if (d.op == Op::kRemoveFinalizer) return Route::kFinalizerRemoved;
+    if (d.op == Op::kCheckDeletion) return Route::kChecked;
     return Route::kResume;
   }
   return Route::kFailed;
@@ -311,6 +312,16 @@ void FoldContext::userError() {
   emitStatus(kProgressing, false, state_.userErrorReason,
              orDefault(done_->message, "the request cannot be served as specified; fix the spec"));
 }
+
+void FoldContext::checkDeletion() { issue(Op::kCheckDeletion); }
+
+void FoldContext::blockDeletion() {
+  emitStatus(kTerminating, false, kReasonUserResourcesPresent,
+             orDefault(done_->message, "resources users created from the service's kinds block its deletion"));
+  armTimer(kDeletionRecheckMs);
+}
+
+void FoldContext::recheckDeletion() { issue(Op::kCheckDeletion); }
 
 void FoldContext::deleteService() {
   emitStatus(kTerminating, false, kReasonDeleting, "deleting the service");

@@ -22,6 +22,7 @@ enum class Route {
   kObserved,          // the in-flight Observe succeeded (and nothing changed meanwhile)
   kFailed,            // the in-flight effect failed (transient or user error)
   kFinalizerRemoved,  // RemoveFinalizer succeeded
+  kChecked,           // the in-flight CheckDeletion succeeded (blocked or clear)
 };
 
 // What the Decide junction chooses, from the facts alone.
@@ -49,6 +50,8 @@ class FoldContext {
   bool transientFault() const { return done_ != nullptr && done_->outcome == Outcome::kTransientError; }
   bool userFault() const { return done_ != nullptr && done_->outcome == Outcome::kUserError; }
   bool mayCreate() const { return serviceAbsent() && state_.lastObserveAbsent; }
+  bool deletionBlocked() const { return done_ != nullptr && done_->blocked; }
+  bool deletionClear() const { return done_ != nullptr && !done_->blocked; }
 
   // ---- actions (each appends what it did to the transition note)
   void enterDecide();
@@ -66,6 +69,9 @@ class FoldContext {
   void waitNotReady();
   void backoff();
   void userError();
+  void checkDeletion();    // the service exists: ask what blocks deletion before Delete
+  void blockDeletion();    // users' resources remain: say which, re-check after a while
+  void recheckDeletion();  // the re-check timer came due
   void deleteService();
   void removeFinalizer();
   void finalizerRemoved();

@@ -25,6 +25,9 @@ enum class Phase {
   kBackoff,    // transient error; waiting for the backoff timer
   kUserError,  // waits for a new generation or a changed ProviderConfig, no retry
   kIgnored,    // openmcp.cloud/operation: ignore
+  // Deleting, but users' resources of the service's kinds are still on the MCP: nothing is
+  // deleted; CheckDeletion again after kDeletionRecheckMs.
+  kDeletionBlocked,
 };
 const char* phaseName(Phase phase);  // "Pending", "Observing", ...
 
@@ -62,6 +65,7 @@ enum class Op {
   kRemoveFinalizer,
   kWriteStatus,
   kClearOperationAnnotation,
+  kCheckDeletion,  // ask the provider what blocks deletion (read-only; before every Delete)
 };
 const char* opName(Op op);  // "Observe", "Create", ...
 
@@ -72,11 +76,12 @@ struct EffectDone {
   uint64_t effectId = 0;
   Op op = Op::kObserve;
   Outcome outcome = Outcome::kSucceeded;
-  bool exists = false;  // Observe's answer: the service exists
-  bool drift = false;   // Observe's answer: the service differs from the spec
-  bool ready = true;    // Observe's answer: the service is ready
-  std::string message;  // provider's human text (errors, progress)
-  std::string reason;   // provider's CamelCase reason, e.g. "InvalidSpec"
+  bool exists = false;   // Observe's answer: the service exists
+  bool drift = false;    // Observe's answer: the service differs from the spec
+  bool ready = true;     // Observe's answer: the service is ready
+  std::string message;   // provider's human text (errors, progress)
+  std::string reason;    // provider's CamelCase reason, e.g. "InvalidSpec"
+  bool blocked = false;  // CheckDeletion's answer: users' resources block deletion (message names them)
 };
 
 using Input = std::variant<ObjectSeen, ObjectGone, ConfigSeen, TimerFired, EffectDone>;
@@ -109,6 +114,11 @@ inline constexpr const char* kReasonReady = "Ready";
 inline constexpr const char* kReasonProgressing = "Progressing";
 inline constexpr const char* kReasonReconcileError = "ReconcileError";
 inline constexpr const char* kReasonDeleting = "Deleting";
+// Deletion waits for users' resources to go (openMCP's template names: condition
+// DeletionBlocked, reason UserResourcesPresent).
+inline constexpr const char* kReasonUserResourcesPresent = "UserResourcesPresent";
+// Delay between checks while deletion is blocked.
+inline constexpr int64_t kDeletionRecheckMs = 10000;
 // Delay before re-observing a service that exists but is not ready yet.
 inline constexpr int64_t kNotReadyRequeueMs = 1000;
 

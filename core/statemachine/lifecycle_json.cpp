@@ -10,11 +10,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr Phase kAllPhases[] = {Phase::kPending,   Phase::kObserving, Phase::kCreating, Phase::kUpdating,
-                                Phase::kReady,     Phase::kDeleting,  Phase::kDeleted,  Phase::kBackoff,
-                                Phase::kUserError, Phase::kIgnored};
+constexpr Phase kAllPhases[] = {Phase::kPending,   Phase::kObserving, Phase::kCreating,       Phase::kUpdating,
+                                Phase::kReady,     Phase::kDeleting,  Phase::kDeleted,        Phase::kBackoff,
+                                Phase::kUserError, Phase::kIgnored,   Phase::kDeletionBlocked};
 constexpr Op kAllOps[] = {Op::kObserve,      Op::kCreate,          Op::kUpdate,      Op::kDelete,
-                          Op::kAddFinalizer, Op::kRemoveFinalizer, Op::kWriteStatus, Op::kClearOperationAnnotation};
+                          Op::kAddFinalizer, Op::kRemoveFinalizer, Op::kWriteStatus, Op::kClearOperationAnnotation,
+                          Op::kCheckDeletion};
 
 json statusJson(const StatusView& s) {
   return json{{"phase", s.phase},

@@ -33,6 +33,7 @@ struct evResume {};
 struct evObserved {};
 struct evFailed {};
 struct evFinalizerRemoved {};
+struct evChecked {};
 
 // ---- actions and guards: thin adapters onto FoldContext
 template <void (FoldContext::*F)()>
@@ -78,6 +79,9 @@ using BecomeReady = Do<&FoldContext::becomeReady>;
 using WaitNotReady = Do<&FoldContext::waitNotReady>;
 using Backoff = Do<&FoldContext::backoff>;
 using UserError = Do<&FoldContext::userError>;
+using CheckDeletion = Do<&FoldContext::checkDeletion>;
+using BlockDeletion = Do<&FoldContext::blockDeletion>;
+using RecheckDeletion = Do<&FoldContext::recheckDeletion>;
 using DeleteService = Do<&FoldContext::deleteService>;
 using RemoveFinalizer = Do<&FoldContext::removeFinalizer>;
 using FinalizerRemoved = Do<&FoldContext::finalizerRemoved>;
@@ -92,6 +96,8 @@ using Exists = If<&FoldContext::serviceExists>;
 using Absent = If<&FoldContext::confirmedAbsent>;
 using UserFault = If<&FoldContext::userFault>;
 using Transient = If<&FoldContext::transientFault>;
+using Blocked = If<&FoldContext::deletionBlocked>;
+using Clear = If<&FoldContext::deletionClear>;
 
 // ---- states: entering one records its phase in the context
 template <Phase P>
@@ -118,6 +124,7 @@ using Deleted = PhaseState<Phase::kDeleted>;
 using BackingOff = PhaseState<Phase::kBackoff>;
 using UserErrored = PhaseState<Phase::kUserError>;
 using Ignored = PhaseState<Phase::kIgnored>;
+using DeletionBlocked = PhaseState<Phase::kDeletionBlocked>;
 
 using msmf::none;
 using msmf::Row;
@@ -134,7 +141,8 @@ using RestoreRows = mpl::vector<
   Row<Restoring, evRestore, Deleted,     none, WasIn<Phase::kDeleted>>,
   Row<Restoring, evRestore, BackingOff,  none, WasIn<Phase::kBackoff>>,
   Row<Restoring, evRestore, UserErrored, none, WasIn<Phase::kUserError>>,
-  Row<Restoring, evRestore, Ignored,     none, WasIn<Phase::kIgnored>>>;
+  Row<Restoring, evRestore, Ignored,     none, WasIn<Phase::kIgnored>>,
+  Row<Restoring, evRestore, DeletionBlocked, none, WasIn<Phase::kDeletionBlocked>>>;
 
 // The Decide junction: where to go from the facts alone (fold_context.cpp: decide()).
 // Reached when something relevant changed, a timer came due, or an effect finished.
@@ -173,12 +181,19 @@ using EffectRows = mpl::vector<
   Row<Creating,  evFailed,   UserErrored, UserError, UserFault>,
   Row<Updating,  evFailed,   BackingOff, Backoff,   Transient>,
   Row<Updating,  evFailed,   UserErrored, UserError, UserFault>,
-  // Deletion: Observe -> Delete -> Observe ... until absent -> RemoveFinalizer.
-  Row<Deleting,  evObserved, none,       DeleteService,   Exists>,
+  // Deletion: Observe -> CheckDeletion -> Delete -> Observe ... until absent -> RemoveFinalizer.
+  Row<Deleting,  evObserved, none,       CheckDeletion,   Exists>,
   Row<Deleting,  evObserved, none,       RemoveFinalizer, Absent>,
   Row<Deleting,  evResume,   none,       ObserveAgain>,
   Row<Deleting,  evFailed,   BackingOff, Backoff>,   // user errors too: keep deleting
   Row<Deleting,  evFinalizerRemoved, Deleted, FinalizerRemoved>>;
+
+// Deletion blocking: users' resources of the service's kinds hold the Delete back.
+using BlockingRows = mpl::vector<
+  Row<Deleting,        evChecked, none,            DeleteService,   Clear>,
+  Row<Deleting,        evChecked, DeletionBlocked, BlockDeletion,   Blocked>,
+  Row<DeletionBlocked, evWake,    Deleting,        RecheckDeletion>,
+  Row<DeletionBlocked, evGone,    Deleted,         Forget>>;
 
 // The API object is gone: terminal from every live phase.
 using GoneRows = mpl::vector<
@@ -203,7 +218,7 @@ struct LifecycleDef : msmf::state_machine_def<LifecycleDef> {
   // allocated per machine) and its try/catch.
   using no_message_queue = int;
   using no_exception_thrown = int;
-  using transition_table = Join<Join<Join<RestoreRows, DecideRows>, EffectRows>, GoneRows>;
+  using transition_table = Join<Join<Join<Join<RestoreRows, DecideRows>, EffectRows>, GoneRows>, BlockingRows>;
 
   // No row matched (or every guard said no): the input is not valid in this phase.
   template <class M, class E>
@@ -226,6 +241,7 @@ void dispatch(Lifecycle& m, Route route) {
     case Route::kObserved: m.process_event(evObserved{}); return;
     case Route::kFailed: m.process_event(evFailed{}); return;
     case Route::kFinalizerRemoved: m.process_event(evFinalizerRemoved{}); return;
+    case Route::kChecked: m.process_event(evChecked{}); return;
   }
 }
 

@@ -39,6 +39,7 @@ struct InputText {
     if (d.op == Op::kObserve && d.outcome == Outcome::kSucceeded) {
       s += " exists=" + yesNo(d.exists) + " drift=" + yesNo(d.drift) + " ready=" + yesNo(d.ready);
     }
+    if (d.op == Op::kCheckDeletion && d.outcome == Outcome::kSucceeded) s += " blocked=" + yesNo(d.blocked);
     if (!d.reason.empty()) s += " reason=" + d.reason;
     if (!d.message.empty()) s += " message=" + quoted(d.message);
     return s;
@@ -87,6 +88,7 @@ const char* phaseName(Phase phase) {
     case Phase::kBackoff: return "Backoff";
     case Phase::kUserError: return "UserError";
     case Phase::kIgnored: return "Ignored";
+    case Phase::kDeletionBlocked: return "DeletionBlocked";
   }
   return "Unknown";
 }
@@ -101,6 +103,7 @@ const char* opName(Op op) {
     case Op::kRemoveFinalizer: return "RemoveFinalizer";
     case Op::kWriteStatus: return "WriteStatus";
     case Op::kClearOperationAnnotation: return "ClearOperationAnnotation";
+    case Op::kCheckDeletion: return "CheckDeletion";
   }
   return "Unknown";
 }

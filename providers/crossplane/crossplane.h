@@ -62,6 +62,14 @@ std::vector<std::string> mcpCrdNames();
 std::vector<json> apiCrds();
 std::vector<json> configCrds();
 
+// What blocks deleting Crossplane from `mcp`: users' resources of the kinds Crossplane and
+// its packages brought (blockers.cpp).
+Result<DeletionBlockers> deletionBlockersOn(k8s::Client& mcp);
+// The same on the scope's MCP cluster (the Provider's deletionBlockers()).
+Result<DeletionBlockers> deletionBlockersOf(ReconcileScope& scope);
+// The MCP access rules that check needs (`list` on CRDs and Crossplane's kinds; no wildcard).
+json deletionCheckRules();
+
 std::unique_ptr<Provider> makeCrossplaneProvider();
 
 }  // namespace spr::providers::crossplane

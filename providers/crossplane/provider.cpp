@@ -84,6 +84,7 @@ class CrossplaneProvider : public Provider {
   OpResult create(const json& apiObject, ReconcileScope& scope) override { return apply(apiObject, scope); }
   OpResult update(const json& apiObject, ReconcileScope& scope) override { return apply(apiObject, scope); }
   OpResult remove(const json& apiObject, ReconcileScope& scope) override;
+  Result<DeletionBlockers> deletionBlockers(const json&, ReconcileScope& s) override { return deletionBlockersOf(s); }
   json mcpAccessRules() const override;
 
  private:
@@ -183,7 +184,7 @@ OpResult CrossplaneProvider::apply(const json& apiObject, ReconcileScope& scope)
 // creating it needs `escalate` and binding it `bind`, both only on that ClusterRole.
 json CrossplaneProvider::mcpAccessRules() const {
   const json verbs = {"get", "create", "patch", "delete"};
-  return json::array({
+  json rules = json::array({
       {{"apiGroups", {""}}, {"resources", {"namespaces", "serviceaccounts"}}, {"verbs", verbs}},
       {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", verbs}},
       {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", verbs}},
@@ -198,6 +199,8 @@ json CrossplaneProvider::mcpAccessRules() const {
        {"resources", {"providers"}},
        {"verbs", {"get", "list", "create", "patch", "delete"}}},
   });
+  for (const auto& rule : deletionCheckRules()) rules.push_back(rule);  // deletion blocking (blockers.cpp)
+  return rules;
 }
 
 OpResult CrossplaneProvider::remove(const json& apiObject, ReconcileScope& scope) {

@@ -169,6 +169,10 @@ class TemplateProvider : public Provider {
                         {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", verbs}}});
   }
 
+  // Deletion blocking: this service brings no kinds of its own onto the MCP (a Namespace,
+  // a ConfigMap and a Deployment only), so no user resource can depend on it and the
+  // default deletionBlockers() (nothing blocks) is the honest answer. A provider whose
+  // service installs CRDs overrides it to list their instances (see crossplane/blockers.cpp).
   OpResult remove(const json&, ReconcileScope& scope) override {
     auto mcp = scope.mcp();
     if (!mcp) return OpResult::fromStatus(mcp.status(), "reaching the MCP cluster");

@@ -1,7 +1,8 @@
 // Fuzz target: the lifecycle fold (core/statemachine) over input sequences the fuzzer
 // chooses, with the safety invariants of tests/statemachine/property_test.cpp checked
 // after every step: determinism, rejection changes nothing, Create only after Observe
-// said absent, RemoveFinalizer only after Observe said gone while deleting, fresh effect
+// said absent, RemoveFinalizer only after Observe said gone while deleting, Delete only
+// after CheckDeletion said nothing blocks, fresh effect
 // ids, at most one effect in flight, Deleted is terminal, UserError stays quiet, status
 // written only on change, and snapshots round-trip. Inputs starting with '{' are instead
 // parsed as a state snapshot (stateFromJson), the journal's stored state blobs.
@@ -49,13 +50,14 @@ Input nextInput(Bytes& in, const State& s) {
       const uint8_t more = in.next();
       EffectDone d;
       d.effectId = plausible ? *s.inflightEffect : arg % (s.nextEffectId + 3);
-      d.op = plausible ? s.inflightOp : static_cast<Op>(more % 8);
+      d.op = plausible ? s.inflightOp : static_cast<Op>(more % 9);
       d.outcome = static_cast<Outcome>((more >> 3) % 4);
       d.exists = arg & 1;
       d.drift = arg & 2;
       d.ready = arg & 4;
       d.reason = kReasons[(arg >> 3) % 3];
       d.message = (arg & 32) ? "msg" : "";
+      d.blocked = arg & 64;
       return d;
     }
   }
@@ -64,6 +66,7 @@ Input nextInput(Bytes& in, const State& s) {
 struct Oracle {
   bool absentSinceLastCreate = false;
   bool absentWhileDeleting = false;
+  spr::lifecycle::testing::DeletionGate deletion;
 };
 
 // WHAT names the step in a failure message; built only when one fails (this loop is hot).
@@ -81,6 +84,7 @@ void checkCommands(const State& before, const Input& in, const FoldResult& r, Or
     FUZZ_CHECK(c->effectId >= before.nextEffectId, "effect ids are fresh: " + WHAT);
     FUZZ_CHECK(c->op != Op::kCreate || oracle.absentSinceLastCreate, "Create without Observe absent: " + WHAT);
     if (c->op == Op::kCreate) oracle.absentSinceLastCreate = false;
+    FUZZ_CHECK(oracle.deletion.allows(*c), "Delete without CheckDeletion clear: " + WHAT);
     if (c->op == Op::kDelete) oracle.absentWhileDeleting = false;
     FUZZ_CHECK(c->op != Op::kRemoveFinalizer || oracle.absentWhileDeleting, "RemoveFinalizer too early: " + WHAT);
     FUZZ_CHECK(r.state.phase != Phase::kUserError || !isProviderOp(c->op), "UserError issues an op: " + WHAT);
@@ -130,6 +134,7 @@ void checkStep(const State& before, const Input& in, const FoldResult& r, Oracle
     oracle.absentSinceLastCreate = !d->exists;
     oracle.absentWhileDeleting = before.deleting && !d->exists;
   }
+  oracle.deletion.onInput(in, r);
   checkCommands(before, in, r, oracle);
   // Snapshots round-trip; checked at every change of phase, where the state changes most.
   if (r.state.phase != before.phase) {

@@ -58,6 +58,15 @@ class FakeRunner : public EffectRunner {
         services.insert(key);
         break;
       case lc::Op::kDelete: services.erase(key); break;
+      case lc::Op::kCheckDeletion:  // as EffectExecutor: the answer is journaled in the result
+        ++checks;
+        out.done.blocked = blockers.count(key) > 0;
+        out.result = {{"blocked", out.done.blocked}};
+        if (out.done.blocked) {
+          out.done.reason = lc::kReasonUserResourcesPresent;
+          out.done.message = "1 Object (objects.kubernetes.crossplane.io): db";
+        }
+        break;
       case lc::Op::kUpdate:
         ++updates[key];
         drifted.erase(key);
@@ -77,6 +86,8 @@ class FakeRunner : public EffectRunner {
   std::set<std::string> services;
   std::map<std::string, int> creates, updates;
   std::set<std::string> drifted;
+  std::set<std::string> blockers;  // objects whose deletion users' resources block
+  int checks = 0;
   std::map<std::string, lc::StatusView> statuses;
   std::function<void()> onCreate;
   bool createNeverSent = false;
@@ -256,6 +267,45 @@ TEST_F(ReconcilerTest, DeletionRunsDeleteThenFinishes) {
   ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").deleted; })) << loop.view("e").phase;
   std::lock_guard<std::mutex> lock(runner.mu_);
   EXPECT_EQ(runner.services.count("t1/e"), 0u);
+}
+
+// Users' resources block the deletion: nothing is deleted, the status says why, and the
+// re-check timer is journaled, so a restart keeps waiting and deletion finishes once clear.
+TEST_F(ReconcilerTest, BlockedDeletionWaitsAcrossARestartAndFinishesOnceClear) {
+  FakeRunner runner;
+  runner.blockers.insert("t1/b");
+  json obj = apiObject("t1", "b");
+  {
+    Loop loop(dir, &runner);
+    ASSERT_TRUE(loop.reconciler->restore().isOk());
+    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, obj, "7").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return loop.view("b").ready; }));
+    obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+    obj["metadata"]["finalizers"] = json::array({kFinalizer});
+    obj["metadata"]["resourceVersion"] = "9";
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, obj, "9").isOk());
+    ASSERT_TRUE(loop.waitFor([&] {
+      std::lock_guard<std::mutex> lock(runner.mu_);
+      return runner.checks >= 3;  // blocked, and re-checked on its timer
+    }));
+    ObjectView v = loop.view("b");
+    EXPECT_EQ(v.phase, "DeletionBlocked");
+    EXPECT_EQ(v.reason, lc::kReasonUserResourcesPresent);
+    EXPECT_EQ(v.statusPhase, "Terminating");
+    EXPECT_NE(v.message.find("objects.kubernetes.crossplane.io"), std::string::npos) << v.message;
+    std::lock_guard<std::mutex> lock(runner.mu_);
+    EXPECT_EQ(runner.services.count("t1/b"), 1u) << "nothing is deleted while blocked";
+  }
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  {
+    std::lock_guard<std::mutex> lock(runner.mu_);
+    runner.blockers.clear();
+  }
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("b").deleted; })) << loop.view("b").phase;
+  std::lock_guard<std::mutex> lock(runner.mu_);
+  EXPECT_EQ(runner.services.count("t1/b"), 0u);
 }
 
 TEST_F(ReconcilerTest, TransientErrorsBackOffViaJournaledTimersAndRecover) {

@@ -149,9 +149,26 @@ inline Driver deleting() {
   d.feed(seenDeleting(1));
   return d;
 }
-inline Driver deletingDelete() {  // Delete in flight
+inline Driver deletingCheck() {  // CheckDeletion in flight (Observe said the service exists)
   Driver d = deleting();
   d.observed(true);
+  return d;
+}
+// The in-flight CheckDeletion's answer: users' resources block deletion, or nothing does.
+inline EffectDone checked(const Driver& d, bool blocked, const std::string& message = "2 Object remain") {
+  EffectDone e = d.doneInput(Outcome::kSucceeded, false, false, true, blocked ? kReasonUserResourcesPresent : "",
+                             blocked ? message : "");
+  e.blocked = blocked;
+  return e;
+}
+inline Driver deletingDelete() {  // Delete in flight
+  Driver d = deletingCheck();
+  d.feed(checked(d, false));
+  return d;
+}
+inline Driver deletionBlocked() {  // blocked; the re-check timer armed
+  Driver d = deletingCheck();
+  d.feed(checked(d, true));
   return d;
 }
 inline Driver deletingRemoveFinalizer() {  // RemoveFinalizer in flight

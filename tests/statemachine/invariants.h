@@ -1,7 +1,7 @@
 // The lifecycle fold's invariants that more than one checker needs (the property test,
-// table tests through driver.h, and the lifecycle fuzz target): state equality and when a
-// UserError object may wake up. No gtest here, so the fuzz target can include it.
-// Pure functions; thread-safe.
+// table tests through driver.h, and the lifecycle fuzz target): state equality, when a
+// UserError object may wake up, and that Delete waits for CheckDeletion to say clear. No gtest here, so the fuzz target
+// can include it. Pure functions; thread-safe.
 #pragma once
 
 #include <variant>
@@ -23,8 +23,25 @@ inline bool sameState(const State& a, const State& b) {
 }
 
 inline bool isProviderOp(Op op) {
-  return op == Op::kObserve || op == Op::kCreate || op == Op::kUpdate || op == Op::kDelete;
+  return op == Op::kObserve || op == Op::kCreate || op == Op::kUpdate || op == Op::kDelete || op == Op::kCheckDeletion;
 }
+
+// Deletion blocking: a Delete is issued only after an accepted CheckDeletion said nothing
+// blocks, and at most one Delete per such answer. Feed every folded input, then every command.
+struct DeletionGate {
+  bool clear = false;
+  void onInput(const Input& in, const FoldResult& r) {
+    const auto* d = std::get_if<EffectDone>(&in);
+    if (!r.rejected && d && d->op == Op::kCheckDeletion && d->outcome == Outcome::kSucceeded) clear = !d->blocked;
+  }
+  // False for a Delete the gate did not open.
+  bool allows(const Command& c) {
+    if (c.op != Op::kDelete) return true;
+    const bool ok = clear;
+    clear = false;
+    return ok;
+  }
+};
 
 // A UserError object stays quiet unless the spec, the config or deletion changes.
 inline bool wakesUserError(const State& before, const Input& in) {

@@ -39,11 +39,16 @@ class InputGen {
   EffectDone plausibleDone(const State& s) {
     EffectDone d{*s.inflightEffect, s.inflightOp, outcome(), chance(50), chance(30), chance(75), "msg", ""};
     if (d.outcome == Outcome::kUserError && chance(50)) d.reason = "InvalidSpec";
+    if (d.op == Op::kCheckDeletion && d.outcome == Outcome::kSucceeded && chance(60)) {
+      d.blocked = true;
+      d.reason = kReasonUserResourcesPresent;
+      d.message = chance(50) ? "1 Object (objects.kubernetes.crossplane.io): a" : "2 Object: a, b";
+    }
     return d;
   }
   EffectDone junkDone(const State& s) {
     EffectDone d{static_cast<uint64_t>(below(s.nextEffectId + 3)),
-                 static_cast<Op>(below(8)),
+                 static_cast<Op>(below(9)),
                  outcome(),
                  chance(50),
                  chance(50),
@@ -65,13 +70,23 @@ class InputGen {
   std::mt19937_64 rng_;
 };
 
+bool isCompletionOf(const State& before, const Input& in);
+
 // What the test itself knows from the inputs it fed and the commands it got back.
 struct Oracle {
   bool absentSinceLastCreate = false;  // an accepted Observe said absent, no Create since
   bool absentWhileDeleting = false;    // the latest accepted Observe, while deleting, said absent
+  DeletionGate deletion;               // Delete only after CheckDeletion said nothing blocks
 
   void onInput(const State& before, const Input& in, const FoldResult& r) {
     const auto* d = std::get_if<EffectDone>(&in);
+    deletion.onInput(in, r);
+    if (!r.rejected && d && d->op == Op::kCheckDeletion && d->outcome == Outcome::kSucceeded) {
+      if (d->blocked && isCompletionOf(before, in)) {
+        EXPECT_EQ(r.state.phase, Phase::kDeletionBlocked) << "blocked deletion waits in DeletionBlocked";
+        EXPECT_EQ(r.state.status.reason, kReasonUserResourcesPresent);
+      }
+    }
     if (r.rejected || d == nullptr || d->op != Op::kObserve || d->outcome != Outcome::kSucceeded) return;
     absentSinceLastCreate = !d->exists;
     absentWhileDeleting = before.deleting && !d->exists;
@@ -81,7 +96,10 @@ struct Oracle {
       EXPECT_TRUE(absentSinceLastCreate) << "Create without a fresh Observe saying absent";
       absentSinceLastCreate = false;
     }
-    if (c.op == Op::kDelete) absentWhileDeleting = false;
+    if (c.op == Op::kDelete) {
+      absentWhileDeleting = false;
+    }
+    EXPECT_TRUE(deletion.allows(c)) << "Delete without a CheckDeletion saying nothing blocks";
     if (c.op == Op::kRemoveFinalizer) {
       EXPECT_TRUE(absentWhileDeleting) << "RemoveFinalizer before Observe said gone";
     }
@@ -180,7 +198,7 @@ TEST(LifecycleProperty, RandomSequencesKeepInvariants) {
     first = std::strtoull(env, nullptr, 10);
     count = 1;
   }
-  int phasesSeen[10] = {};
+  int phasesSeen[11] = {};
   for (uint64_t seed = first; seed < first + count; ++seed) {
     runSequence(seed, phasesSeen);
     if (HasFailure()) {
@@ -189,7 +207,7 @@ TEST(LifecycleProperty, RandomSequencesKeepInvariants) {
     }
   }
   // The generator must actually reach every phase, or the invariants prove little.
-  for (int p = 0; p < 10; ++p) EXPECT_GT(phasesSeen[p], 0) << phaseName(static_cast<Phase>(p));
+  for (int p = 0; p < 11; ++p) EXPECT_GT(phasesSeen[p], 0) << phaseName(static_cast<Phase>(p));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ TEST(LifecycleScenario, HappyPathThenDeletion) {
   EXPECT_EQ(summary(d.feed(d.timer()).commands), "Observe");
   EXPECT_EQ(summary(d.observed(true).commands), "Requeue(60000)");
   EXPECT_EQ(summary(d.feed(seenDeleting(1)).commands), "WriteStatus(Terminating,Deleting) Observe");
-  EXPECT_EQ(summary(d.observed(true).commands), "Delete");
+  EXPECT_EQ(summary(d.observed(true).commands), "CheckDeletion");
+  EXPECT_EQ(summary(d.feed(checked(d, false)).commands), "Delete");
   EXPECT_EQ(summary(d.done(Outcome::kSucceeded).commands), "Observe");
   EXPECT_EQ(summary(d.observed(false).commands), "WriteStatus(Terminating,Deleting) RemoveFinalizer");
   d.done(Outcome::kSucceeded);
@@ -159,6 +160,49 @@ TEST(LifecycleDescribe, OneLineTexts) {
   const std::string text = describe(AnyCommand(c));
   EXPECT_EQ(text.find('\n'), std::string::npos);
   EXPECT_NE(text.find("WriteStatus #4 phase=Ready"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace spr::lifecycle::testing
+
+namespace spr::lifecycle::testing {
+namespace {
+
+// Users' resources hold the deletion: nothing is deleted, the status names them, the check
+// repeats every 10 s without rewriting an unchanged status, and deletion proceeds once clear.
+TEST(LifecycleScenario, DeletionBlockedByUserResourcesWaitsThenProceeds) {
+  Driver d = deletingCheck();
+  const FoldResult& blocked = d.feed(checked(d, true, "1 Object (objects.kubernetes.crossplane.io): team-a/db"));
+  EXPECT_EQ(d.s.phase, Phase::kDeletionBlocked);
+  EXPECT_EQ(blocked.reason.rfind("Deleting -> DeletionBlocked", 0), 0u) << blocked.reason;
+  Command status = onlyCommand(blocked, Op::kWriteStatus);
+  EXPECT_EQ(status.status.phase, "Terminating");
+  EXPECT_EQ(status.status.reason, kReasonUserResourcesPresent);
+  EXPECT_EQ(status.status.message, "1 Object (objects.kubernetes.crossplane.io): team-a/db");
+  EXPECT_FALSE(d.s.inflightEffect.has_value()) << "nothing runs while blocked";
+  EXPECT_EQ(summary(d.feed(d.timer()).commands), "CheckDeletion");
+  EXPECT_EQ(summary(d.feed(checked(d, true, "1 Object (objects.kubernetes.crossplane.io): team-a/db")).commands),
+            "Requeue(10000)");
+  // The user deleted one more, another remains: the message follows.
+  d.feed(d.timer());
+  EXPECT_EQ(summary(d.feed(checked(d, true, "1 Object (objects.kubernetes.crossplane.io): team-b/x")).commands),
+            "WriteStatus(Terminating,UserResourcesPresent) Requeue(10000)");
+  d.feed(d.timer());
+  EXPECT_EQ(summary(d.feed(checked(d, false)).commands), "WriteStatus(Terminating,Deleting) Delete");
+  EXPECT_EQ(summary(d.done(Outcome::kSucceeded).commands), "Observe");
+  EXPECT_EQ(summary(d.observed(false).commands), "WriteStatus(Terminating,Deleting) RemoveFinalizer");
+  d.done(Outcome::kSucceeded);
+  EXPECT_EQ(d.s.phase, Phase::kDeleted);
+}
+
+// A restart while blocked: the snapshot keeps the phase, and the re-check timer's token.
+TEST(LifecycleScenario, DeletionBlockedSurvivesASnapshot) {
+  Driver d = deletionBlocked();
+  Result<State> back = stateFromJson(toJson(d.s));
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(back->phase, Phase::kDeletionBlocked);
+  EXPECT_TRUE(sameState(*back, d.s));
+  EXPECT_EQ(summary(fold(*back, TimerFired{d.s.timerToken}).commands), "CheckDeletion");
 }
 
 }  // namespace

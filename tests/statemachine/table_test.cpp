@@ -27,6 +27,9 @@ std::function<Input(const Driver&)> done(Outcome o, bool exists = false, bool dr
                                          std::string reason = "") {
   return [=](const Driver& d) { return Input(d.doneInput(o, exists, drift, ready, reason, "provider says")); };
 }
+std::function<Input(const Driver&)> isChecked(bool blocked) {
+  return [=](const Driver& d) { return Input(checked(d, blocked)); };
+}
 std::function<Input(const Driver&)> currentTimer() {
   return [](const Driver& d) { return Input(d.timer()); };
 }
@@ -139,7 +142,37 @@ std::vector<Case> cases() {
       {"ignored+deleting", ignored, in(seenDeleting(2)), P::kDeleting, kTerminate},
       {"ignored+gone", ignored, in(ObjectGone{}), P::kDeleted, ""},
       // ---- Deleting
-      {"deleting observe exists", deleting, done(S, true), P::kDeleting, "Delete"},
+      {"deleting observe exists", deleting, done(S, true), P::kDeleting, "CheckDeletion"},
+      // ---- Deletion blocking: CheckDeletion before every Delete
+      {"check clear", deletingCheck, isChecked(false), P::kDeleting, "Delete"},
+      {"check blocked", deletingCheck, isChecked(true), P::kDeletionBlocked,
+       "WriteStatus(Terminating,UserResourcesPresent) Requeue(10000)"},
+      {"check unknown", deletingCheck, done(X), P::kDeleting, "Observe"},
+      {"check transient", deletingCheck, done(T, false, false, true, "ApiUnavailable"), P::kBackoff,
+       "WriteStatus(Terminating,ApiUnavailable) " + backoff0()},
+      {"check user error backs off", deletingCheck, done(U, false, false, true, "Invalid"), P::kBackoff,
+       "WriteStatus(Terminating,Invalid) " + backoff0()},
+      {"check+gone", deletingCheck, in(ObjectGone{}), P::kDeleted, ""},
+      {"blocked+timer", deletionBlocked, currentTimer(), P::kDeleting, "CheckDeletion"},
+      {"blocked+stale timer", deletionBlocked, staleTimer(), P::kDeletionBlocked, "", true},
+      {"blocked+seen", deletionBlocked, in(seenDeleting(2)), P::kDeletionBlocked, ""},
+      {"blocked+config absent", deletionBlocked, in(ConfigSeen{}), P::kDeletionBlocked, ""},
+      {"blocked+effect", deletionBlocked, in(effect(3, Op::kDelete, S)), P::kDeletionBlocked, "", true},
+      {"blocked+gone", deletionBlocked, in(ObjectGone{}), P::kDeleted, ""},
+      {"blocked, recheck still blocked, same message",
+       [] {
+         Driver d = deletionBlocked();
+         d.feed(d.timer());
+         return d;
+       },
+       isChecked(true), P::kDeletionBlocked, "Requeue(10000)"},
+      {"blocked, recheck clear",
+       [] {
+         Driver d = deletionBlocked();
+         d.feed(d.timer());
+         return d;
+       },
+       isChecked(false), P::kDeleting, "WriteStatus(Terminating,Deleting) Delete"},
       {"deleting observe absent", deleting, done(S, false), P::kDeleting,
        "WriteStatus(Terminating,Deleting) RemoveFinalizer"},
       {"deleting observe unknown", deleting, done(X), P::kDeleting, "Observe"},
