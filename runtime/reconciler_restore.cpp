@@ -1,5 +1,6 @@
 // Reconciler: start-up from the journal (no re-folding of history).
 #include <charconv>
+#include <chrono>
 #include <optional>
 
 #include "common/log.h"
@@ -89,6 +90,7 @@ Result<journal::Observed> configRecord(const journal::Journal& j, uint64_t seq) 
 }  // namespace
 
 Status Reconciler::restore() {
+  const auto t0 = std::chrono::steady_clock::now();
   SPR_RETURN_IF_ERROR(restoreConfig());
   auto states = deps_.journal->allStates();
   if (!states) return states.status();
@@ -96,9 +98,11 @@ Status Reconciler::restore() {
   for (const auto& [key, blob] : *states) SPR_RETURN_IF_ERROR(restoreEntry(key, blob, &gone));
   SPR_RETURN_IF_ERROR(forgetDeleted(gone));
   SPR_RETURN_IF_ERROR(recoverUnfolded(gone));
-  log::info("restored from journal", {{"objects", states->size() - gone.size()},
-                                      {"deletedForgotten", gone.size()},
-                                      {"nextSeq", deps_.journal->nextSeq()}});
+  log::info("restored from journal",
+            {{"objects", states->size() - gone.size()},
+             {"deletedForgotten", gone.size()},
+             {"nextSeq", deps_.journal->nextSeq()},
+             {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}});
   return Status();
 }
 
@@ -124,7 +128,7 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   json blob = json::parse(blobText, nullptr, false);
   if (blob.is_discarded() || !blob.contains("lifecycle"))
     return Status(Code::kCorruption, "state of " + key + " is not a runtime state blob");
-  auto state = lc::stateFromJson(blob["lifecycle"].dump());
+  auto state = lc::stateFromJsonObject(blob["lifecycle"]);
   if (!state) return state.status();
   auto slash = state->objectKey.find('/');
   journal::ObjectId id{"onboarding",
