@@ -145,8 +145,9 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   }
   bool created = false;
   Entry* e = findOrCreate(id, blob.value("tenant", id.ns), &created);
-  e->state = *state;
-  e->object = blob.value("object", json::object());
+  e->state = std::move(*state);
+  auto object = blob.find("object");  // moved, not copied: the largest part of a blob
+  e->object = object != blob.end() ? std::move(*object) : json::object();
   e->lastObservedSeq = blob.value("lastObservedSeq", uint64_t{0});
   const json timer = blob.value("timer", json::object());
   uint64_t token = timer.is_object() ? timer.value("token", uint64_t{0}) : 0;
