@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "replay/compact.h"
+#include "replay/replay_run.h"
 #include "runtime/status.h"
 #include "tests/runtime/reconciler_loop.h"
 
@@ -117,6 +118,12 @@ TEST(RestoreCompact, CompletionJournaledButNotFoldedSurvivesCompactionBeforeRest
                          })
                   .isOk());
   EXPECT_EQ(unknown, 0u) << "an effect with a journaled completion was resolved as Unknown";
+  // The compacted journal and the restart's records still replay (from the snapshots).
+  replay::ReplayOptions options;
+  replay::Replayer replayer(options);
+  ASSERT_TRUE(replay::replayJournal(*loop.journal, replayer, options).isOk());
+  EXPECT_FALSE(replayer.divergence()) << replayer.divergence()->what << ": " << replayer.divergence()->expected << " | "
+                                      << replayer.divergence()->got;
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".archive");
 }
