@@ -68,9 +68,43 @@ Result<uint64_t> batchStart(const journal::Journal& j, uint64_t cut) {
   return cut;
 }
 
+// The effects an object's state still has outstanding (in flight, or its status write).
+std::vector<uint64_t> outstandingEffects(const std::string& blobText) {
+  std::vector<uint64_t> out;
+  json blob = json::parse(blobText, nullptr, false);
+  if (!blob.is_object() || !blob.contains("lifecycle")) return out;
+  auto state = lc::stateFromJsonObject(blob["lifecycle"]);
+  if (!state) return out;
+  if (state->inflightEffect) out.push_back(*state->inflightEffect);
+  if (state->statusWrite != 0) out.push_back(state->statusWrite);
+  return out;
+}
+
+// Never archive an EffectCompleted that its object's fold has not taken yet (journaled,
+// then killed before the fold, or folded a moment later inside `spr run`): a restart finds
+// it among the object's live records and folds it; archived, the effect would be resolved
+// as Unknown and run again. The state table says which: the completion's batch writes the
+// state as of before the fold, with the effect still outstanding.
+Result<uint64_t> capAtUnfoldedCompletion(const journal::Journal& j, uint64_t cut) {
+  auto states = j.allStates();
+  if (!states) return states.status();
+  for (const auto& [key, blob] : *states) {
+    const std::vector<uint64_t> ids = outstandingEffects(blob);
+    if (ids.empty()) continue;
+    auto records = j.readObject(key, journal::Order::kNewestFirst, 64);  // as the restart looks
+    if (!records) return records.status();
+    for (const auto& r : *records) {
+      const auto* c = std::get_if<journal::EffectCompleted>(&r.payload);
+      if (c && r.seq < cut && std::find(ids.begin(), ids.end(), c->effectId) != ids.end()) cut = r.seq;
+    }
+  }
+  return cut;
+}
+
 Result<uint64_t> findCut(const journal::Journal& j, int64_t beforeUnixNanos) {
   auto cut = timeCut(j, beforeUnixNanos);
   if (cut) cut = capAtLowWater(j, *cut);
+  if (cut && *cut > j.firstSeq()) cut = capAtUnfoldedCompletion(j, *cut);
   if (!cut) return cut;
   return batchStart(j, *cut);
 }

@@ -1,5 +1,6 @@
 // Reconciler: start-up from the journal (no re-folding of history).
 #include <charconv>
+#include <chrono>
 #include <optional>
 
 #include "common/log.h"
@@ -90,6 +91,7 @@ Result<journal::Observed> configRecord(const journal::Journal& j, uint64_t seq) 
 }  // namespace
 
 Status Reconciler::restore() {
+  const auto t0 = std::chrono::steady_clock::now();
   SPR_RETURN_IF_ERROR(restoreConfig());
   auto states = deps_.journal->allStates();
   if (!states) return states.status();
@@ -97,9 +99,11 @@ Status Reconciler::restore() {
   for (const auto& [key, blob] : *states) SPR_RETURN_IF_ERROR(restoreEntry(key, blob, &gone));
   SPR_RETURN_IF_ERROR(forgetDeleted(gone));
   SPR_RETURN_IF_ERROR(recoverUnfolded(gone));
-  log::info("restored from journal", {{"objects", states->size() - gone.size()},
-                                      {"deletedForgotten", gone.size()},
-                                      {"nextSeq", deps_.journal->nextSeq()}});
+  log::info("restored from journal",
+            {{"objects", states->size() - gone.size()},
+             {"deletedForgotten", gone.size()},
+             {"nextSeq", deps_.journal->nextSeq()},
+             {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}});
   return Status();
 }
 
@@ -134,7 +138,7 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   json blob = json::parse(blobText, nullptr, false);
   if (blob.is_discarded() || !blob.contains("lifecycle"))
     return Status(Code::kCorruption, "state of " + key + " is not a runtime state blob");
-  auto state = lc::stateFromJson(blob["lifecycle"].dump());
+  auto state = lc::stateFromJsonObject(blob["lifecycle"]);
   if (!state) return state.status();
   auto slash = state->objectKey.find('/');
   journal::ObjectId id{"onboarding",
@@ -151,8 +155,9 @@ Status Reconciler::restoreEntry(const std::string& key, const std::string& blobT
   }
   bool created = false;
   Entry* e = findOrCreate(id, blob.value("tenant", id.ns), &created);
-  e->state = *state;
-  e->object = blob.value("object", json::object());
+  e->state = std::move(*state);
+  auto object = blob.find("object");  // moved, not copied: the largest part of a blob
+  e->object = object != blob.end() ? std::move(*object) : json::object();
   e->lastObservedSeq = blob.value("lastObservedSeq", uint64_t{0});
   const json timer = blob.value("timer", json::object());
   uint64_t token = timer.is_object() ? timer.value("token", uint64_t{0}) : 0;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -167,6 +168,8 @@ FoldResult fold(const State& state, const Input& input);
 // input with kCorruption naming the field.
 std::string toJson(const State& state);
 [[nodiscard]] Result<State> stateFromJson(const std::string& json);
+// The same from an already parsed object (restore parses each state blob once).
+[[nodiscard]] Result<State> stateFromJsonObject(const nlohmann::json& json);
 
 // One-line human text, for logs, timelines and divergence reports.
 std::string describe(const Input& input);

@@ -109,7 +109,14 @@ std::string toJson(const State& s) {
 
 Result<State> stateFromJson(const std::string& text) {
   try {
-    const json j = json::parse(text);
+    return stateFromJsonObject(json::parse(text));
+  } catch (const json::exception& e) {
+    return Status(Code::kCorruption, std::string("lifecycle snapshot: ") + e.what());
+  }
+}
+
+Result<State> stateFromJsonObject(const json& j) {
+  try {
     if (!j.is_object()) return Status(Code::kCorruption, "lifecycle snapshot: not a JSON object");
     if (!j.contains("phase")) return Status(Code::kCorruption, "lifecycle snapshot: missing field \"phase\"");
     State s;
