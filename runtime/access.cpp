@@ -41,6 +41,9 @@ std::optional<std::string> base64Decode(const std::string& in) {
 
 // GET the AccessRequest, creating it (spec.requestRef -> the ClusterRequest) if missing.
 Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget& t) {
+  if (!t.rules.is_array() || t.rules.empty())
+    return Status(Code::kInternal, "the AccessRequest " + ref(t, t.accessRequest) + " for the " + t.what +
+                                       " cluster has no rules to ask for (a bug: every caller declares them)");
   auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
   if (ar || ar.status().code() != Code::kNotFound) return ar;
   json body = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
@@ -48,10 +51,7 @@ Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget&
                {"metadata", {{"name", t.accessRequest}, {"namespace", t.ns}}},
                {"spec",
                 {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
-                 {"permissions", json::array({{{"rules", t.rules.is_array() ? t.rules
-                                                                            : json::array({{{"apiGroups", {"*"}},
-                                                                                            {"resources", {"*"}},
-                                                                                            {"verbs", {"*"}}}})}}})}}}};
+                 {"permissions", json::array({{{"rules", t.rules}}})}}}};
   auto created = platform.create(kAccessRequests, t.ns, body);
   if (!created && created.status().code() == Code::kAlreadyExists)
     return platform.get(kAccessRequests, t.ns, t.accessRequest);
@@ -86,6 +86,27 @@ Result<k8s::ClusterConfig> configFromSecret(k8s::Client& platform, const AccessT
 }
 
 }  // namespace
+
+json onboardingAccessRules(const providers::Provider& provider) {
+  const providers::ProviderKinds kinds = provider.kinds();
+  json crdNames = json::array();
+  for (const auto& crd : provider.apiCrds()) crdNames.push_back(crd["metadata"].value("name", ""));
+  return json::array({
+      {{"apiGroups", {kinds.api.group}},
+       {"resources", {kinds.api.resource}},
+       {"verbs", {"get", "list", "watch", "update", "patch"}}},
+      {{"apiGroups", {kinds.api.group}},
+       {"resources", {kinds.api.resource + "/status"}},
+       {"verbs", {"get", "update", "patch"}}},
+      {{"apiGroups", {kinds.api.group}}, {"resources", {kinds.api.resource + "/finalizers"}}, {"verbs", {"update"}}},
+      {{"apiGroups", {""}}, {"resources", {"events"}}, {"verbs", {"create", "patch"}}},
+      {{"apiGroups", {"apiextensions.k8s.io"}},
+       {"resources", {"customresourcedefinitions"}},
+       {"resourceNames", crdNames},
+       {"verbs", {"get", "update"}}},
+      {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", {"create"}}},
+  });
+}
 
 Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarget& t) {
   auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
@@ -149,13 +170,13 @@ Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const Acce
 }
 
 Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformConfig, const std::string& ns,
-                                            const std::string& providerName,
+                                            const std::string& providerName, const json& rules,
                                             const std::function<bool()>& stopRequested) {
   auto transport = k8s::makeCurlTransport(platformConfig);
   if (!transport) return transport.status();
   k8s::Client platform(**transport);
   std::string name = "spr-onboarding-" + providerName;
-  AccessTarget target{ns, name, name, "onboarding", nullptr};  // spr's own access: its API kind, events
+  AccessTarget target{ns, name, name, "onboarding", rules};
   Status last;
   for (int i = 0; i < 120; ++i) {
     auto cfg = ensureClusterAccess(platform, target, "onboarding");
