@@ -1,6 +1,9 @@
 #include "runtime/access.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -84,6 +87,52 @@ Result<k8s::ClusterConfig> configFromSecret(k8s::Client& platform, const AccessT
     return Status(Code::kUnavailable, "Secret " + ref(t, name) + ": kubeconfig unusable: " + cfg.status().message());
   return cfg;
 }
+
+// Turns `stopRequested` (polled every 50 ms on a thread of its own) into the flag curl's
+// calls check (k8s::CurlOptions::abort), so SIGTERM also ends a call hanging on the
+// platform cluster instead of waiting out curl's timeouts and the client's retries.
+class AbortOnStop {
+ public:
+  explicit AbortOnStop(std::function<bool()> stopRequested) {
+    if (!stopRequested) return;
+    thread_ = std::thread([this, stop = std::move(stopRequested)] {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!done_) {
+        if (stop()) return flag_->store(true);
+        cv_.wait_for(lock, std::chrono::milliseconds(50));
+      }
+    });
+  }
+  ~AbortOnStop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  AbortOnStop(const AbortOnStop&) = delete;
+  AbortOnStop& operator=(const AbortOnStop&) = delete;
+
+  std::shared_ptr<const std::atomic<bool>> flag() const { return flag_; }
+  // The client's waits between retries, cut short once stopped.
+  k8s::RetryPolicy retry() const {
+    k8s::RetryPolicy policy;
+    policy.sleepMs = [flag = flag_](long ms) {
+      auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+      while (!flag->load() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+    return policy;
+  }
+
+ private:
+  const std::shared_ptr<std::atomic<bool>> flag_ = std::make_shared<std::atomic<bool>>(false);
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // guarded by mu_
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -172,9 +221,12 @@ Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const Acce
 Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformConfig, const std::string& ns,
                                             const std::string& providerName, const json& rules,
                                             const std::function<bool()>& stopRequested) {
-  auto transport = k8s::makeCurlTransport(platformConfig);
+  AbortOnStop abort(stopRequested);
+  k8s::CurlOptions options;
+  options.abort = abort.flag();
+  auto transport = k8s::makeCurlTransport(platformConfig, options);
   if (!transport) return transport.status();
-  k8s::Client platform(**transport);
+  k8s::Client platform(**transport, abort.retry());
   std::string name = "spr-onboarding-" + providerName;
   AccessTarget target{ns, name, name, "onboarding", rules};
   Status last;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -178,6 +179,33 @@ TEST(ShutdownE2E, SigtermWhileAnEffectAwaitsAHungApiServersAnswerExitsPromptlyAn
 
 TEST(ShutdownE2E, SigtermWhileAnEffectIsStuckInTheTlsHandshakeExitsPromptlyAndTheRestartCompletesIt) {
   sigtermDuringAHungCall("https");
+}
+
+// Start-up without --onboarding-kubeconfig asks the platform cluster for onboarding access;
+// a hung platform held SIGTERM for curl's timeouts and retries (118 s measured before).
+TEST(ShutdownE2E, SigtermWhileAskingAHungPlatformForOnboardingAccessExitsPromptly) {
+  HungServer hung;
+  const std::string dir = ::testing::TempDir() + "spr-hung-platform-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/kubeconfig") << "apiVersion: v1\nkind: Config\nclusters:\n- name: hung\n  cluster:\n"
+                                     << "    server: http://127.0.0.1:" << hung.port()
+                                     << "\nusers:\n- name: hung\n  user:\n    token: not-a-secret\ncontexts:\n"
+                                     << "- name: hung\n  context:\n    cluster: hung\n    user: hung\n"
+                                     << "current-context: hung\n";
+  const std::string logFile = dir + "/run.log";
+  pid_t pid = testing::spawnSpr(
+      {"run", "--provider-name", "crossplane", "--journal", dir + "/journal", "--platform-kubeconfig",
+       dir + "/kubeconfig", "--health-probe-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0"},
+      logFile, "w");
+  ASSERT_TRUE(eventually([&] { return hung.accepted() > 0; }, 60)) << readFile(logFile);
+  auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int code = waitExit(pid, 20);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  std::printf("spr run exited %.2f s after SIGTERM (waiting for onboarding access)\n", took);
+  EXPECT_EQ(code, 0) << readFile(logFile);
+  EXPECT_LT(took, 3.0) << readFile(logFile);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
