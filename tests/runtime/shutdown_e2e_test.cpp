@@ -181,31 +181,71 @@ TEST(ShutdownE2E, SigtermWhileAnEffectIsStuckInTheTlsHandshakeExitsPromptlyAndTh
   sigtermDuringAHungCall("https");
 }
 
-// Start-up without --onboarding-kubeconfig asks the platform cluster for onboarding access;
-// a hung platform held SIGTERM for curl's timeouts and retries (118 s measured before).
-TEST(ShutdownE2E, SigtermWhileAskingAHungPlatformForOnboardingAccessExitsPromptly) {
+// `spr run` against a platform cluster (and with `extra` flags) that accepts and never
+// answers: SIGTERM once it has connected must end it promptly with exit 0.
+void sigtermAgainstAHungPlatform(const std::string& what, const std::vector<std::string>& extra) {
   HungServer hung;
   const std::string dir = ::testing::TempDir() + "spr-hung-platform-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/kubeconfig") << "apiVersion: v1\nkind: Config\nclusters:\n- name: hung\n  cluster:\n"
-                                     << "    server: http://127.0.0.1:" << hung.port()
-                                     << "\nusers:\n- name: hung\n  user:\n    token: not-a-secret\ncontexts:\n"
-                                     << "- name: hung\n  context:\n    cluster: hung\n    user: hung\n"
-                                     << "current-context: hung\n";
+  const std::string kubeconfig = dir + "/kubeconfig";
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: hung\n  cluster:\n"
+                            << "    server: http://127.0.0.1:" << hung.port()
+                            << "\nusers:\n- name: hung\n  user:\n    token: not-a-secret\ncontexts:\n"
+                            << "- name: hung\n  context:\n    cluster: hung\n    user: hung\n"
+                            << "current-context: hung\n";
+  std::vector<std::string> args = {"run",
+                                   "--provider-name",
+                                   "crossplane",
+                                   "--journal",
+                                   dir + "/journal",
+                                   "--platform-kubeconfig",
+                                   kubeconfig,
+                                   "--health-probe-bind-address",
+                                   "127.0.0.1:0",
+                                   "--metrics-bind-address",
+                                   "127.0.0.1:0"};
+  for (const auto& e : extra) args.push_back(e == "KUBECONFIG" ? kubeconfig : e);
   const std::string logFile = dir + "/run.log";
-  pid_t pid = testing::spawnSpr(
-      {"run", "--provider-name", "crossplane", "--journal", dir + "/journal", "--platform-kubeconfig",
-       dir + "/kubeconfig", "--health-probe-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0"},
-      logFile, "w");
+  pid_t pid = testing::spawnSpr(args, logFile, "w");
   ASSERT_TRUE(eventually([&] { return hung.accepted() > 0; }, 60)) << readFile(logFile);
   auto sent = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int code = waitExit(pid, 20);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
-  std::printf("spr run exited %.2f s after SIGTERM (waiting for onboarding access)\n", took);
+  std::printf("spr run exited %.2f s after SIGTERM (%s)\n", took, what.c_str());
   EXPECT_EQ(code, 0) << readFile(logFile);
   EXPECT_LT(took, 3.0) << readFile(logFile);
   std::filesystem::remove_all(dir);
+}
+
+// Start-up without --onboarding-kubeconfig asks the platform cluster for onboarding access;
+// a hung platform held SIGTERM for curl's timeouts and retries (118 s measured before).
+TEST(ShutdownE2E, SigtermWhileAskingAHungPlatformForOnboardingAccessExitsPromptly) {
+  sigtermAgainstAHungPlatform("waiting for onboarding access", {});
+}
+
+// The same while waiting for the Lease (118 s measured before).
+TEST(ShutdownE2E, SigtermWhileWaitingForTheLeaseOnAHungPlatformExitsPromptly) {
+  sigtermAgainstAHungPlatform("waiting for the Lease", {"--leader-elect", "--onboarding-kubeconfig", "KUBECONFIG"});
+}
+
+// stop() now cuts the elector's calls short; the Lease is still given up on a clean stop
+// (on a client of its own), so a standby need not wait out the lease duration.
+TEST(ShutdownE2E, ACleanStopStillReleasesTheLease) {
+  E2E env("release");
+  env.createConfig();
+  const k8s::GroupVersionResource leases{"coordination.k8s.io", "v1", "leases", true};
+  auto op = testing::startOperator(env, [](OperatorOptions& o) { o.leaderElect = true; });
+  ASSERT_TRUE(op);
+  auto holder = [&] {
+    auto lease = env.platform->get(leases, "default", "spr-crossplane");
+    return lease.isOk() ? (*lease)["spec"].value("holderIdentity", "") : std::string("(no lease)");
+  };
+  ASSERT_TRUE(eventually([&] { return !holder().empty() && holder() != "(no lease)"; })) << holder();
+  op->requestStop();
+  EXPECT_TRUE(op->wait().isOk());
+  EXPECT_EQ(holder(), "");
 }
 
 }  // namespace
