@@ -42,7 +42,10 @@ Status resolveClusters(const ClusterFlags& flags, k8s::ClusterConfig& onboarding
     onboarding = *cfg;
     return Status();
   }
-  auto cfg = runtime::onboardingAccess(platform, flags.accessNamespace, flags.providerName, flags.stopRequested);
+  auto provider = providers::makeProvider(flags.providerName);
+  if (!provider) return Status(Code::kInvalidArgument, "--provider-name " + flags.providerName + ": no such provider");
+  auto cfg = runtime::onboardingAccess(platform, flags.accessNamespace, flags.providerName,
+                                       runtime::onboardingAccessRules(*provider), flags.stopRequested);
   if (!cfg) return cfg.status();
   onboarding = *cfg;
   return Status();

@@ -150,7 +150,14 @@ Status ValidateFlow::assessRequest() {
 
 Status ValidateFlow::connectMcp() {
   if (mcp_.client) return Status();
-  runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp", nullptr};
+  // What this flow does on the MCP, as its user: reads the service's Deployments and API
+  // CRDs, then creates, reads and deletes one object of that API.
+  const auto& use = profile_.apiObjectResource;
+  json rules = json::array(
+      {{{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"get"}}},
+       {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", {"get"}}},
+       {{"apiGroups", {use.group}}, {"resources", {use.resource}}, {"verbs", {"get", "create", "delete"}}}});
+  runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp", rules};
   Result<k8s::ClusterConfig> cfg = Status(Code::kUnavailable, "not asked yet");
   waitFor(
       [&] {

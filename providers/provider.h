@@ -151,6 +151,11 @@ class Provider {
   virtual json mcpAccessRules() const {
     return json::array({{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}}});
   }
+  // What spr's AccessRequest for the shared workload cluster (ReconcileScope::workload())
+  // asks for, as mcpAccessRules() for the MCP. The default is what the built-in providers
+  // use there: nothing. A provider that calls workload() must override it; while the list is
+  // empty, workload() fails (kInternal) instead of asking for more than was declared.
+  virtual json workloadAccessRules() const { return json::array(); }
 };
 
 // The providers built into this binary, by name ("crossplane", "template").

@@ -1,6 +1,9 @@
 #include "runtime/access.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -41,6 +44,9 @@ std::optional<std::string> base64Decode(const std::string& in) {
 
 // GET the AccessRequest, creating it (spec.requestRef -> the ClusterRequest) if missing.
 Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget& t) {
+  if (!t.rules.is_array() || t.rules.empty())
+    return Status(Code::kInternal, "the AccessRequest " + ref(t, t.accessRequest) + " for the " + t.what +
+                                       " cluster has no rules to ask for (a bug: every caller declares them)");
   auto ar = platform.get(kAccessRequests, t.ns, t.accessRequest);
   if (ar || ar.status().code() != Code::kNotFound) return ar;
   json body = {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
@@ -48,10 +54,7 @@ Result<json> getOrCreateAccessRequest(k8s::Client& platform, const AccessTarget&
                {"metadata", {{"name", t.accessRequest}, {"namespace", t.ns}}},
                {"spec",
                 {{"requestRef", {{"name", t.clusterRequest}, {"namespace", t.ns}}},
-                 {"permissions", json::array({{{"rules", t.rules.is_array() ? t.rules
-                                                                            : json::array({{{"apiGroups", {"*"}},
-                                                                                            {"resources", {"*"}},
-                                                                                            {"verbs", {"*"}}}})}}})}}}};
+                 {"permissions", json::array({{{"rules", t.rules}}})}}}};
   auto created = platform.create(kAccessRequests, t.ns, body);
   if (!created && created.status().code() == Code::kAlreadyExists)
     return platform.get(kAccessRequests, t.ns, t.accessRequest);
@@ -85,7 +88,74 @@ Result<k8s::ClusterConfig> configFromSecret(k8s::Client& platform, const AccessT
   return cfg;
 }
 
+// Turns `stopRequested` (polled every 50 ms on a thread of its own) into the flag curl's
+// calls check (k8s::CurlOptions::abort), so SIGTERM also ends a call hanging on the
+// platform cluster instead of waiting out curl's timeouts and the client's retries.
+class AbortOnStop {
+ public:
+  explicit AbortOnStop(std::function<bool()> stopRequested) {
+    if (!stopRequested) return;
+    thread_ = std::thread([this, stop = std::move(stopRequested)] {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!done_) {
+        if (stop()) return flag_->store(true);
+        cv_.wait_for(lock, std::chrono::milliseconds(50));
+      }
+    });
+  }
+  ~AbortOnStop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  AbortOnStop(const AbortOnStop&) = delete;
+  AbortOnStop& operator=(const AbortOnStop&) = delete;
+
+  std::shared_ptr<const std::atomic<bool>> flag() const { return flag_; }
+  // The client's waits between retries, cut short once stopped.
+  k8s::RetryPolicy retry() const {
+    k8s::RetryPolicy policy;
+    policy.sleepMs = [flag = flag_](long ms) {
+      auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+      while (!flag->load() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+    return policy;
+  }
+
+ private:
+  const std::shared_ptr<std::atomic<bool>> flag_ = std::make_shared<std::atomic<bool>>(false);
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
 }  // namespace
+
+json onboardingAccessRules(const providers::Provider& provider) {
+  const providers::ProviderKinds kinds = provider.kinds();
+  json crdNames = json::array();
+  for (const auto& crd : provider.apiCrds()) crdNames.push_back(crd["metadata"].value("name", ""));
+  return json::array({
+      {{"apiGroups", {kinds.api.group}},
+       {"resources", {kinds.api.resource}},
+       {"verbs", {"get", "list", "watch", "update", "patch"}}},
+      {{"apiGroups", {kinds.api.group}},
+       {"resources", {kinds.api.resource + "/status"}},
+       {"verbs", {"get", "update", "patch"}}},
+      {{"apiGroups", {kinds.api.group}}, {"resources", {kinds.api.resource + "/finalizers"}}, {"verbs", {"update"}}},
+      {{"apiGroups", {""}}, {"resources", {"events"}}, {"verbs", {"create", "patch"}}},
+      {{"apiGroups", {"apiextensions.k8s.io"}},
+       {"resources", {"customresourcedefinitions"}},
+       {"resourceNames", crdNames},
+       {"verbs", {"get", "update"}}},
+      {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", {"create"}}},
+  });
+}
 
 Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarget& t) {
   auto cr = platform.get(kClusterRequests, t.ns, t.clusterRequest);
@@ -149,13 +219,16 @@ Result<k8s::ClusterConfig> ensureClusterAccess(k8s::Client& platform, const Acce
 }
 
 Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platformConfig, const std::string& ns,
-                                            const std::string& providerName,
+                                            const std::string& providerName, const json& rules,
                                             const std::function<bool()>& stopRequested) {
-  auto transport = k8s::makeCurlTransport(platformConfig);
+  AbortOnStop abort(stopRequested);
+  k8s::CurlOptions options;
+  options.abort = abort.flag();
+  auto transport = k8s::makeCurlTransport(platformConfig, options);
   if (!transport) return transport.status();
-  k8s::Client platform(**transport);
+  k8s::Client platform(**transport, abort.retry());
   std::string name = "spr-onboarding-" + providerName;
-  AccessTarget target{ns, name, name, "onboarding", nullptr};  // spr's own access: its API kind, events
+  AccessTarget target{ns, name, name, "onboarding", rules};
   Status last;
   for (int i = 0; i < 120; ++i) {
     auto cfg = ensureClusterAccess(platform, target, "onboarding");

@@ -11,6 +11,7 @@
 #include "adapters/k8s/client.h"
 #include "adapters/k8s/config.h"
 #include "common/status.h"
+#include "providers/provider.h"
 
 namespace spr::runtime {
 
@@ -19,11 +20,21 @@ struct AccessTarget {
   std::string clusterRequest;  // ClusterRequest name
   std::string accessRequest;   // AccessRequest name
   std::string what;            // "mcp", "workload", "onboarding": for messages
-  // The AccessRequest's spec.permissions[0].rules (RBAC PolicyRules); null = everything.
+  // The AccessRequest's spec.permissions[0].rules (RBAC PolicyRules). Required: there is
+  // no default, so no AccessRequest asks for everything by accident.
   nlohmann::json rules;
 };
 
-// The ClusterRequest must exist already (the MCP's). Creates the AccessRequest if missing.
+// What spr itself does on the onboarding cluster, as RBAC PolicyRules for its AccessRequest
+// there, the same as deploy/rbac.yaml grants for that cluster: get/list/watch/update/patch
+// of the provider's API kind, get/update/patch of its status, update of its finalizers
+// (where OwnerReferencesPermissionEnforcement is on), create/patch of core Events; and for
+// `spr init`, create of CRDs (Kubernetes cannot limit create by name) and get/update of the
+// provider's API CRDs by name. No wildcard, no other kind.
+nlohmann::json onboardingAccessRules(const providers::Provider& provider);
+
+// The ClusterRequest must exist already (the MCP's). Creates the AccessRequest if missing;
+// target.rules must be a non-empty array (kInternal otherwise, naming the target).
 // Not granted yet → kUnavailable naming the AccessRequest.
 [[nodiscard]] Result<k8s::ClusterConfig> requestAccess(k8s::Client& platform, const AccessTarget& target);
 
@@ -46,10 +57,11 @@ struct AccessTarget {
                                                              const std::string& purpose);
 
 // For `spr run` without --onboarding-kubeconfig: ClusterRequest `spr-onboarding-<provider>`
-// (purpose onboarding) in `ns` on the platform cluster, waits (up to ~2 min) until granted,
-// or until `stopRequested` returns true (kUnavailable, "stopped ...").
+// (purpose onboarding) in `ns` on the platform cluster and an AccessRequest asking for
+// `rules` (onboardingAccessRules), waits (up to ~2 min) until granted, or until
+// `stopRequested` returns true (kUnavailable, "stopped ...").
 [[nodiscard]] Result<k8s::ClusterConfig> onboardingAccess(const k8s::ClusterConfig& platform, const std::string& ns,
-                                                          const std::string& providerName,
+                                                          const std::string& providerName, const nlohmann::json& rules,
                                                           const std::function<bool()>& stopRequested = {});
 
 }  // namespace spr::runtime

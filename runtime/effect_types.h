@@ -32,6 +32,9 @@ struct EffectOutput {
   nlohmann::json updatedObject;                      // the object after a finalizer/status/annotation write, or null
   bool objectGone = false;                           // the API object no longer exists (404 on write)
   bool unauthorized = false;                         // credentials refused (401/403)
+  // Shutdown aborted the effect's cluster calls: its outcome is not known, so it is not
+  // journaled; the restart resolves it as Unknown, as after kill -9.
+  bool interrupted = false;
   std::vector<journal::TapeEntry> tape;
 };
 

@@ -1,7 +1,10 @@
 #include "runtime/effects.h"
 
+#include <algorithm>
+#include <chrono>
 #include <list>
 #include <map>
+#include <thread>
 
 #include "adapters/k8s/curl_transport.h"
 #include "adapters/k8s/openmcp.h"
@@ -47,8 +50,8 @@ void fail(EffectOutput& out, const Status& s) {
 class Scope : public providers::ReconcileScope {
  public:
   Scope(const EffectExecutor::Config& cfg, TransportFactory* factory, Tape* tape, const json& object,
-        const json& config)
-      : cfg_(cfg), factory_(factory), tape_(tape), object_(object), config_(config) {}
+        const json& config, const std::atomic<bool>* abort)
+      : cfg_(cfg), factory_(factory), tape_(tape), object_(object), config_(config), abort_(abort) {}
 
   [[nodiscard]] Status init() {
     auto onboarding = client("onboarding", cfg_.onboarding);
@@ -101,7 +104,12 @@ class Scope : public providers::ReconcileScope {
   Result<k8s::Client*> workload() override {
     if (workload_.client) return workload_.client.get();
     std::string name = "spr-workload-" + cfg_.providerName;
-    AccessTarget target{"default", name, name, "workload", nullptr};
+    json rules = cfg_.provider->workloadAccessRules();
+    if (!rules.is_array() || rules.empty())
+      return Status(Code::kInternal, "provider " + cfg_.providerName +
+                                         " uses the workload cluster but declares no workloadAccessRules(); "
+                                         "override Provider::workloadAccessRules() with the RBAC rules it needs there");
+    AccessTarget target{"default", name, name, "workload", rules};
     auto access = ensureClusterAccess(*platform_.client, target, "workload");
     if (!access) return access.status();
     auto c = client("workload", *access);
@@ -121,8 +129,17 @@ class Scope : public providers::ReconcileScope {
     if (!transport) return transport.status();
     Handle h;
     h.transport = std::move(*transport);
-    h.client = std::make_unique<k8s::Client>(*h.transport, cfg_.retry);
+    k8s::RetryPolicy retry = cfg_.retry;
+    if (!retry.sleepMs) retry.sleepMs = [abort = abort_](long ms) { abortableSleep(ms, *abort); };
+    h.client = std::make_unique<k8s::Client>(*h.transport, retry);
     return h;
+  }
+  // A retry's wait, cut short by shutdown (the next attempt then fails at once).
+  static void abortableSleep(long ms, const std::atomic<bool>& abort) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!abort.load() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(20), end - std::chrono::steady_clock::now()));
   }
 
   const EffectExecutor::Config& cfg_;
@@ -130,6 +147,7 @@ class Scope : public providers::ReconcileScope {
   Tape* tape_;
   const json& object_;
   const json& config_;
+  const std::atomic<bool>* abort_;  // the executor's; outlives the scope
   Handle onboarding_, platform_, mcp_, workload_;
   bool mcpGone_ = false;
 };
@@ -138,7 +156,7 @@ class Scope : public providers::ReconcileScope {
 
 EffectExecutor::EffectExecutor(Config config) : config_(std::move(config)) {
   if (!config_.factory) {
-    ownedFactory_ = realTransportFactory();
+    ownedFactory_ = realTransportFactory(abort_);
     config_.factory = ownedFactory_.get();
   }
 }
@@ -367,7 +385,7 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
   out.done.effectId = input.command.effectId;
   out.done.op = input.command.op;
   Tape tape;
-  Scope scope(config_, config_.factory, &tape, input.object, input.config);
+  Scope scope(config_, config_.factory, &tape, input.object, input.config, abort_.get());
   Status ready = scope.init();
   if (!ready.isOk()) {
     fail(out, ready);
@@ -387,6 +405,9 @@ EffectOutput EffectExecutor::run(const EffectInput& input) {
     thrown(out, input.command.op, "an exception that is not a std::exception");
   }
   out.tape = tape.take();
+  // Finished after shutdown began: a call may have been cut short, so what it did is not
+  // known (a completion that happens to be whole is resolved the same way, harmlessly).
+  out.interrupted = abort_->load();
   return out;
 }
 
@@ -451,6 +472,7 @@ namespace {
 class RealTransportFactory : public TransportFactory {
  public:
   static constexpr size_t kMaxPooled = 256;
+  explicit RealTransportFactory(std::shared_ptr<const std::atomic<bool>> abort) : abort_(std::move(abort)) {}
 
   Result<std::unique_ptr<k8s::Transport>> make(const std::string& clusterName, const k8s::ClusterConfig& config,
                                                Tape* tape) override {
@@ -459,7 +481,9 @@ class RealTransportFactory : public TransportFactory {
                                (config.insecureSkipTlsVerify ? "\ninsecure" : ""));
     std::shared_ptr<k8s::Transport> inner = lookup(key);
     if (!inner) {
-      auto made = k8s::makeCurlTransport(config);  // default timeouts
+      k8s::CurlOptions options;  // default timeouts
+      options.abort = abort_;
+      auto made = k8s::makeCurlTransport(config, options);
       if (!made) return made.status();
       inner = std::shared_ptr<k8s::Transport>(std::move(*made));
       insert(key, inner);
@@ -492,6 +516,7 @@ class RealTransportFactory : public TransportFactory {
     }
   }
 
+  const std::shared_ptr<const std::atomic<bool>> abort_;
   std::mutex mu_;
   std::map<std::string, Entry> pool_;  // guarded by mu_
   std::list<std::string> order_;       // guarded by mu_; keys, most recently used first
@@ -499,6 +524,8 @@ class RealTransportFactory : public TransportFactory {
 
 }  // namespace
 
-std::unique_ptr<TransportFactory> realTransportFactory() { return std::make_unique<RealTransportFactory>(); }
+std::unique_ptr<TransportFactory> realTransportFactory(std::shared_ptr<const std::atomic<bool>> abort) {
+  return std::make_unique<RealTransportFactory>(std::move(abort));
+}
 
 }  // namespace spr::runtime

@@ -5,6 +5,7 @@
 // concurrently for different objects; each call builds its own clients.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,7 +31,9 @@ class TransportFactory {
   [[nodiscard]] virtual Result<std::unique_ptr<k8s::Transport>> make(const std::string& clusterName,
                                                                      const k8s::ClusterConfig& config, Tape* tape) = 0;
 };
-std::unique_ptr<TransportFactory> realTransportFactory();
+// `abort` (may be null): once true, the curl calls of every transport it made end at once
+// (k8s::CurlOptions::abort).
+std::unique_ptr<TransportFactory> realTransportFactory(std::shared_ptr<const std::atomic<bool>> abort = nullptr);
 
 class EffectExecutor : public EffectRunner {
  public:
@@ -53,10 +56,15 @@ class EffectExecutor : public EffectRunner {
   // (GET + PUT, retried on 409; nothing when the annotation is gone or says something
   // else), recorded in the output's tape. Defined in runtime/config_ops.cpp.
   EffectOutput clearConfigOperation(const nlohmann::json& config);
+  // Shutdown: cluster calls in flight end within about a second (with the real factory),
+  // retries stop waiting, and every effect that finishes from now on is `interrupted`.
+  // Irreversible; thread-safe.
+  void abortClusterCalls() { abort_->store(true); }
 
  private:
   Config config_;
   std::unique_ptr<TransportFactory> ownedFactory_;
+  std::shared_ptr<std::atomic<bool>> abort_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace spr::runtime

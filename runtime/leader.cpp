@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include "adapters/k8s/curl_transport.h"
 #include "common/log.h"
@@ -45,10 +46,19 @@ LeaderElector::~LeaderElector() {
 
 Status LeaderElector::tryAcquireOrRenew() {
   if (!client_) {
-    auto transport = k8s::makeCurlTransport(config_.platform);
+    // stop() cuts a call hanging on the platform cluster short, and the retries' waits.
+    k8s::CurlOptions options;
+    options.abort = abort_;
+    auto transport = k8s::makeCurlTransport(config_.platform, options);
     if (!transport) return transport.status();
     transport_ = std::move(*transport);
-    client_ = std::make_unique<k8s::Client>(*transport_);
+    k8s::RetryPolicy retry;
+    retry.sleepMs = [abort = abort_](long ms) {
+      auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+      while (!abort->load() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+    client_ = std::make_unique<k8s::Client>(*transport_, retry);
   }
   auto lease = client_->get(kLeases, config_.ns, config_.name);
   if (!lease && lease.status().code() == Code::kNotFound) return createLease();
@@ -152,6 +162,7 @@ void LeaderElector::renewLoop() {
 
 void LeaderElector::stop() {
   stop_ = true;
+  abort_->store(true);
   cv_.notify_all();
 }
 
@@ -160,13 +171,21 @@ void LeaderElector::release() {
   if (renewer_.joinable() && renewer_.get_id() != std::this_thread::get_id()) renewer_.join();
   if (!leading_ || !client_) return;
   leading_ = false;
-  auto lease = client_->get(kLeases, config_.ns, config_.name);
+  // client_'s calls are aborted by now: one try each on a client of its own, bounded so
+  // that a hung platform cluster holds shutdown for seconds, not curl's 30 s and retries.
+  k8s::CurlOptions options;
+  options.connectTimeoutMs = 1000;
+  options.requestTimeoutMs = 2000;
+  auto transport = k8s::makeCurlTransport(config_.platform, options);
+  if (!transport) return;
+  k8s::Client client(**transport, k8s::RetryPolicy{1, 0, 0, {}});
+  auto lease = client.get(kLeases, config_.ns, config_.name);
   if (!lease) return;
   json obj = *lease;
   if (obj["spec"].value("holderIdentity", "") != identity_) return;
   obj["spec"]["holderIdentity"] = "";
   obj["spec"]["leaseDurationSeconds"] = 1;
-  (void)client_->update(kLeases, config_.ns, obj);
+  (void)client.update(kLeases, config_.ns, obj);
 }
 
 }  // namespace spr::runtime

@@ -57,6 +57,8 @@ class LeaderElector {
   std::unique_ptr<k8s::Client> client_;
   std::atomic<bool> leading_{false};
   std::atomic<bool> stop_{false};
+  // Set by stop(): client_'s calls in flight end at once (k8s::CurlOptions::abort).
+  const std::shared_ptr<std::atomic<bool>> abort_ = std::make_shared<std::atomic<bool>>(false);
   std::function<void()> lost_;
   std::string observedRecord_;                          // guarded by mu_
   std::chrono::steady_clock::time_point observedAt_{};  // guarded by mu_

@@ -62,6 +62,7 @@ class OperatorImpl : public Operator {
   std::string journalSpaceMetrics() const;
   bool shortOfSpace() const;  // the journal refused an append for lack of space
   void workerLoop();
+  void joinWorkers();
   // "" when ready; else why not (leadership, a watch not listed yet or failing), for /readyz.
   std::string notReady() const;
   [[nodiscard]] Status startInner();
@@ -361,6 +362,29 @@ void OperatorImpl::workerLoop() {
   }
 }
 
+// Effects in flight get kEffectGraceMs to finish and be journaled; past it their cluster
+// calls are cut short (a hung API server would otherwise hold shutdown for curl's timeouts,
+// 30 s a call and retries), and the restart resolves them as Unknown, as after kill -9.
+void OperatorImpl::joinWorkers() {
+  constexpr auto kEffectGraceMs = std::chrono::milliseconds(500);
+  std::mutex m;
+  std::condition_variable cv;
+  bool joined = false;  // guarded by m
+  std::thread aborter([&] {
+    std::unique_lock<std::mutex> lock(m);
+    if (cv.wait_for(lock, kEffectGraceMs, [&] { return joined; }) || !executor_) return;
+    log::info("stopping: cutting in-flight cluster calls short; the restart resolves their effects");
+    executor_->abortClusterCalls();
+  });
+  for (auto& w : workers_) w.join();
+  {
+    std::lock_guard<std::mutex> lock(m);
+    joined = true;
+  }
+  cv.notify_all();
+  aborter.join();
+}
+
 void OperatorImpl::stopWith(const Status& status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -413,7 +437,7 @@ Status OperatorImpl::wait() {
   if (bundleWatch_) bundleWatch_->stop();
   if (configWatch_) configWatch_->stop();
   if (apiWatch_) apiWatch_->stop();
-  for (auto& w : workers_) w.join();   // in-flight effects finish and are journaled
+  joinWorkers();
   if (retention_) retention_->stop();  // a compaction under way completes first
   timers_.stop();
   if (leader_) leader_->release();

@@ -347,6 +347,11 @@ Status Reconciler::runCommand(Entry* entry, const PendingCommand& pending, bool 
   input.configSeq = pending.configSeq;
   const uint64_t epochAtStart = watchEpoch_.load();
   EffectOutput out = deps_.runner->run(input);
+  if (out.interrupted) {  // shutdown cut it short: journal nothing, the restart resolves it
+    log::info("effect interrupted by shutdown; the restart resolves it",
+              {{"object", entry->id.key()}, {"op", lc::opName(command.op)}, {"effectId", command.effectId}});
+    return Status(Code::kUnavailable, "stopping: effect interrupted");
+  }
   out.done.effectId = command.effectId;
   out.done.op = command.op;
   deps_.metrics->effect(lc::opName(command.op), lc::outcomeName(out.done.outcome));

@@ -4,6 +4,7 @@
 
 #include "sim/patch.h"
 #include "sim/protobuf.h"
+#include "sim/access_rbac.h"
 
 namespace spr::sim {
 
@@ -81,18 +82,34 @@ std::string Cluster::newUid() {
   return u;
 }
 
-void Cluster::addToken(const std::string& token) {
+void Cluster::addToken(const std::string& token, json permissions, std::string user) {
   std::lock_guard<std::mutex> lock(mu_);
-  extraTokens_.push_back(token);
+  grants_[token] = Grant{std::move(permissions), std::move(user)};
+}
+
+void Cluster::removeToken(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  grants_.erase(token);
 }
 
 bool Cluster::authorized(const std::string& token) const {
   if (token.empty()) return false;
   if (token == token_) return true;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& t : extraTokens_)
-    if (t == token) return true;
-  return false;
+  return grants_.count(token) > 0;
+}
+
+std::optional<ApiResponse> Cluster::checkAccess(const std::string& token, const ApiRequest& request) const {
+  Grant grant;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = grants_.find(token);
+    if (it == grants_.end() || it->second.permissions.is_null()) return std::nullopt;  // the admin token
+    grant = it->second;
+  }
+  RequestAttributes a = attributesOf(request);
+  if (rbacAllows(grant.permissions, a)) return std::nullopt;
+  return forbidden(a, grant.user);
 }
 
 bool Cluster::isWatch(const ApiRequest& r) {

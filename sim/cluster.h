@@ -91,9 +91,15 @@ class Cluster {
 
   const std::string& name() const { return name_; }
   const std::string& token() const { return token_; }
-  // Another bearer token accepted by this cluster (AccessRequest grants).
-  void addToken(const std::string& token);
+  // Another bearer token accepted by this cluster: an AccessRequest grant for `user`,
+  // limited to `permissions` (its spec.permissions; null = everything).
+  void addToken(const std::string& token, nlohmann::json permissions = nullptr, std::string user = "");
+  // The grant ends (its AccessRequest was deleted): the token is refused from now on.
+  void removeToken(const std::string& token);
   bool authorized(const std::string& token) const;
+  // For an authenticated `token`: the 403 to answer when its grant does not allow `request`
+  // (RBAC as kube-apiserver applies it, sim/rbac.h); nullopt when it may go ahead.
+  std::optional<ApiResponse> checkAccess(const std::string& token, const ApiRequest& request) const;
   std::string prefix() const { return "/clusters/" + name_; }
 
   // Any non-watch request.
@@ -175,8 +181,12 @@ class Cluster {
   std::set<std::string> terminating_;  // guarded by mu_: namespaces deleted but not yet empty
   std::list<ResourceType> types_;      // guarded by mu_; built-ins first, then CRD-registered (list: stable addresses)
   std::mt19937_64 rng_;                // guarded by mu_
-  std::vector<std::string> extraTokens_;             // guarded by mu_
   std::map<std::string, IssuedToken> issuedTokens_;  // guarded by mu_: ServiceAccount tokens by token
+  struct Grant {
+    nlohmann::json permissions;  // null = everything
+    std::string user;
+  };
+  std::map<std::string, Grant> grants_;  // guarded by mu_: token -> what it may do
 };
 
 // "2026-06-15T04:15:57Z" for now.

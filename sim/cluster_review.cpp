@@ -209,11 +209,11 @@ std::optional<json> Cluster::tokenUser(const std::string& token, const json& wan
     *audiences = commonAudiences({}, wantedAudiences);
     return user("kubernetes-admin", "", json::array({"system:masters"}), json::object());
   }
-  for (const auto& t : extraTokens_)
-    if (!token.empty() && t == token) {
-      *audiences = commonAudiences({}, wantedAudiences);
-      return user("openmcp:accessrequest", "", json::array({"system:masters"}), json::object());
-    }
+  if (auto g = grants_.find(token); !token.empty() && g != grants_.end()) {  // an AccessRequest's grant
+    *audiences = commonAudiences({}, wantedAudiences);
+    json groups = g->second.permissions.is_null() ? json::array({"system:masters"}) : json::array();
+    return user(g->second.user.empty() ? "openmcp:accessrequest" : g->second.user, "", groups, json::object());
+  }
   auto it = issuedTokens_.find(token);
   if (it == issuedTokens_.end()) return std::nullopt;
   const IssuedToken& t = it->second;

@@ -183,6 +183,7 @@ bool Controllers::reconcileWholeCluster(Cluster& cluster) {
   settled = forEach(*platform, kProviderApi + "/accessrequests",
                     [&](const json& ar) { return reconcileAccessRequest(*platform, ar); }) &&
             settled;
+  revokeGone(*platform);
   return settled;
 }
 
@@ -213,10 +214,32 @@ bool Controllers::reconcileOne(const Change& c) {
              settled;
     });
   }
-  if (c.resource == "accessrequests")
+  if (c.resource == "accessrequests") {
+    if (!c.name.empty() && callCluster(*platform, "GET", path(kProviderApi)).code == 404)
+      revokeGrant(c.ns + "/" + c.name);
     return forEach(*platform, path(kProviderApi),
                    [&](const json& ar) { return reconcileAccessRequest(*platform, ar); });
+  }
   return true;
+}
+
+void Controllers::revokeGrant(const std::string& key) {
+  auto it = granted_.find(key);
+  if (it == granted_.end()) return;
+  host_.revokeAccess(it->second.first, it->second.second);
+  granted_.erase(it);
+}
+
+void Controllers::revokeGone(Cluster& platform) {
+  ApiResponse list = callCluster(platform, "GET", kProviderApi + "/accessrequests");
+  if (list.code != 200) return;
+  std::set<std::string> live;
+  for (const auto& ar : list.body["items"])
+    live.insert(ar["metadata"].value("namespace", "") + "/" + ar["metadata"].value("name", ""));
+  std::vector<std::string> gone;
+  for (const auto& [key, grant] : granted_)
+    if (!live.count(key)) gone.push_back(key);
+  for (const auto& key : gone) revokeGrant(key);
 }
 
 bool Controllers::reconcileDeployment(Cluster& cluster, const json& d) {
@@ -288,6 +311,16 @@ bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
   }
   if (cluster.empty() || !host_.findCluster(cluster)) return true;
   std::string secretName = meta.value("name", "") + "-kubeconfig";
+  // The token may do what the AccessRequest asks for, nothing more (no permissions: nothing
+  // but discovery), as the Role/ClusterRole openMCP's cluster provider binds to it.
+  const std::string key = ns + "/" + meta.value("name", "");
+  const json permissions =
+      spec.contains("permissions") && spec["permissions"].is_array() ? spec["permissions"] : json::array();
+  revokeGrant(key);
+  std::string token;
+  std::string kubeconfig =
+      host_.grantAccess(cluster, permissions, "system:serviceaccount:" + ns + ":" + meta.value("name", ""), &token);
+  granted_[key] = {cluster, token};
   json secret = {{"apiVersion", "v1"},
                  {"kind", "Secret"},
                  {"metadata",
@@ -295,7 +328,7 @@ bool Controllers::reconcileAccessRequest(Cluster& platform, const json& ar) {
                    {"namespace", ns},
                    {"labels", {{"clusters.openmcp.cloud/accessrequest", meta.value("name", "")}}}}},
                  {"type", "Opaque"},
-                 {"data", {{"kubeconfig", base64Encode(host_.grantAccess(cluster))}}}};
+                 {"data", {{"kubeconfig", base64Encode(kubeconfig)}}}};
   std::string secretsPath = "/api/v1/namespaces/" + ns + "/secrets";
   ApiResponse created = callCluster(platform, "POST", secretsPath, secret);
   if (created.code == 409) created = callCluster(platform, "PUT", secretsPath + "/" + secretName, secret);

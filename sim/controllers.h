@@ -30,8 +30,13 @@ class ClusterHost {
   virtual Cluster* findCluster(const std::string& name) = 0;
   virtual std::vector<std::string> clusterNames() const = 0;
   virtual std::string addCluster(const std::string& name) = 0;
-  // A kubeconfig (one context, named after the cluster) with a fresh token for `cluster`.
-  virtual std::string grantAccess(const std::string& cluster) = 0;
+  // A kubeconfig (one context, named after the cluster) with a fresh token for `cluster`,
+  // allowed what `permissions` (an AccessRequest's spec.permissions) grant, as `user`; the
+  // token also goes to *token (may be null), for revokeAccess.
+  virtual std::string grantAccess(const std::string& cluster, const nlohmann::json& permissions,
+                                  const std::string& user, std::string* token) = 0;
+  // The token stops working (its AccessRequest is gone).
+  virtual void revokeAccess(const std::string& cluster, const std::string& token) = 0;
 };
 
 // One request to `c` as the controllers make them (JSON body unless null).
@@ -69,6 +74,10 @@ class Controllers {
   bool reconcileDeployment(Cluster& cluster, const nlohmann::json& deployment);
   bool reconcileClusterRequest(Cluster& platform, const nlohmann::json& clusterRequest);
   bool reconcileAccessRequest(Cluster& platform, const nlohmann::json& accessRequest);
+  // Revokes the token granted for AccessRequest "<ns>/<name>" (if any); revokeGone, those
+  // of every AccessRequest no longer on `platform`.
+  void revokeGrant(const std::string& key);
+  void revokeGone(Cluster& platform);
   // A GET of `path` on `cluster`, then `reconcile` of the object or of each listed item.
   bool forEach(Cluster& cluster, const std::string& path, const std::function<bool(const nlohmann::json&)>& reconcile);
   // controllers_mcp.cpp
@@ -88,6 +97,9 @@ class Controllers {
   std::condition_variable cv_;
   Changes dirty_;          // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
+  // AccessRequest "<ns>/<name>" -> the cluster and token granted for it, revoked once the
+  // AccessRequest is gone. Touched by the controller thread only.
+  std::map<std::string, std::pair<std::string, std::string>> granted_;
   // Deployment "<cluster>/<ns>/<name>/<generation>" -> when that generation was first seen.
   // Touched by the controller thread only.
   std::map<std::string, std::chrono::steady_clock::time_point> seen_;

@@ -105,7 +105,11 @@ class SimServerImpl final : public SimServer, public ClusterHost {
     auto it = clusters_.find(name);
     return it == clusters_.end() ? nullptr : it->second.get();
   }
-  std::string grantAccess(const std::string& cluster) override;
+  std::string grantAccess(const std::string& cluster, const json& permissions, const std::string& user,
+                          std::string* token) override;
+  void revokeAccess(const std::string& cluster, const std::string& token) override {
+    if (Cluster* c = findCluster(cluster)) c->removeToken(token);
+  }
 
  private:
   // The cluster `token` is a credential of (each token belongs to one), or nullptr.
@@ -207,11 +211,13 @@ std::string SimServerImpl::addCluster(const std::string& name) {
   return token;
 }
 
-std::string SimServerImpl::grantAccess(const std::string& name) {
+std::string SimServerImpl::grantAccess(const std::string& name, const json& permissions, const std::string& user,
+                                       std::string* tokenOut) {
   Cluster* c = findCluster(name);
   if (!c) return "";
   std::string token = randomToken();
-  c->addToken(token);
+  c->addToken(token, permissions, user);
+  if (tokenOut) *tokenOut = token;
   return sim::kubeconfigYaml({{name, baseUrl() + c->prefix(), token}}, tls_.caPem);
 }
 
@@ -306,6 +312,7 @@ void SimServerImpl::route(const httplib::Request& req, httplib::Response& res) {
   r.impersonateUser = req.get_header_value("Impersonate-User");
   for (size_t i = 0; i < req.get_header_value_count("Impersonate-Group"); ++i)
     r.impersonateGroups.push_back(req.get_header_value("Impersonate-Group", i));
+  if (auto denied = cluster->checkAccess(token, r)) return writeResponse(res, *denied);
   bool watch = Cluster::isWatch(r);
   if (!watch && injectFault(res)) return;
   if (watch) {

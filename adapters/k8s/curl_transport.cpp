@@ -16,6 +16,11 @@ size_t appendBody(char* data, size_t size, size_t count, void* target) {
   return size * count;
 }
 
+// CURLOPT_XFERINFOFUNCTION: non-zero ends the transfer with CURLE_ABORTED_BY_CALLBACK.
+int checkAbort(void* abort, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(abort)->load() ? 1 : 0;
+}
+
 class CurlTransport : public Transport {
  public:
   CurlTransport(std::shared_ptr<CurlCluster> cluster, CurlOptions options)
@@ -33,6 +38,7 @@ class CurlTransport : public Transport {
 
  private:
   Result<HttpResponse> perform(CURL* easy, const HttpRequest& request) {
+    if (options_.abort && options_.abort->load()) return aborted(request);
     curl_easy_reset(easy);
     CurlHeaders headers;
     SPR_RETURN_IF_ERROR(cluster_->apply(easy, headers));
@@ -57,9 +63,15 @@ class CurlTransport : public Transport {
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, options_.connectTimeoutMs);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options_.requestTimeoutMs);
+    if (options_.abort) {
+      curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, checkAbort);
+      curl_easy_setopt(easy, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options_.abort.get()));
+    }
     CURLcode code = curl_easy_perform(easy);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+    if (code == CURLE_ABORTED_BY_CALLBACK) return aborted(request);
     if (code != CURLE_OK)
       return Status(Code::kUnavailable, "cluster " + cluster_->name() + ": " + request.method + " " + url + ": " +
                                             describeCurlError(code, error));
@@ -67,6 +79,11 @@ class CurlTransport : public Transport {
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     return response;
+  }
+
+  Status aborted(const HttpRequest& request) const {
+    return Status(Code::kUnavailable,
+                  "cluster " + cluster_->name() + ": " + request.method + " " + request.path + ": " + kAbortedMessage);
   }
 
   EasyHandle acquire() {

@@ -52,11 +52,17 @@ TEST(SimWithSprClient, KubeconfigAndAccessRequestSecretWorkWithTheCurlClient) {
                                {"kind", "ClusterRequest"},
                                {"metadata", {{"name", "mcp"}}},
                                {"spec", {{"purpose", "mcp"}}}}));
-  ASSERT_TRUE(platform.create(kAccessRequests, "mcp-x",
-                              {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
-                               {"kind", "AccessRequest"},
-                               {"metadata", {{"name", "ar"}}},
-                               {"spec", {{"requestRef", {{"name", "mcp"}, {"namespace", "mcp-x"}}}}}}));
+  ASSERT_TRUE(platform.create(
+      kAccessRequests, "mcp-x",
+      {{"apiVersion", "clusters.openmcp.cloud/v1alpha1"},
+       {"kind", "AccessRequest"},
+       {"metadata", {{"name", "ar"}}},
+       {"spec",
+        {{"requestRef", {{"name", "mcp"}, {"namespace", "mcp-x"}}},
+         {"permissions",
+          json::array({{{"rules", json::array({{{"apiGroups", json::array({""})},
+                                                {"resources", json::array({"configmaps"})},
+                                                {"verbs", json::array({"get", "list", "create"})}}})}}})}}}}));
   std::string secretName;
   for (int i = 0; i < 100 && secretName.empty(); ++i) {
     auto ar = platform.get(kAccessRequests, "mcp-x", "ar");

@@ -50,10 +50,16 @@ TEST(SimClusterProvider, GrantsAccessToANewClusterWithAWorkingKubeconfig) {
                 .code,
             201);
   ASSERT_EQ(sim.post("platform", kRequests, request("ClusterRequest", "mcp-1", {{"purpose", "mcp"}})).code, 201);
-  ASSERT_EQ(sim.post("platform", kAccess,
-                     request("AccessRequest", "ar-1", {{"requestRef", {{"name", "mcp-1"}, {"namespace", "mcp-ns"}}}}))
-                .code,
-            201);
+  ASSERT_EQ(
+      sim.post(
+             "platform", kAccess,
+             request("AccessRequest", "ar-1",
+                     {{"requestRef", {{"name", "mcp-1"}, {"namespace", "mcp-ns"}}},
+                      {"permissions", json::array({{{"rules", json::array({{{"apiGroups", json::array({""})},
+                                                                            {"resources", json::array({"namespaces"})},
+                                                                            {"verbs", json::array({"list"})}}})}}})}}))
+          .code,
+      201);
   json cr = waitFor(sim, "platform", std::string(kRequests) + "/mcp-1",
                     [](const json& o) { return o.contains("status") && o["status"].value("phase", "") == "Ready"; });
   std::string clusterName = cr["status"]["cluster"]["name"];
@@ -71,6 +77,9 @@ TEST(SimClusterProvider, GrantsAccessToANewClusterWithAWorkingKubeconfig) {
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(sim.call(clusterName, "GET", "/api/v1/namespaces", "", "", token).code, 200);
   EXPECT_EQ(sim.call("onboarding", "GET", "/api/v1/namespaces", "", "", token).code, 401);
+  // Only what the AccessRequest asked for (RBAC, as the cluster provider's Role binds it).
+  EXPECT_EQ(sim.call(clusterName, "GET", "/api/v1/namespaces/default/secrets", "", "", token).code, 403);
+  EXPECT_EQ(sim.call(clusterName, "GET", "/apis", "", "", token).code, 200);  // discovery
 }
 
 TEST(SimClusterProvider, WorkloadPurposeMapsToTheSharedWorkloadCluster) {
