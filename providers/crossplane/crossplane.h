@@ -101,6 +101,9 @@ struct Plan {
   std::vector<std::string> chartPullSecrets;                  // OCIRepository secretRef / values.imagePullSecrets
   std::vector<std::string> providerPullSecrets;
   std::optional<CaBundle> caBundle;
+  // Copies of the operator's pull Secrets (chart and provider images), by name:
+  // {"type": ..., "data": {...}}, read from spr's namespace on the platform cluster.
+  json pullSecretData = json::object();
   std::vector<RequestedProvider> providers;  // in spec order
 };
 
@@ -115,7 +118,10 @@ void splitReference(const std::string& ref, std::string& repository, std::string
 kit::Desired kubeconfigSecret(const Plan& plan, const std::string& kubeconfigBase64);
 kit::Desired ociRepository(const Plan& plan);
 kit::Desired helmRelease(const Plan& plan);
-// MCP cluster before the release: the namespace and the CA bundle copy (when configured).
+// A copy of the operator's pull Secret `name` (from plan.pullSecretData) into `ns`.
+kit::Desired pullSecretCopy(const Plan& plan, const std::string& name, const std::string& ns);
+// MCP cluster before the release: the namespace, the pull Secret copies and the CA bundle
+// copy (when configured).
 std::vector<kit::Desired> mcpBaseObjects(const Plan& plan);
 // One pkg.crossplane.io Provider per requested provider, labeled with the owner.
 std::vector<kit::Desired> providerObjects(const Plan& plan);

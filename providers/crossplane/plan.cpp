@@ -205,10 +205,21 @@ kit::Desired helmRelease(const Plan& plan) {
            {"spec", spec}}};
 }
 
+kit::Desired pullSecretCopy(const Plan& plan, const std::string& name, const std::string& ns) {
+  const json& source = plan.pullSecretData[name];
+  return {kSecrets,
+          {{"apiVersion", "v1"},
+           {"kind", "Secret"},
+           {"metadata", meta(plan, name, ns)},
+           {"type", source.value("type", "Opaque")},
+           {"data", source.value("data", json::object())}}};
+}
+
 std::vector<kit::Desired> mcpBaseObjects(const Plan& plan) {
   std::vector<kit::Desired> out;
   out.push_back(
       {kit::kNamespaces, {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", meta(plan, kNamespace, "")}}});
+  for (const auto& [name, source] : plan.pullSecretData.items()) out.push_back(pullSecretCopy(plan, name, kNamespace));
   if (plan.caBundle) {
     json m = meta(plan, kCaBundleConfigMap, kNamespace);
     m["annotations"] = {{kSourceDigestAnnotation, plan.caBundle->digest}};

@@ -86,6 +86,25 @@ std::string discoveryNamespace() {
   return ns && *ns ? ns : "default";
 }
 
+// The operator's pull Secrets the plan names (ProviderConfig imagePullSecretRefs, the
+// discovery's pullSecret), read from spr's namespace to be copied where they are used.
+OpResult readPullSecrets(k8s::Client& platform, Plan& plan) {
+  std::vector<std::string> names = plan.chartPullSecrets;
+  names.insert(names.end(), plan.providerPullSecrets.begin(), plan.providerPullSecrets.end());
+  const std::string ns = discoveryNamespace();
+  for (const auto& name : names) {
+    if (plan.pullSecretData.contains(name)) continue;
+    auto s = platform.get(kSecrets, ns, name);
+    if (!s && isNotFound(s.status()))
+      return OpResult::user("PullSecretNotFound", "the pull Secret " + ns + "/" + name +
+                                                      " that the ProviderConfig or the discovery names does not exist "
+                                                      "on the platform cluster; the operator must create it");
+    if (!s) return OpResult::fromStatus(s.status(), "reading pull Secret " + ns + "/" + name);
+    plan.pullSecretData[name] = {{"type", s->value("type", "Opaque")}, {"data", s->value("data", json::object())}};
+  }
+  return OpResult::success();
+}
+
 // The offer, the plan and the CA bundle: everything a request resolves to.
 OpResult prepare(const json& apiObject, ReconcileScope& scope, Plan& plan) {
   Offer offer;
@@ -99,7 +118,7 @@ OpResult prepare(const json& apiObject, ReconcileScope& scope, Plan& plan) {
     return OpResult::fromStatus(ca.status(), "reading the CA bundle");
   }
   plan.caBundle = *ca;
-  return OpResult::success();
+  return readPullSecrets(scope.platform(), plan);
 }
 
 // data.kubeconfig of the Secret the MCP's AccessRequest (crossplane-<name>) was granted.
@@ -122,7 +141,12 @@ Result<std::string> grantedKubeconfig(k8s::Client& platform, const Plan& plan) {
 Result<std::vector<kit::Desired>> platformObjects(k8s::Client& platform, const Plan& plan) {
   auto kubeconfig = grantedKubeconfig(platform, plan);
   if (!kubeconfig) return kubeconfig.status();
-  return std::vector<kit::Desired>{kubeconfigSecret(plan, *kubeconfig), ociRepository(plan), helmRelease(plan)};
+  std::vector<kit::Desired> out{kubeconfigSecret(plan, *kubeconfig)};
+  if (!plan.chartPullSecrets.empty())  // the OCIRepository's secretRef, beside it
+    out.push_back(pullSecretCopy(plan, plan.chartPullSecrets.front(), plan.tenantNamespace));
+  out.push_back(ociRepository(plan));
+  out.push_back(helmRelease(plan));
+  return out;
 }
 
 // What differs between the desired HelmRelease and the live one: the fields spr sets, and
@@ -237,7 +261,7 @@ Observation CrossplaneProvider::compare(k8s::Client& platform, k8s::Client& mcp,
       if (auto diff = releaseDifference(d, release)) drift = appendMessage(drift, d.describe() + ": " + *diff);
       continue;
     }
-    auto r = kit::driftOf(d.gvr.resource == "secrets" || d.gvr.resource == "ocirepositories" ? platform : mcp, d);
+    auto r = kit::driftOf(d.ns() == plan.tenantNamespace ? platform : mcp, d);
     if (!r && isNotFound(r.status())) {
       drift = appendMessage(drift, d.describe() + " is missing");
     } else if (!r) {

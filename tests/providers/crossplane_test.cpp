@@ -262,6 +262,28 @@ TEST_F(CrossplaneTest, CaBundleIsCopiedToTheMcpAndGivenToTheChart) {
   EXPECT_TRUE(observe().drift);
 }
 
+TEST_F(CrossplaneTest, PullSecretsAreCopiedToTheMcpAndNamedOnEveryProvider) {
+  scope.config["spec"]["providers"] = {{"imagePullSecretRefs", json::array({{{"name", "regcred"}}})}};
+  auto r = provider->create(request(), scope);
+  EXPECT_EQ(r.reason, "PullSecretNotFound");
+  EXPECT_NE(r.message.find("default/regcred"), std::string::npos) << r.message;
+  ASSERT_TRUE(scope.platformClient
+                  .create(kSecrets, "default",
+                          {{"metadata", {{"name", "regcred"}}},
+                           {"type", "kubernetes.io/dockerconfigjson"},
+                           {"data", {{".dockerconfigjson", "e30="}}}})
+                  .isOk());
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  json copy = scope.cluster.object("", "secrets", "crossplane-system", "regcred");
+  EXPECT_EQ(copy["type"], "kubernetes.io/dockerconfigjson");
+  EXPECT_EQ(copy["data"][".dockerconfigjson"], "e30=");
+  json p = scope.cluster.object("pkg.crossplane.io", "providers", "", "provider-kubernetes");
+  EXPECT_EQ(p["spec"]["packagePullSecrets"], json::array({{{"name", "regcred"}}}));
+  EXPECT_FALSE(observe().drift);
+}
+
 TEST_F(CrossplaneTest, DeleteRemovesProvidersThenWaitsForFluxThenTheRest) {
   ASSERT_TRUE(provider->create(request(), scope).ok());
   fluxReleases("2.0.8");
