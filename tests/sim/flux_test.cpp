@@ -7,8 +7,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "adapters/k8s/openmcp.h"
 #include "providers/crossplane/crossplane.h"
@@ -17,6 +22,7 @@
 #include "tests/providers/yaml_json.h"
 #include "tests/sim/core_test_support.h"
 #include "tests/support/paths.h"
+#include "tests/support/run_command.h"
 
 namespace spr::sim::testing {
 namespace {
@@ -193,6 +199,64 @@ TEST(OpenMcpFixtures, ApplyUnchangedToTheProviderConfigCrd) {
       if (config) EXPECT_TRUE(xp::checkConfig(r.body).ok()) << file;
     }
   }
+}
+
+// The check, as an operator would run it: real kubectl against the local API server
+// and a real `spr run`: openMCP's e2e ProviderConfig, discovery ConfigMaps and Crossplane
+// request apply unchanged; the request becomes Ready; the platform cluster shows a
+// HelmRelease of the requested chart version targeting the MCP through a kubeconfig Secret;
+// the AccessRequest asks for no wildcard; deletion removes the release and its Secret.
+TEST(FluxKubectl, OpenMcpsE2eFixturesInstallThroughFluxAndDeleteCleanly) {
+  SimFixture sim;
+  auto dir = std::filesystem::temp_directory_path() / ("spr-flux-kubectl-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string kc = (dir / "kubeconfig").string();
+  std::ofstream(kc) << sim.server->kubeconfigYaml();
+  const std::string fixtures = spr::testing::sourceDir() + "/tests/fixtures/openmcp/crossplane/";
+  int status = 0;
+  auto run = [&](const std::string& cmd) { return spr::testing::runCommand(cmd, &status); };
+  auto k = [&](const std::string& ctx, const std::string& args) {
+    return run("/usr/bin/kubectl --kubeconfig " + kc + " --context " + ctx + " " + args);
+  };
+  const std::string spr = spr::testing::sprBinary();
+  std::string out = run(spr + " init --provider-name crossplane --onboarding-kubeconfig " + kc +
+                        "#onboarding --platform-kubeconfig " + kc + "#platform");
+  ASSERT_EQ(WEXITSTATUS(status), 0) << out;
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string journal = (dir / "journal").string(), okc = kc + "#onboarding", pkc = kc + "#platform";
+    ::unsetenv("POD_NAMESPACE");
+    execl(spr.c_str(), spr.c_str(), "run", "--provider-name", "crossplane", "--journal", journal.c_str(),
+          "--onboarding-kubeconfig", okc.c_str(), "--platform-kubeconfig", pkc.c_str(), "--metrics-bind-address", "0",
+          "--health-probe-bind-address", "0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  out = k("platform", "apply -f " + fixtures + "test-e2e-platform-providerconfig.yaml");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  std::ofstream(dir / "mcp.yaml") << "apiVersion: core.openmcp.cloud/v2alpha1\nkind: ManagedControlPlane\n"
+                                     "metadata: {name: test-mcp, namespace: default}\nspec: {}\n";
+  out = k("onboarding", "apply -f " + (dir / "mcp.yaml").string());
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("onboarding", "apply -f " + fixtures + "test-e2e-onboarding-crossplane.yaml");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("onboarding", "wait --for=condition=Ready crossplane/test-mcp -n default --timeout=60s");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("platform",
+          "get helmreleases -A -o jsonpath='{range .items[*]}{.spec.kubeConfig.secretRef.name} "
+          "{.status.history[0].chartVersion} {.status.conditions[0].status}{end}'");
+  EXPECT_EQ(out, "crossplane-kubeconfig 1.20.5 True");
+  out = k("platform", "get accessrequests -A -o jsonpath='{.items[*].spec.permissions}'");
+  EXPECT_NE(out.find("customresourcedefinitions"), std::string::npos) << out;
+  EXPECT_EQ(out.find('*'), std::string::npos) << "a wildcard in the AccessRequest: " << out;
+  out = k("onboarding", "delete crossplane test-mcp -n default --timeout=60s");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("platform", "get helmreleases,ocirepositories -A -o name");
+  EXPECT_EQ(out, "") << "Flux objects left after deletion";
+  out = k("platform", "get secrets -A -o name");
+  EXPECT_EQ(out.find("crossplane-kubeconfig"), std::string::npos) << out;
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
