@@ -179,6 +179,26 @@ bool uninstall(ClusterHost& host, Cluster& platform, const json& hr) {
   return setFinalizer(platform, target, hr, false);
 }
 
+// helm-controller's status after a successful install or upgrade to `revision`.
+json releasedStatus(const json& hr, const json& history, const std::string& version, long revision) {
+  const std::string ns = hr["metadata"].value("namespace", "");
+  const std::string targetNs = hr["spec"].value("targetNamespace", ns);
+  long generation = hr["metadata"].value("generation", 1L);
+  std::string action = revision == 1 ? "install" : "upgrade";
+  return {{"observedGeneration", generation},
+          {"lastAttemptedGeneration", generation},
+          {"lastAttemptedRevision", version},
+          {"lastAttemptedReleaseAction", action},
+          {"storageNamespace", hr["spec"].value("storageNamespace", targetNs)},
+          {"helmChart", ns + "/" + ns + "-" + hr["metadata"].value("name", "")},
+          {"history", history},
+          {"conditions",
+           json::array({readyCondition(true, action == "install" ? "InstallSucceeded" : "UpgradeSucceeded",
+                                       "Helm " + action + " succeeded for release " + targetNs + "/crossplane.v" +
+                                           std::to_string(revision) + " with chart crossplane@" + version,
+                                       generation)})}};
+}
+
 bool install(ClusterHost& host, Cluster& platform, const json& hr) {
   const std::string ns = hr["metadata"].value("namespace", "");
   long generation = hr["metadata"].value("generation", 1L);
@@ -204,19 +224,7 @@ bool install(ClusterHost& host, Cluster& platform, const json& hr) {
   if (!installChart(*cluster, targetNs, version, hr["spec"].value("values", json::object()), revision)) return false;
   history.insert(history.begin(), historyEntry(hr, version, revision, previous));
   if (history.size() > 5) history.erase(history.begin() + 5, history.end());
-  std::string action = revision == 1 ? "install" : "upgrade";
-  status = {{"observedGeneration", generation},
-            {"lastAttemptedGeneration", generation},
-            {"lastAttemptedRevision", version},
-            {"lastAttemptedReleaseAction", action},
-            {"storageNamespace", hr["spec"].value("storageNamespace", targetNs)},
-            {"helmChart", ns + "/" + ns + "-" + hr["metadata"].value("name", "")},
-            {"history", history},
-            {"conditions",
-             json::array({readyCondition(true, action == "install" ? "InstallSucceeded" : "UpgradeSucceeded",
-                                         "Helm " + action + " succeeded for release " + targetNs + "/crossplane.v" +
-                                             std::to_string(revision) + " with chart crossplane@" + version,
-                                         generation)})}};
+  status = releasedStatus(hr, history, version, revision);
   log::info("sim: Flux installed a HelmRelease", {{"helmRelease", ns + "/" + hr["metadata"].value("name", "")},
                                                   {"cluster", cluster->name()},
                                                   {"chartVersion", version}});
