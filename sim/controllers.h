@@ -3,9 +3,10 @@
 // platform; Ready once that is), the openMCP cluster provider on the platform cluster
 // (ClusterRequest -> a new virtual cluster, Ready; AccessRequest -> a kubeconfig Secret with
 // a fresh token, Granted), Deployment availability after a delay, namespace
-// finalization, and Flux and Crossplane's package manager as leniently as sim/flux.h says. Edge-triggered: each write names what it touched and only that is looked
-// at again (a full pass at start and for writes that touch "anything"). One background
-// thread; notify() is thread-safe; start()/stop() are called by the owning server only.
+// finalization, and Flux and Crossplane's package manager (leniently, see sim/flux.h).
+// Edge-triggered: each write names what it touched and only that is looked at again (a
+// full pass at start and for writes that touch "anything"). One background thread;
+// notify() is thread-safe; start()/stop() are called by the owning server only.
 #pragma once
 
 #include <chrono>
