@@ -10,7 +10,9 @@
 #include <set>
 #include <sstream>
 
+#include "adapters/k8s/openmcp.h"
 #include "core/journal/journal.h"
+#include "providers/crossplane/crossplane.h"
 
 namespace spr::cli {
 namespace {
@@ -22,22 +24,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kStepTimeout{45};
 // The demo's ProviderConfig polls every 2 s so a hand-made drift is repaired quickly.
 constexpr const char* kPollInterval = "2s";
-
-json demoProviderConfig(const providers::ProviderKinds& kinds) {
-  return {
-      {"apiVersion", kinds.config.apiVersion()},
-      {"kind", kinds.configKind},
-      {"metadata", {{"name", "crossplane"}}},
-      {"spec",
-       {{"pollInterval", kPollInterval},
-        {"versions",
-         json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}},
-                      {{"version", "1.19.1"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.19.1"}}})},
-        {"providers",
-         {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
-                                               {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
-                                               {"versions", json::array({"v0.15.0"})}}})}}}}}};
-}
 
 std::string conditionText(const json& object) {
   json c = readyCondition(object);
@@ -132,19 +118,23 @@ Status DemoRun::installProvider() {
   if (!provider_) return Status(Code::kInternal, "the crossplane provider is not built in");
   SPR_RETURN_IF_ERROR(installCrds(*onboarding_.client, provider_->apiCrds(), kStepTimeout));
   SPR_RETURN_IF_ERROR(installCrds(*platform_.client, provider_->configCrds(), kStepTimeout));
-  SPR_RETURN_IF_ERROR(
-      createIfMissing(*platform_.client, provider_->kinds().config, "", demoProviderConfig(provider_->kinds())));
-  done("CRDs Established on onboarding and platform; ProviderConfig \"crossplane\" created");
+  for (const auto& cm : providers::crossplane::exampleDiscovery())
+    SPR_RETURN_IF_ERROR(createIfMissing(*platform_.client, providers::kit::kConfigMaps, "default", cm));
+  SPR_RETURN_IF_ERROR(createIfMissing(*platform_.client, provider_->kinds().config, "",
+                                      providers::crossplane::exampleProviderConfig(kPollInterval)));
+  done(
+      "CRDs Established on onboarding and platform; ProviderConfig \"crossplane\" and its discovery ConfigMaps "
+      "(Crossplane v2.0.8, 1.20.5; provider-kubernetes v1.2.1) created");
   return Status();
 }
 
 Status DemoRun::createRequests() {
-  json kubernetesProvider = json::array({{{"name", "provider-kubernetes"}, {"version", "v0.15.0"}}});
+  json kubernetesProvider = json::array({{{"name", "provider-kubernetes"}, {"version", "v1.2.1"}}});
   requests_ = {
-      {kDemoTenantA, "mcp-1", "1.20.0", kubernetesProvider, true},
-      {kDemoTenantA, "mcp-2", "1.19.1", json::array(), true},
-      {kDemoTenantB, "mcp-1", "1.20.0", json::array(), true},
-      {kDemoTenantB, "mcp-9", "1.20.0", json::array({{{"name", "provider-aws"}, {"version", "v1.0.0"}}}), false},
+      {kDemoTenantA, "mcp-1", "v2.0.8", kubernetesProvider, true},
+      {kDemoTenantA, "mcp-2", "1.20.5", json::array(), true},
+      {kDemoTenantB, "mcp-1", "v2.0.8", json::array(), true},
+      {kDemoTenantB, "mcp-9", "v2.0.8", json::array({{{"name", "provider-aws"}, {"version", "v1.0.0"}}}), false},
   };
   step("creating MCPs (ClusterRequests) and 4 Crossplane requests for 2 tenants; " + kDemoTenantB +
        "/mcp-9 asks for provider-aws, which the ProviderConfig does not offer");
@@ -222,29 +212,26 @@ Status DemoRun::waitSettled() {
 }
 
 Status DemoRun::repairDrift() {
-  step("changing the Crossplane deployment of " + kDemoTenantA + "/mcp-1 by hand (replicas 1 -> 3)");
-  auto cluster = mcpClusterName(*platform_.client, kDemoTenantA, "mcp-1");
-  if (!cluster) return cluster.status();
-  auto cfg = k8s::parseKubeconfig(sim_->kubeconfigYaml(), *cluster, "the local API server's kubeconfig");
-  if (!cfg) return cfg.status();
-  auto mcp = connect(*cfg);
-  if (!mcp) return mcp.status();
+  namespace xp = providers::crossplane;
+  const std::string tenantNs = k8s::mcpNamespace(kDemoTenantA, "mcp-1");
+  step("changing the HelmRelease " + tenantNs + "/crossplane of " + kDemoTenantA +
+       "/mcp-1 by hand (values.image.tag -> hand-edited)");
   uint64_t updatesBefore = operator_->effectsRun(lifecycle::Op::kUpdate);
-  auto patched =
-      mcp->client->mergePatch(kDeploymentResource, "crossplane-system", "crossplane", {{"spec", {{"replicas", 3}}}});
-  if (!patched) return Status(patched.status().code(), "scaling the deployment: " + patched.status().message());
-  int64_t replicas = 3;
+  auto patched = platform_.client->mergePatch(xp::kHelmReleases, tenantNs, xp::kName,
+                                              {{"spec", {{"values", {{"image", {{"tag", "hand-edited"}}}}}}}});
+  if (!patched) return Status(patched.status().code(), "editing the HelmRelease: " + patched.status().message());
+  std::string tag = "hand-edited";
   bool repaired = waitFor(
       [&] {
         showProgress();
-        auto d = mcp->client->get(kDeploymentResource, "crossplane-system", "crossplane");
-        if (d) replicas = (*d)["spec"].value("replicas", int64_t{0});
-        return replicas == 1 && operator_->effectsRun(lifecycle::Op::kUpdate) > updatesBefore;
+        auto hr = platform_.client->get(xp::kHelmReleases, tenantNs, xp::kName);
+        if (hr) tag = (*hr)["spec"]["values"]["image"].value("tag", "");
+        return tag != "hand-edited" && operator_->effectsRun(lifecycle::Op::kUpdate) > updatesBefore;
       },
       kStepTimeout);
-  if (!repaired)
-    return Status(Code::kUnavailable, "drift not repaired within 45s (replicas " + std::to_string(replicas) + ")");
-  done("Observe found the drift at the next poll; Update set replicas back to 1");
+  if (!repaired) return Status(Code::kUnavailable, "drift not repaired within 45s (image tag " + tag + ")");
+  done("Observe found the drift at the next poll; Update set the HelmRelease's image tag back to " + tag +
+       " and Flux upgraded the release");
   return Status();
 }
 

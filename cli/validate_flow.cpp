@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "adapters/k8s/openmcp.h"
+#include "providers/kit.h"
 #include "runtime/access.h"
 
 namespace spr::cli {
@@ -112,6 +113,9 @@ Status ValidateFlow::setup() {
   platform_ = std::move(*p);
   SPR_RETURN_IF_ERROR(installCrds(*onboarding_.client, provider_->apiCrds(), options_.stepTimeout));
   SPR_RETURN_IF_ERROR(installCrds(*platform_.client, provider_->configCrds(), options_.stepTimeout));
+  for (const auto& cm : profile_.platformConfigMaps)
+    SPR_RETURN_IF_ERROR(
+        createIfMissing(*platform_.client, providers::kit::kConfigMaps, cm["metadata"].value("namespace", ""), cm));
   SPR_RETURN_IF_ERROR(createIfMissing(*platform_.client, provider_->kinds().config, "", profile_.providerConfig));
   SPR_RETURN_IF_ERROR(createMcp(*onboarding_.client, *platform_.client, ns_, name_));
   if (options_.externalOperator) return Status();

@@ -22,7 +22,10 @@ namespace spr::cli {
 // show up on the MCP cluster. Built in for crossplane and template; files override.
 struct ValidationProfile {
   nlohmann::json providerConfig;  // the ProviderConfig object (metadata.name = provider name)
-  nlohmann::json requestSpec;     // spec of the ServiceProviderAPI object
+  // ConfigMaps the ProviderConfig refers to (e.g. crossplane's discovery), created on the
+  // platform cluster in their metadata.namespace before it.
+  std::vector<nlohmann::json> platformConfigMaps;
+  nlohmann::json requestSpec;  // spec of the ServiceProviderAPI object
   // The DomainService: Deployments that must become Available (namespace, name).
   std::vector<std::pair<std::string, std::string>> deployments;
   // The DomainServiceAPI: CRD names that must be Established, and one object to create.

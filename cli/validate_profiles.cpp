@@ -2,6 +2,7 @@
 // providers compiled into spr. A provider without one is validated with --config and
 // --request-spec files.
 #include "cli/validate_flow.h"
+#include "providers/crossplane/crossplane.h"
 
 namespace spr::cli {
 namespace {
@@ -10,20 +11,10 @@ using nlohmann::json;
 
 ValidationProfile crossplaneProfile() {
   ValidationProfile p;
-  p.providerConfig = {
-      {"apiVersion", "crossplane.services.open-control-plane.io/v1alpha1"},
-      {"kind", "ProviderConfig"},
-      {"metadata", {{"name", "crossplane"}}},
-      {"spec",
-       {{"pollInterval", "5s"},
-        {"versions",
-         json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}}})},
-        {"providers",
-         {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
-                                               {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
-                                               {"versions", json::array({"v0.15.0"})}}})}}}}}};
-  p.requestSpec = {{"version", "1.20.0"},
-                   {"providers", json::array({{{"name", "provider-kubernetes"}, {"version", "v0.15.0"}}})}};
+  p.providerConfig = providers::crossplane::exampleProviderConfig("5s");
+  p.platformConfigMaps = providers::crossplane::exampleDiscovery();
+  p.requestSpec = {{"version", "v2.0.8"},
+                   {"providers", json::array({{{"name", "provider-kubernetes"}, {"version", "v1.2.1"}}})}};
   p.deployments = {{"crossplane-system", "crossplane"}};
   // The seed's example DomainServiceAPI: provider-kubernetes' Object.
   p.apiCrds = {"providers.pkg.crossplane.io", "objects.kubernetes.crossplane.io"};

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "adapters/k8s/encoding.h"
 #include "adapters/k8s/redact.h"
 #include "replay/rfc3339.h"
 #include "runtime/status.h"
@@ -95,6 +96,7 @@ const char* kPlaceholderKubeconfig =
     "clusters:\n- name: replay\n  cluster:\n    server: https://replay.invalid\n"
     "users:\n- name: replay\n  user:\n    token: replay-placeholder\n"
     "contexts:\n- name: replay\n  context:\n    cluster: replay\n    user: replay\n";
+const char* kPlaceholderMarker = "# spr replay placeholder for ";
 
 }  // namespace
 
@@ -112,9 +114,32 @@ std::string replayResponseBody(const std::string& cluster, const journal::TapeEn
   if (!data.contains("kubeconfig") || !data["kubeconfig"].is_string() ||
       data["kubeconfig"].get<std::string>().rfind("<redacted", 0) != 0)
     return entry.responseBody;
-  data["kubeconfig"] = base64(kPlaceholderKubeconfig);
+  // The first line names the recorded value, so a copy of this Secret's data (a provider
+  // handing the kubeconfig on, e.g. to Flux) can be compared with what was recorded.
+  data["kubeconfig"] =
+      base64(kPlaceholderMarker + data["kubeconfig"].get<std::string>() + "\n" + kPlaceholderKubeconfig);
   return secret.dump();
 }
+
+namespace {
+
+std::string restoreRedactedCopies(const std::string& body) {
+  if (body.find("data") == std::string::npos) return body;
+  json object = json::parse(body, nullptr, false);
+  if (!object.is_object() || !object.contains("data") || !object["data"].is_object()) return body;
+  bool changed = false;
+  for (auto& [key, value] : object["data"].items()) {
+    if (!value.is_string()) continue;
+    auto decoded = k8s::base64Decode(value.get<std::string>());
+    if (!decoded || decoded->rfind(kPlaceholderMarker, 0) != 0) continue;
+    size_t start = std::string(kPlaceholderMarker).size();
+    value = decoded->substr(start, decoded->find('\n') - start);
+    changed = true;
+  }
+  return changed ? object.dump() : body;
+}
+
+}  // namespace
 
 TapeSession::TapeSession(const journal::EffectCompleted& recorded, uint64_t recordSeq, ClockWindow window)
     : recorded_(recorded), seq_(recordSeq), window_(window) {}
@@ -131,7 +156,7 @@ Result<k8s::HttpResponse> TapeSession::answer(const std::string& cluster, const 
   produced.cluster = cluster;
   produced.method = request.method;
   produced.path = request.path;
-  produced.requestBody = k8s::redactText(request.body);
+  produced.requestBody = k8s::redactText(restoreRedactedCopies(request.body));
   const std::string head = "EffectCompleted seq " + std::to_string(seq_) + " (" + recorded_.command + " #" +
                            std::to_string(recorded_.effectId) + "), ";
   if (index >= recorded_.tape.size()) {

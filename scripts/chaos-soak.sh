@@ -97,7 +97,7 @@ api() {  # METHOD NS PATH-AFTER-crossplanes [BODY [CONTENT-TYPE]]: retried throu
   log "giving up on $1 $2/crossplanes$3 (HTTP $code)"; return 1
 }
 request_json() {  # i version
-  printf '{"apiVersion":"crossplane.services.open-control-plane.io/v1alpha1","kind":"Crossplane","metadata":{"name":"mcp-%s","namespace":"%s"},"spec":{"version":"%s","providers":[{"name":"provider-kubernetes","version":"v0.15.0"}]}}' "$1" "$(ns_of "$1")" "$2"
+  printf '{"apiVersion":"crossplane.services.open-control-plane.io/v1alpha1","kind":"Crossplane","metadata":{"name":"mcp-%s","namespace":"%s"},"spec":{"version":"%s","providers":[{"name":"provider-kubernetes","version":"v1.2.1"}]}}' "$1" "$(ns_of "$1")" "$2"
 }
 next=0 restarts=0
 per_round=$(( (requests + rounds - 1) / (rounds > 0 ? rounds : 1) ))
@@ -105,13 +105,13 @@ round_actions() {
   local n i
   for _ in $(seq 1 "$per_round"); do
     [ "$next" -ge "$requests" ] && break
-    api POST "$(ns_of "$next")" "" "$(request_json "$next" 1.20.0)"; state[mcp-$next]=live; next=$((next + 1))
+    api POST "$(ns_of "$next")" "" "$(request_json "$next" v2.0.8)"; state[mcp-$next]=live; next=$((next + 1))
   done
   for n in $(seq 1 $(( per_round / 5 + 1 ))); do  # spec changes
     i=$(( RANDOM % (next > 0 ? next : 1) ))
     [ "${state[mcp-$i]:-}" = live ] || continue
     api PATCH "$(ns_of "$i")" "/mcp-$i" \
-      "{\"spec\":{\"version\":\"$([ $((RANDOM % 2)) = 0 ] && echo 1.19.1 || echo 1.20.0)\"}}" application/merge-patch+json
+      "{\"spec\":{\"version\":\"$([ $((RANDOM % 2)) = 0 ] && echo 1.20.5 || echo v2.0.8)\"}}" application/merge-patch+json
   done
   for n in $(seq 1 $(( per_round / 10 + 1 ))); do  # deletions
     i=$(( RANDOM % (next > 0 ? next : 1) ))

@@ -76,7 +76,7 @@ cat <<YAML | k apply -f - >/dev/null
 apiVersion: crossplane.services.open-control-plane.io/v1alpha1
 kind: Crossplane
 metadata: {name: $name, namespace: $tenant}
-spec: {version: "1.20.0"}
+spec: {version: "v2.0.8"}
 YAML
 
 deadline=$((SECONDS + ${SPR_E2E_TIMEOUT:-600}))

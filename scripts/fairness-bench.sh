@@ -38,7 +38,7 @@ pids+=($!)
     ns="project-fair-$((i % 10))--ws-1"
     printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$ns"
     printf -- '---\napiVersion: core.openmcp.cloud/v2alpha1\nkind: ManagedControlPlane\nmetadata: {name: mcp-%s, namespace: %s}\nspec: {}\n' "$i" "$ns"
-    printf -- '---\napiVersion: crossplane.services.open-control-plane.io/v1alpha1\nkind: Crossplane\nmetadata: {name: mcp-%s, namespace: %s}\nspec: {version: "1.20.0", providers: [{name: provider-kubernetes, version: v0.15.0}]}\n' "$i" "$ns"
+    printf -- '---\napiVersion: crossplane.services.open-control-plane.io/v1alpha1\nkind: Crossplane\nmetadata: {name: mcp-%s, namespace: %s}\nspec: {version: "v2.0.8", providers: [{name: provider-kubernetes, version: v1.2.1}]}\n' "$i" "$ns"
   done
 } >"$work/requests.yaml"
 t0=$(date +%s)

@@ -1,6 +1,7 @@
 #include "sim/controllers.h"
 
 #include "common/log.h"
+#include "sim/flux.h"
 #include "sim/tls.h"
 
 namespace spr::sim {
@@ -89,6 +90,7 @@ void Controllers::installProviderCrds(const std::string& platform) {
                                 permissiveCrd(kProviderGroup, "v1alpha1", kind, plural));
     if (r.code != 201) log::warn("sim: could not install the cluster provider CRD", {{"kind", kind}, {"code", r.code}});
   }
+  flux::installCrds(*c);
 }
 
 void Controllers::start() {
@@ -173,9 +175,13 @@ bool Controllers::forEach(Cluster& cluster, const std::string& path,
 bool Controllers::reconcileWholeCluster(Cluster& cluster) {
   bool settled =
       forEach(cluster, "/apis/apps/v1/deployments", [&](const json& d) { return reconcileDeployment(cluster, d); });
+  settled = flux::reconcileCrossplaneProviders(cluster, "") && settled;
   Cluster* onboarding = host_.findCluster(onboarding_);
   Cluster* platform = host_.findCluster(platform_);
   if (!platform || (cluster.name() != platform_ && cluster.name() != onboarding_)) return settled;
+  if (cluster.name() == platform_)
+    settled = flux::reconcileOciRepositories(*platform, "", "") &&
+              flux::reconcileHelmReleases(host_, *platform, "", "") && settled;
   if (onboarding) settled = reconcileMcps(*onboarding, *platform) && settled;
   settled = forEach(*platform, kProviderApi + "/clusterrequests",
                     [&](const json& cr) { return reconcileClusterRequest(*platform, cr); }) &&
@@ -194,10 +200,17 @@ bool Controllers::reconcileOne(const Change& c) {
     return collectionPath(prefix, c.resource, c.ns) + (c.name.empty() ? "" : "/" + c.name);
   };
   if (c.resource == "deployments")
-    return forEach(*cluster, path("/apis/apps/v1"), [&](const json& d) { return reconcileDeployment(*cluster, d); });
+    return forEach(*cluster, path("/apis/apps/v1"), [&](const json& d) { return reconcileDeployment(*cluster, d); }) &&
+           flux::reconcileCrossplaneProviders(*cluster, "");
+  if (c.resource == "providers") return flux::reconcileCrossplaneProviders(*cluster, c.name);
   Cluster* onboarding = host_.findCluster(onboarding_);
   Cluster* platform = host_.findCluster(platform_);
   if (!platform) return true;
+  if (c.cluster == platform_ && c.resource == "helmreleases")
+    return flux::reconcileHelmReleases(host_, *platform, c.ns, c.name);
+  if (c.cluster == platform_ && (c.resource == "ocirepositories" || c.resource == "secrets") && !c.ns.empty())
+    return (c.resource == "secrets" || flux::reconcileOciRepositories(*platform, c.ns, c.name)) &&
+           flux::reconcileHelmReleases(host_, *platform, c.ns, "");
   if (c.cluster == onboarding_ && onboarding && c.resource == "managedcontrolplanes") {
     if (c.name.empty()) return reconcileMcps(*onboarding, *platform);
     return mcpChanged(*onboarding, *platform, c.ns, c.name);

@@ -2,10 +2,11 @@
 // (ManagedControlPlane on onboarding -> namespace mcp--<uuid> and a ClusterRequest on
 // platform; Ready once that is), the openMCP cluster provider on the platform cluster
 // (ClusterRequest -> a new virtual cluster, Ready; AccessRequest -> a kubeconfig Secret with
-// a fresh token, Granted), Deployment availability after a delay, and namespace
-// finalization. Edge-triggered: each write names what it touched and only that is looked
-// at again (a full pass at start and for writes that touch "anything"). One background
-// thread; notify() is thread-safe; start()/stop() are called by the owning server only.
+// a fresh token, Granted), Deployment availability after a delay, namespace
+// finalization, and Flux and Crossplane's package manager (leniently, see sim/flux.h).
+// Edge-triggered: each write names what it touched and only that is looked at again (a
+// full pass at start and for writes that touch "anything"). One background thread;
+// notify() is thread-safe; start()/stop() are called by the owning server only.
 #pragma once
 
 #include <chrono>

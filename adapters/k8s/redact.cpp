@@ -70,8 +70,12 @@ bool isSecret(const json& object, bool inSecretList) {
 void redactSecret(json& secret) {
   for (const char* field : {"data", "stringData"}) {
     if (!secret.contains(field) || !secret[field].is_object()) continue;
-    for (auto& [key, value] : secret[field].items())
+    for (auto& [key, value] : secret[field].items()) {
+      // Idempotent: replay feeds recorded (redacted) Secret data back to a provider that
+      // copies it; its request must redact to what was recorded.
+      if (value.is_string() && value.get<std::string>().rfind("<redacted sha256:", 0) == 0) continue;
       value = redactedDigest(value.is_string() ? value.get<std::string>() : value.dump());
+    }
   }
   // kubectl apply keeps the whole Secret, data included, in this annotation.
   json* annotations = secret.contains("metadata") ? &secret["metadata"] : nullptr;

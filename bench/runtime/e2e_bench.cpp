@@ -27,6 +27,7 @@
 #include "cli/scenario.h"
 #include "common/log.h"
 #include "core/journal/journal.h"
+#include "providers/crossplane/crossplane.h"
 #include "sim/server.h"
 
 extern char** environ;
@@ -78,14 +79,8 @@ Result<World> startWorld() {
   return w;
 }
 
-json providerConfig(const providers::ProviderKinds& kinds) {
-  return {{"apiVersion", kinds.config.apiVersion()},
-          {"kind", kinds.configKind},
-          {"metadata", {{"name", "crossplane"}}},
-          {"spec",
-           {{"pollInterval", "10m"},
-            {"versions", json::array({{{"version", "1.20.0"}, {"image", "crossplane/crossplane:v1.20.0"}}})}}}};
-}
+// openMCP's ProviderConfig shape; its discovery ConfigMaps are created with it.
+json providerConfig(const providers::ProviderKinds&) { return providers::crossplane::exampleProviderConfig("10m"); }
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -160,6 +155,8 @@ int run(int n, int qps) {
   auto kinds = provider->kinds();
   Status setup = cli::installCrds(*world->onboarding.client, provider->apiCrds(), std::chrono::seconds(30));
   if (setup.isOk()) setup = cli::installCrds(*world->platform.client, provider->configCrds(), std::chrono::seconds(30));
+  for (const auto& cm : providers::crossplane::exampleDiscovery())
+    if (setup.isOk()) setup = cli::createIfMissing(*world->platform.client, providers::kit::kConfigMaps, "default", cm);
   if (setup.isOk()) setup = cli::createIfMissing(*world->platform.client, kinds.config, "", providerConfig(kinds));
   if (!setup.isOk()) {
     std::fprintf(stderr, "e2e_bench: setup: %s\n", setup.toString().c_str());
@@ -204,7 +201,7 @@ int run(int n, int qps) {
     json req = {{"apiVersion", kinds.api.apiVersion()},
                 {"kind", kinds.apiKind},
                 {"metadata", {{"name", name}, {"namespace", ns}}},
-                {"spec", {{"version", "1.20.0"}}}};
+                {"spec", {{"version", "v2.0.8"}}}};
     {
       std::lock_guard<std::mutex> lock(mu);
       created[i] = Clock::now();

@@ -31,6 +31,7 @@
 #include "cli/scenario.h"
 #include "common/log.h"
 #include "core/journal/journal.h"
+#include "providers/crossplane/crossplane.h"
 #include "sim/server.h"
 
 extern char** environ;
@@ -128,12 +129,9 @@ Status setUp(World& w, int pollSeconds) {
   auto kinds = w.provider->kinds();
   SPR_RETURN_IF_ERROR(cli::installCrds(*w.onboarding.client, w.provider->apiCrds(), std::chrono::seconds(30)));
   SPR_RETURN_IF_ERROR(cli::installCrds(*w.platform.client, w.provider->configCrds(), std::chrono::seconds(30)));
-  json config = {{"apiVersion", kinds.config.apiVersion()},
-                 {"kind", kinds.configKind},
-                 {"metadata", {{"name", "crossplane"}}},
-                 {"spec",
-                  {{"pollInterval", std::to_string(pollSeconds) + "s"},
-                   {"versions", json::array({{{"version", "1.20.0"}, {"image", "crossplane/crossplane:v1.20.0"}}})}}}};
+  for (const auto& cm : providers::crossplane::exampleDiscovery())
+    SPR_RETURN_IF_ERROR(cli::createIfMissing(*w.platform.client, providers::kit::kConfigMaps, "default", cm));
+  json config = providers::crossplane::exampleProviderConfig(std::to_string(pollSeconds) + "s");
   return cli::createIfMissing(*w.platform.client, kinds.config, "", config);
 }
 
@@ -147,7 +145,7 @@ Status createRequests(World& w, int n) {
     json req = {{"apiVersion", kinds.api.apiVersion()},
                 {"kind", kinds.apiKind},
                 {"metadata", {{"name", nameOf(i)}, {"namespace", nsOf(i)}}},
-                {"spec", {{"version", "1.20.0"}}}};
+                {"spec", {{"version", "v2.0.8"}}}};
     SPR_RETURN_IF_ERROR(cli::createIfMissing(*w.onboarding.client, kinds.api, nsOf(i), req));
   }
   return Status::ok();

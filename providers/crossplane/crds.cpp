@@ -18,18 +18,27 @@ json apiSchema() {
         "required": ["version"],
         "properties": {
           "version": {"type": "string", "minLength": 1,
-            "description": "Crossplane version; one of the ProviderConfig's spec.versions[].version."},
+            "description": "The Crossplane version to install; one the ProviderConfig's crossplaneDiscoveryName ConfigMap publishes."},
           "providers": {
             "type": "array",
-            "description": "Crossplane providers to install; each must be offered by the ProviderConfig.",
+            "description": "Crossplane providers to install; each must be published by a discovery ConfigMap the ProviderConfig selects.",
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["name"],
             "items": {
               "type": "object",
               "required": ["name", "version"],
               "properties": {
-                "name": {"type": "string", "minLength": 1, "description": "e.g. provider-kubernetes"},
-                "version": {"type": "string", "minLength": 1, "description": "e.g. v0.15.0"}
+                "name": {"type": "string", "minLength": 1,
+                  "description": "A provider the discovery publishes, e.g. provider-kubernetes."},
+                "version": {"type": "string", "minLength": 1, "description": "e.g. v1.2.1"},
+                "packagePullPolicy": {"type": "string", "enum": ["Always", "Never", "IfNotPresent"],
+                  "description": "Pull policy for the provider package."},
+                "packagePullSecrets": {"type": "array", "description": "Secrets on the MCP for private registries.",
+                  "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+                "runtimeConfigRef": {"type": "object", "description": "A DeploymentRuntimeConfig on the MCP.",
+                  "required": ["name"],
+                  "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                 "name": {"type": "string"}}}
               }
             }
           }
@@ -42,115 +51,75 @@ json apiSchema() {
 }
 
 json configSchema() {
+  // openMCP's service-provider-crossplane ProviderConfig (commit in docs/API.md), plus spr's
+  // pollInterval. caBundleRef is openMCP's own (a ConfigMapKeySelector).
   return schemaJson(R"({
     "type": "object",
-    "description": "The offer: Crossplane versions and providers end users may install. Named crossplane.",
+    "description": "ProviderConfig is the Schema for the providerconfigs API",
     "required": ["spec"],
     "properties": {
       "spec": {
         "type": "object",
-        "required": ["versions"],
+        "description": "spec defines the desired state of ProviderConfig",
+        "required": ["crossplaneDiscoveryName", "providerDiscoverySelector"],
         "properties": {
-          "pollInterval": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
-            "description": "How often a Ready request is observed for drift, e.g. 10s, 1m30s. Default 1m."},
-          "versions": {
-            "type": "array",
-            "minItems": 1,
-            "description": "The Crossplane versions offered, each with its image.",
-            "items": {
-              "type": "object",
-              "required": ["version", "image"],
-              "properties": {
-                "version": {"type": "string", "minLength": 1, "description": "e.g. 1.20.0"},
-                "image": {"type": "string", "minLength": 1,
-                  "description": "e.g. xpkg.upbound.io/crossplane/crossplane:v1.20.0"}
-              }
+          "crossplaneDiscoveryName": {"type": "string",
+            "description": "The name of the discovery resource (currently a ConfigMap) on the platform cluster that publishes the available Crossplane versions."},
+          "providerDiscoverySelector": {
+            "type": "object",
+            "x-kubernetes-map-type": "atomic",
+            "description": "Selects the discovery resources (currently ConfigMaps) on the platform cluster that publish the available Crossplane provider versions.",
+            "properties": {
+              "matchExpressions": {
+                "type": "array",
+                "x-kubernetes-list-type": "atomic",
+                "items": {
+                  "type": "object",
+                  "required": ["key", "operator"],
+                  "properties": {
+                    "key": {"type": "string"},
+                    "operator": {"type": "string"},
+                    "values": {"type": "array", "x-kubernetes-list-type": "atomic", "items": {"type": "string"}}
+                  }
+                }
+              },
+              "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}
             }
           },
           "providers": {
             "type": "object",
+            "description": "Configuration shared by all Crossplane providers installed via the service provider.",
             "properties": {
-              "availableProviders": {
+              "imagePullSecretRefs": {
                 "type": "array",
-                "description": "Crossplane providers end users may install, with their versions.",
+                "description": "Image pull secrets for pulling Crossplane provider images from private OCI registries.",
                 "items": {
                   "type": "object",
-                  "required": ["name", "package", "versions"],
-                  "properties": {
-                    "name": {"type": "string", "minLength": 1, "description": "e.g. provider-kubernetes"},
-                    "package": {"type": "string", "minLength": 1,
-                      "description": "OCI package without tag"},
-                    "versions": {"type": "array", "items": {"type": "string"}, "description": "e.g. [v0.15.0]"}
-                  }
+                  "x-kubernetes-map-type": "atomic",
+                  "properties": {"name": {"type": "string", "default": ""}}
                 }
               }
             }
-          }
-        }
-      },
-      "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-    }
-  })");
-}
-
-// Crossplane's package CRDs carry far larger schemas upstream; these keep the fields spr
-// sets and let the rest through, which is what a cluster without Crossplane's own
-// CRD installer needs for the objects to be stored.
-json packageSchema(const char* what) {
-  json schema = schemaJson(R"({
-    "type": "object",
-    "properties": {
-      "spec": {
-        "type": "object",
-        "required": ["package"],
-        "x-kubernetes-preserve-unknown-fields": true,
-        "properties": {
-          "package": {"type": "string", "minLength": 1},
-          "packagePullPolicy": {"type": "string", "enum": ["Always", "Never", "IfNotPresent"]},
-          "revisionActivationPolicy": {"type": "string", "enum": ["Automatic", "Manual"]}
-        }
-      },
-      "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-    }
-  })");
-  schema["description"] = what;
-  return schema;
-}
-
-json objectSchema() {
-  return schemaJson(R"({
-    "type": "object",
-    "description": "A Kubernetes object managed by provider-kubernetes (the seed's DomainServiceAPI).",
-    "properties": {
-      "spec": {
-        "type": "object",
-        "required": ["forProvider"],
-        "x-kubernetes-preserve-unknown-fields": true,
-        "properties": {
-          "forProvider": {
+          },
+          "caBundleRef": {
             "type": "object",
-            "required": ["manifest"],
+            "x-kubernetes-map-type": "atomic",
+            "required": ["key"],
+            "description": "A ConfigMap (in the service provider's namespace) holding a CA bundle; installed on the MCP and configured for Crossplane (registryCaBundleConfig).",
             "properties": {
-              "manifest": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+              "key": {"type": "string", "description": "The key to select."},
+              "name": {"type": "string", "default": ""},
+              "optional": {"type": "boolean"}
             }
           },
-          "providerConfigRef": {"type": "object", "properties": {"name": {"type": "string"}}}
+          "pollInterval": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+            "description": "spr extension: how often a Ready request is observed for drift, e.g. 10s, 1m30s. Default 1m."}
         }
       },
       "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
     }
   })");
 }
-
-json packageColumns() {
-  return schemaJson(R"([
-    {"name": "Installed", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Installed')].status"},
-    {"name": "Healthy", "type": "string", "jsonPath": ".status.conditions[?(@.type=='Healthy')].status"},
-    {"name": "Package", "type": "string", "jsonPath": ".spec.package"}
-  ])");
-}
-
-json managedLabels() { return {{kManagedByLabel, kManagedBy}}; }
 
 }  // namespace
 
@@ -169,33 +138,6 @@ std::vector<json> configCrds() {
   CrdSpec s{kGroup, "v1alpha1", "ProviderConfig", "providerconfigs", "providerconfig", false, configSchema()};
   s.printerColumns = schemaJson(R"([{"name": "Poll", "type": "string", "jsonPath": ".spec.pollInterval"}])");
   return {buildCrd(s)};
-}
-
-std::vector<json> mcpCrds() {
-  CrdSpec provider{"pkg.crossplane.io",
-                   "v1",
-                   "Provider",
-                   "providers",
-                   "provider",
-                   false,
-                   packageSchema("A Crossplane provider package installed on this cluster.")};
-  CrdSpec configuration{"pkg.crossplane.io",
-                        "v1",
-                        "Configuration",
-                        "configurations",
-                        "configuration",
-                        false,
-                        packageSchema("A Crossplane configuration package installed on this cluster.")};
-  CrdSpec object{"kubernetes.crossplane.io", "v1alpha2", "Object", "objects", "object", false, objectSchema()};
-  for (CrdSpec* s : {&provider, &configuration, &object}) s->labels = managedLabels();
-  provider.printerColumns = configuration.printerColumns = packageColumns();
-  provider.categories = configuration.categories = json::array({"crossplane", "pkg"});
-  object.categories = json::array({"crossplane", "managed", "kubernetes"});
-  return {buildCrd(provider), buildCrd(configuration), buildCrd(object)};
-}
-
-std::vector<std::string> mcpCrdNames() {
-  return {"providers.pkg.crossplane.io", "configurations.pkg.crossplane.io", "objects.kubernetes.crossplane.io"};
 }
 
 }  // namespace spr::providers::crossplane

@@ -48,10 +48,11 @@ TEST(Crds, CrossplaneSchemasRequireWhatTheProviderNeeds) {
   EXPECT_EQ(api["properties"]["status"]["properties"]["observedGeneration"]["type"], "integer");
 
   json cfg = schemaOf(p->configCrds()[0])["properties"]["spec"];
-  EXPECT_EQ(cfg["required"], json::array({"versions"}));
-  EXPECT_EQ(cfg["properties"]["versions"]["items"]["required"], json::array({"version", "image"}));
-  json available = cfg["properties"]["providers"]["properties"]["availableProviders"]["items"];
-  EXPECT_EQ(available["required"], json::array({"name", "package", "versions"}));
+  // openMCP's shape (service-provider-crossplane's ProviderConfig), plus spr's pollInterval.
+  EXPECT_EQ(cfg["required"], json::array({"crossplaneDiscoveryName", "providerDiscoverySelector"}));
+  EXPECT_EQ(cfg["properties"]["providers"]["properties"]["imagePullSecretRefs"]["type"], "array");
+  EXPECT_EQ(cfg["properties"]["caBundleRef"]["required"], json::array({"key"}));
+  EXPECT_FALSE(cfg["properties"].contains("versions")) << "spr's earlier shape is gone";
   EXPECT_EQ(cfg["properties"]["pollInterval"]["type"], "string");
 }
 

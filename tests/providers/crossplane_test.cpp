@@ -1,359 +1,371 @@
-// The crossplane provider against an in-memory API server: what an operator would see on
-// the MCP cluster after Create / Update / Delete, and what Observe reports.
+// The crossplane provider against FakeClusters: openMCP's ProviderConfig and discovery
+// ConfigMaps on the platform cluster, Flux's OCIRepository/HelmRelease written there, the
+// Provider objects on the MCP once Flux reports the release Ready. Flux itself is played by
+// the test (fluxReleases()); tests/sim/flux_test.cpp runs the same against the local API server.
 #include <gtest/gtest.h>
 
-#include "providers/kit.h"
-#include "providers/provider.h"
+#include "adapters/k8s/openmcp.h"
+#include "providers/crossplane/crossplane.h"
 #include "tests/providers/fake_scope.h"
 
-namespace spr::providers {
+namespace spr::providers::crossplane {
 namespace {
 
-using testing::FakeCluster;
-using testing::FakeScope;
+using spr::testing::FakeScope;
 
-json config() {
-  return json::parse(R"({"apiVersion":"crossplane.services.open-control-plane.io/v1alpha1","kind":"ProviderConfig",
-   "metadata":{"name":"crossplane"},
-   "spec":{"pollInterval":"10s",
-     "versions":[{"version":"1.20.0","image":"xpkg.upbound.io/crossplane/crossplane:v1.20.0"},
-                 {"version":"1.19.1","image":"xpkg.upbound.io/crossplane/crossplane:v1.19.1"}],
-     "providers":{"availableProviders":[{"name":"provider-kubernetes",
-          "package":"xpkg.upbound.io/crossplane-contrib/provider-kubernetes","versions":["v0.15.0"]}]}}})");
+const std::string kNs = "project-a--ws-1";
+const std::string kTenant = k8s::mcpNamespace(kNs, "mcp-1");
+
+json crd(const std::string& group, const std::string& version, const std::string& kind, const std::string& plural,
+         bool namespaced) {
+  return {{"apiVersion", "apiextensions.k8s.io/v1"},
+          {"kind", "CustomResourceDefinition"},
+          {"metadata", {{"name", plural + "." + group}}},
+          {"spec",
+           {{"group", group},
+            {"names", {{"kind", kind}, {"plural", plural}}},
+            {"scope", namespaced ? "Namespaced" : "Cluster"},
+            {"versions", json::array({{{"name", version}, {"served", true}, {"storage", true}}})}}}};
 }
 
-json request(const std::string& version = "1.20.0",
-             json providers = json::array({{{"name", "provider-kubernetes"}, {"version", "v0.15.0"}}})) {
-  json r = {{"apiVersion", "crossplane.services.open-control-plane.io/v1alpha1"},
-            {"kind", "Crossplane"},
-            {"metadata", {{"name", "mcp-1"}, {"namespace", "project-acme--ws-dev"}, {"generation", 1}}},
-            {"spec", {{"version", version}}}};
-  if (!providers.is_null()) r["spec"]["providers"] = providers;
-  return r;
+json request(const std::string& version = "v2.0.8",
+             json providers = json::array({{{"name", "provider-kubernetes"}, {"version", "v1.2.1"}}})) {
+  json spec = {{"version", version}};
+  if (!providers.is_null()) spec["providers"] = providers;
+  return {{"apiVersion", std::string(kGroup) + "/v1alpha1"},
+          {"kind", "Crossplane"},
+          {"metadata", {{"name", "mcp-1"}, {"namespace", kNs}, {"generation", 1}}},
+          {"spec", spec}};
 }
+
+// A scope whose caBundle() the test sets.
+class Scope : public FakeScope {
+ public:
+  using FakeScope::FakeScope;
+  Result<std::optional<CaBundle>> caBundle() override { return ca; }
+  std::optional<CaBundle> ca;
+};
 
 class CrossplaneTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Provider> p = makeProvider("crossplane");
-  FakeScope scope{config()};
+  void SetUp() override {
+    auto& pf = scope.platformClient;
+    for (const auto& c : {crd("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true),
+                          crd("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories", true),
+                          crd("clusters.openmcp.cloud", "v1alpha1", "AccessRequest", "accessrequests", true)})
+      ASSERT_TRUE(pf.create(kit::kCrds, "", c).isOk());
+    for (const auto& ns : {std::string("default"), kTenant})
+      ASSERT_TRUE(pf.create(kit::kNamespaces, "", {{"metadata", {{"name", ns}}}}).isOk());
+    for (const auto& cm : exampleDiscovery()) ASSERT_TRUE(pf.create(kit::kConfigMaps, "default", cm).isOk());
+    ASSERT_TRUE(pf.create(kSecrets, kTenant,
+                          {{"metadata", {{"name", "crossplane-mcp-1-kubeconfig"}}},
+                           {"type", "Opaque"},
+                           {"data", {{"kubeconfig", "a3ViZWNvbmZpZw=="}}}})
+                    .isOk());
+    ASSERT_TRUE(
+        pf.create(kAccessRequests, kTenant,
+                  {{"metadata", {{"name", "crossplane-mcp-1"}}},
+                   {"status", {{"phase", "Granted"}, {"secretRef", {{"name", "crossplane-mcp-1-kubeconfig"}}}}}})
+            .isOk());
+  }
 
-  json deployment() { return scope.cluster.object("apps", "deployments", "crossplane-system", "crossplane"); }
-  json providerObject(const std::string& name) {
-    return scope.cluster.object("pkg.crossplane.io", "providers", "", name);
+  json platformObject(const k8s::GroupVersionResource& gvr, const std::string& name = kName) {
+    return scope.platformCluster.object(gvr.group, gvr.resource, kTenant, name);
   }
-  Observation observeOk(const json& req) {
-    ObserveResult o = p->observe(req, scope);
-    EXPECT_TRUE(o.result.ok()) << o.result.reason << ": " << o.result.message;
-    return o.observation;
+  // Flux's part: the HelmRelease Ready with `chartVersion` deployed, and the chart's CRDs
+  // on the MCP (what `core init` installs).
+  void fluxReleases(const std::string& chartVersion) {
+    json hr = platformObject(kHelmReleases);
+    ASSERT_FALSE(hr.is_null());
+    json status = {
+        {"observedGeneration", hr["metadata"]["generation"]},
+        {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}, {"reason", "InstallSucceeded"}}})},
+        {"history", json::array({{{"chartVersion", chartVersion}, {"status", "deployed"}}})}};
+    ASSERT_TRUE(scope.platformClient.mergePatch(kHelmReleases, kTenant, kName, {{"status", status}}).isOk());
+    (void)scope.mcpClient.create(kit::kCrds, "", crd("pkg.crossplane.io", "v1", "Provider", "providers", false));
   }
-  void createOk(const json& req) {
-    OpResult r = p->create(req, scope);
-    ASSERT_TRUE(r.ok()) << r.reason << ": " << r.message;
+  void providersHealthy() {
+    auto list = scope.mcpClient.list(kProviders, "");
+    ASSERT_TRUE(list.isOk());
+    for (const auto& p : (*list)["items"]) {
+      json status = {{"conditions", json::array({{{"type", "Installed"}, {"status", "True"}},
+                                                 {{"type", "Healthy"}, {"status", "True"}}})}};
+      ASSERT_TRUE(scope.mcpClient.mergePatch(kProviders, "", p["metadata"]["name"], {{"status", status}}).isOk());
+    }
   }
-  void handPatch(const k8s::GroupVersionResource& gvr, const std::string& ns, const std::string& name,
-                 const json& patch) {
-    auto r = scope.mcpClient.mergePatch(gvr, ns, name, patch);
-    ASSERT_TRUE(r.isOk()) << r.status().toString();
+  Observation observe(const json& req = request()) {
+    auto r = provider->observe(req, scope);
+    EXPECT_TRUE(r.result.ok()) << r.result.reason << ": " << r.result.message;
+    return r.observation;
   }
+
+  Scope scope{exampleProviderConfig("10s")};
+  std::unique_ptr<Provider> provider = makeCrossplaneProvider();
 };
 
-TEST_F(CrossplaneTest, NothingDeployedYetIsNotExisting) {
-  Observation o = observeOk(request());
+TEST_F(CrossplaneTest, NothingWrittenYetIsNotExisting) {
+  Observation o = observe();
   EXPECT_FALSE(o.exists);
-  EXPECT_NE(o.message.find("crossplane-system"), std::string::npos) << o.message;
+  EXPECT_NE(o.message.find("HelmRelease " + kTenant + "/crossplane does not exist"), std::string::npos) << o.message;
 }
 
-TEST_F(CrossplaneTest, CreateDeploysEverythingAsDesired) {
-  createOk(request());
-  auto& c = scope.cluster;
-  EXPECT_TRUE(c.object("", "namespaces", "", "crossplane-system").is_object());
-  EXPECT_TRUE(c.object("", "serviceaccounts", "crossplane-system", "crossplane").is_object());
-  json role = c.object("rbac.authorization.k8s.io", "clusterroles", "", "crossplane");
-  ASSERT_TRUE(role.is_object());
-  EXPECT_FALSE(role["rules"].empty());
-  json binding = c.object("rbac.authorization.k8s.io", "clusterrolebindings", "", "crossplane");
-  ASSERT_TRUE(binding.is_object());
-  EXPECT_EQ(binding["subjects"][0]["name"], "crossplane");
-  EXPECT_EQ(binding["subjects"][0]["namespace"], "crossplane-system");
-  for (const char* crd : {"providers.pkg.crossplane.io", "objects.kubernetes.crossplane.io"})
-    EXPECT_TRUE(c.object("apiextensions.k8s.io", "customresourcedefinitions", "", crd).is_object()) << crd;
-  json objectCrd =
-      c.object("apiextensions.k8s.io", "customresourcedefinitions", "", "objects.kubernetes.crossplane.io");
-  EXPECT_EQ(objectCrd["spec"]["scope"], "Cluster");
-  EXPECT_EQ(objectCrd["spec"]["versions"][0]["name"], "v1alpha2");
-  EXPECT_EQ(objectCrd["spec"]["names"]["kind"], "Object");
-
-  json d = deployment();
-  ASSERT_TRUE(d.is_object());
-  EXPECT_EQ(d["spec"]["replicas"], 1);
-  EXPECT_EQ(d["spec"]["template"]["spec"]["containers"][0]["image"], "xpkg.upbound.io/crossplane/crossplane:v1.20.0");
-  EXPECT_EQ(d["spec"]["template"]["spec"]["serviceAccountName"], "crossplane");
-  EXPECT_EQ(d["metadata"]["labels"]["app.kubernetes.io/version"], "1.20.0");
-
-  json prov = providerObject("provider-kubernetes");
-  ASSERT_TRUE(prov.is_object());
-  EXPECT_EQ(prov["apiVersion"], "pkg.crossplane.io/v1");
-  EXPECT_EQ(prov["spec"]["package"], "xpkg.upbound.io/crossplane-contrib/provider-kubernetes:v0.15.0");
-  EXPECT_EQ(prov["metadata"]["labels"]["crossplane.services.open-control-plane.io/owner-name"], "mcp-1");
-
-  Observation o = observeOk(request());
-  EXPECT_TRUE(o.exists);
-  EXPECT_FALSE(o.drift) << o.message;
-  EXPECT_TRUE(o.ready) << o.message;
-}
-
-TEST_F(CrossplaneTest, OlderVersionGetsItsImage) {
-  createOk(request("1.19.1", json()));
-  EXPECT_EQ(deployment()["spec"]["template"]["spec"]["containers"][0]["image"],
-            "xpkg.upbound.io/crossplane/crossplane:v1.19.1");
-  EXPECT_TRUE(providerObject("provider-kubernetes").is_null());
-}
-
-TEST_F(CrossplaneTest, CreateTwiceWritesNothingTheSecondTime) {
-  createOk(request());
-  scope.cluster.clearRequests();
-  createOk(request());
-  for (const auto& r : scope.cluster.requests()) EXPECT_EQ(r.rfind("GET ", 0), 0u) << r;
-}
-
-TEST_F(CrossplaneTest, HandScaledDeploymentIsDriftAndUpdateRepairsIt) {
-  createOk(request());
-  handPatch(kit::kDeployments, "crossplane-system", "crossplane", {{"spec", {{"replicas", 3}}}});
-  Observation o = observeOk(request());
-  EXPECT_TRUE(o.exists);
-  EXPECT_TRUE(o.drift);
-  EXPECT_NE(o.message.find("spec.replicas is 3, want 1"), std::string::npos) << o.message;
-  OpResult r = p->update(request(), scope);
+TEST_F(CrossplaneTest, CreateWritesFluxObjectsFromTheDiscoveryAndTheKubeconfigCopy) {
+  OpResult r = provider->create(request(), scope);
   ASSERT_TRUE(r.ok()) << r.message;
-  EXPECT_EQ(deployment()["spec"]["replicas"], 1);
-  EXPECT_FALSE(observeOk(request()).drift);
-}
-
-TEST_F(CrossplaneTest, HandChangedImageIsDriftAndUpdateRepairsIt) {
-  createOk(request());
-  json d = deployment();
-  d["spec"]["template"]["spec"]["containers"][0]["image"] = "evil.example/crossplane:latest";
-  ASSERT_TRUE(scope.mcpClient.update(kit::kDeployments, "crossplane-system", d).isOk());
-  Observation o = observeOk(request());
-  EXPECT_TRUE(o.drift);
-  EXPECT_NE(o.message.find("evil.example/crossplane:latest"), std::string::npos) << o.message;
-  ASSERT_TRUE(p->update(request(), scope).ok());
-  EXPECT_EQ(deployment()["spec"]["template"]["spec"]["containers"][0]["image"],
-            "xpkg.upbound.io/crossplane/crossplane:v1.20.0");
-  EXPECT_FALSE(observeOk(request()).drift);
-}
-
-TEST_F(CrossplaneTest, MissingPiecesAreDriftAndUpdateRecreatesThem) {
-  createOk(request());
-  ASSERT_TRUE(scope.mcpClient.remove(kit::kServiceAccounts, "crossplane-system", "crossplane").isOk());
-  ASSERT_TRUE(scope.mcpClient.remove(kit::kClusterRoleBindings, "", "crossplane").isOk());
-  ASSERT_TRUE(
-      scope.mcpClient.remove({"pkg.crossplane.io", "v1", "providers", false}, "", "provider-kubernetes").isOk());
-  Observation o = observeOk(request());
-  EXPECT_TRUE(o.drift);
-  EXPECT_NE(o.message.find("ServiceAccount crossplane-system/crossplane is missing"), std::string::npos) << o.message;
-  EXPECT_NE(o.message.find("ClusterRoleBinding crossplane is missing"), std::string::npos) << o.message;
-  EXPECT_NE(o.message.find("Provider provider-kubernetes is missing"), std::string::npos) << o.message;
-  ASSERT_TRUE(p->update(request(), scope).ok());
-  EXPECT_TRUE(scope.cluster.object("", "serviceaccounts", "crossplane-system", "crossplane").is_object());
-  EXPECT_TRUE(providerObject("provider-kubernetes").is_object());
-  EXPECT_FALSE(observeOk(request()).drift);
-}
-
-TEST_F(CrossplaneTest, ProviderPackageChangedByHandIsDrift) {
-  createOk(request());
-  handPatch({"pkg.crossplane.io", "v1", "providers", false}, "", "provider-kubernetes",
-            {{"spec", {{"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes:v0.9.0"}}}});
-  Observation o = observeOk(request());
-  EXPECT_TRUE(o.drift);
-  EXPECT_NE(o.message.find("spec.package"), std::string::npos) << o.message;
-  ASSERT_TRUE(p->update(request(), scope).ok());
-  EXPECT_EQ(providerObject("provider-kubernetes")["spec"]["package"],
-            "xpkg.upbound.io/crossplane-contrib/provider-kubernetes:v0.15.0");
-}
-
-TEST_F(CrossplaneTest, ProviderNoLongerRequestedIsRemovedButForeignOnesStay) {
-  createOk(request());
-  json foreign = {{"apiVersion", "pkg.crossplane.io/v1"},
-                  {"kind", "Provider"},
-                  {"metadata", {{"name", "provider-helm"}}},
-                  {"spec", {{"package", "example/provider-helm:v1"}}}};
-  ASSERT_TRUE(scope.mcpClient.create({"pkg.crossplane.io", "v1", "providers", false}, "", foreign).isOk());
-  json without = request("1.20.0", json::array());
-  Observation o = observeOk(without);
-  EXPECT_TRUE(o.drift);
-  EXPECT_NE(o.message.find("Provider provider-kubernetes is no longer requested"), std::string::npos) << o.message;
-  EXPECT_EQ(o.message.find("provider-helm"), std::string::npos) << o.message;
-  ASSERT_TRUE(p->update(without, scope).ok());
-  EXPECT_TRUE(providerObject("provider-kubernetes").is_null());
-  EXPECT_TRUE(providerObject("provider-helm").is_object());
-  EXPECT_FALSE(observeOk(without).drift);
-}
-
-TEST_F(CrossplaneTest, VersionChangeIsDriftAndUpdateRollsTheImage) {
-  createOk(request());
-  Observation o = observeOk(request("1.19.1"));
-  EXPECT_TRUE(o.drift);
-  ASSERT_TRUE(p->update(request("1.19.1"), scope).ok());
-  EXPECT_EQ(deployment()["spec"]["template"]["spec"]["containers"][0]["image"],
-            "xpkg.upbound.io/crossplane/crossplane:v1.19.1");
-}
-
-TEST_F(CrossplaneTest, VersionNotAllowedIsAUserErrorListingTheOffer) {
-  for (int op = 0; op < 3; ++op) {
-    OpResult r = op == 0   ? p->observe(request("1.18"), scope).result
-                 : op == 1 ? p->create(request("1.18"), scope)
-                           : p->update(request("1.18"), scope);
-    EXPECT_EQ(r.kind, ErrorKind::kUser);
-    EXPECT_EQ(r.reason, "VersionNotAllowed");
-    EXPECT_EQ(r.message, "spec.version \"1.18\" is not offered; allowed: 1.20.0, 1.19.1");
-  }
-  EXPECT_TRUE(scope.cluster.requests().empty()) << "a rejected request must not touch the MCP cluster";
-}
-
-TEST_F(CrossplaneTest, ProviderNotAllowedIsAUserErrorListingTheOffer) {
-  json aws = json::array({{{"name", "provider-aws"}, {"version", "v1.0.0"}}});
-  json oldKubernetes = json::array({{{"name", "provider-kubernetes"}, {"version", "v0.1.0"}}});
-  for (const json& providers : {aws, oldKubernetes}) {
-    OpResult r = p->observe(request("1.20.0", providers), scope).result;
-    EXPECT_EQ(r.kind, ErrorKind::kUser);
-    EXPECT_EQ(r.reason, "ProviderNotAllowed");
-    EXPECT_NE(r.message.find(providers[0]["name"].get<std::string>()), std::string::npos) << r.message;
-    EXPECT_NE(r.message.find("allowed: provider-kubernetes (v0.15.0)"), std::string::npos) << r.message;
-    EXPECT_EQ(p->create(request("1.20.0", providers), scope).reason, "ProviderNotAllowed");
-  }
-  EXPECT_EQ(scope.cluster.objectCount(), 0u);
-}
-
-TEST_F(CrossplaneTest, MissingVersionAndBrokenConfigAreUserErrors) {
-  json noVersion = request();
-  noVersion["spec"].erase("version");
-  OpResult r = p->observe(noVersion, scope).result;
-  EXPECT_EQ(r.reason, "InvalidSpec");
-  EXPECT_NE(r.message.find("allowed: 1.20.0, 1.19.1"), std::string::npos) << r.message;
-  scope.config["spec"]["versions"] = json::array();
-  r = p->create(request(), scope);
-  EXPECT_EQ(r.kind, ErrorKind::kUser);
-  EXPECT_EQ(r.reason, "InvalidProviderConfig");
-}
-
-TEST_F(CrossplaneTest, RemoveDeletesEverythingAndObserveSaysGone) {
-  createOk(request());
-  json deleting = request();
-  deleting["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z";
-  OpResult r = p->remove(deleting, scope);
-  ASSERT_TRUE(r.ok()) << r.message;
-  EXPECT_EQ(scope.cluster.objectCount(), 0u) << "namespace, RBAC, CRDs and Providers must all be gone";
-  Observation o = observeOk(deleting);
-  EXPECT_FALSE(o.exists) << o.message;
-  EXPECT_TRUE(p->remove(deleting, scope).ok()) << "a repeated Delete tolerates NotFound";
-}
-
-TEST_F(CrossplaneTest, DeletingRequestWithDisallowedSpecCanStillBeObservedGone) {
-  createOk(request());
-  json deleting = request("0.0.1");
-  deleting["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z";
-  ObserveResult before = p->observe(deleting, scope);
-  ASSERT_TRUE(before.result.ok()) << before.result.message;
-  EXPECT_TRUE(before.observation.exists);
-  ASSERT_TRUE(p->remove(deleting, scope).ok());
-  EXPECT_FALSE(observeOk(deleting).exists);
-}
-
-TEST_F(CrossplaneTest, CrdNotEstablishedIsTransientAndUpdateFinishesLater) {
-  scope.cluster.establishCrds = false;
-  OpResult r = p->create(request(), scope);
-  EXPECT_EQ(r.kind, ErrorKind::kTransient);
-  EXPECT_EQ(r.reason, "CrdNotEstablished");
-  EXPECT_NE(r.message.find("providers.pkg.crossplane.io"), std::string::npos) << r.message;
-  EXPECT_TRUE(providerObject("provider-kubernetes").is_null());
-  Observation o = observeOk(request());
-  EXPECT_TRUE(o.exists);
-  EXPECT_TRUE(o.drift);
-  for (const char* crd :
-       {"providers.pkg.crossplane.io", "configurations.pkg.crossplane.io", "objects.kubernetes.crossplane.io"})
-    scope.cluster.establish(crd);
-  ASSERT_TRUE(p->update(request(), scope).ok());
-  EXPECT_TRUE(providerObject("provider-kubernetes").is_object());
-  EXPECT_FALSE(observeOk(request()).drift);
-}
-
-TEST_F(CrossplaneTest, DeploymentNotAvailableIsNotReady) {
-  scope.cluster.deploymentsAvailable = false;
-  createOk(request());
-  Observation o = observeOk(request());
+  json repo = platformObject(kOciRepositories);
+  EXPECT_EQ(repo["spec"]["url"], "oci://ghcr.io/openmcp-project/openmcp/charts/crossplane");
+  EXPECT_EQ(repo["spec"]["ref"]["tag"], "2.0.8");
+  EXPECT_EQ(repo["spec"]["ref"]["digest"], "sha256:5fd4b4a82463c3433ccdd4d3e7ea54e1621f0cb7b928559ce62b52e2b4706b2b");
+  json hr = platformObject(kHelmReleases);
+  EXPECT_EQ(hr["apiVersion"], "helm.toolkit.fluxcd.io/v2");
+  EXPECT_EQ(hr["spec"]["chartRef"], (json{{"kind", "OCIRepository"}, {"name", "crossplane"}}));
+  EXPECT_EQ(hr["spec"]["kubeConfig"]["secretRef"], (json{{"name", kKubeconfigSecret}, {"key", "kubeconfig"}}));
+  EXPECT_EQ(hr["spec"]["targetNamespace"], "crossplane-system");
+  EXPECT_EQ(hr["spec"]["values"]["image"]["repository"], "ghcr.io/openmcp-project/openmcp/images/crossplane");
+  EXPECT_EQ(hr["spec"]["values"]["image"]["tag"],
+            "v2.0.8@sha256:9ada05a4a8a6e0886ca5c4aa758a972ff3bae55a07d3ec54ccbe79067f56c214");
+  json copy = platformObject(kSecrets, kKubeconfigSecret);
+  EXPECT_EQ(copy["data"]["kubeconfig"], "a3ViZWNvbmZpZw==") << "the AccessRequest's kubeconfig, copied";
+  EXPECT_FALSE(scope.cluster.object("", "namespaces", "", "crossplane-system").is_null());
+  EXPECT_TRUE(scope.cluster.object("pkg.crossplane.io", "providers", "", "provider-kubernetes").is_null())
+      << "no Provider before Flux has Crossplane running";
+  Observation o = observe();
   EXPECT_TRUE(o.exists);
   EXPECT_FALSE(o.drift) << o.message;
   EXPECT_FALSE(o.ready);
-  EXPECT_NE(o.message.find("not Available"), std::string::npos) << o.message;
+  EXPECT_NE(o.message.find("not reconciled by Flux yet"), std::string::npos) << o.message;
 }
 
-TEST_F(CrossplaneTest, ClusterErrorsAreTransientAndInvalidIsUser) {
-  scope.mcpError = Status(Code::kUnavailable, "AccessRequest not granted yet");
-  OpResult r = p->create(request(), scope);
-  EXPECT_EQ(r.kind, ErrorKind::kTransient);
-  EXPECT_NE(r.message.find("MCP cluster"), std::string::npos) << r.message;
-  scope.mcpError = Status();
-  scope.cluster.fail({"POST", "/deployments", 503, "ServiceUnavailable", 1});
-  r = p->create(request(), scope);
-  EXPECT_EQ(r.kind, ErrorKind::kTransient);
-  EXPECT_NE(r.message.find("creating Deployment crossplane-system/crossplane"), std::string::npos) << r.message;
-  scope.cluster.fail({"POST", "/deployments", 422, "Invalid", 1});
-  r = p->create(request(), scope);
+TEST_F(CrossplaneTest, ProvidersFollowTheReleaseAndReadyNeedsThemHealthy) {
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  Observation o = observe();
+  EXPECT_TRUE(o.drift);
+  EXPECT_NE(o.message.find("Provider provider-kubernetes is missing"), std::string::npos) << o.message;
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  json p = scope.cluster.object("pkg.crossplane.io", "providers", "", "provider-kubernetes");
+  EXPECT_EQ(p["spec"]["package"], "xpkg.upbound.io/upbound/provider-kubernetes:v1.2.1");
+  o = observe();
+  EXPECT_FALSE(o.drift) << o.message;
+  EXPECT_FALSE(o.ready);
+  EXPECT_NE(o.message.find("Provider provider-kubernetes has no Installed condition yet"), std::string::npos)
+      << o.message;
+  providersHealthy();
+  o = observe();
+  EXPECT_TRUE(o.ready) << o.message;
+  EXPECT_FALSE(o.drift) << o.message;
+  scope.cluster.clearRequests();
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  for (const auto& line : scope.cluster.requests()) EXPECT_EQ(line.rfind("GET", 0), 0u) << "nothing to write: " << line;
+}
+
+TEST_F(CrossplaneTest, VersionChangeUpgradesThroughTheHelmRelease) {
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  providersHealthy();
+  ASSERT_TRUE(observe().ready);
+  Observation o = observe(request("1.20.5"));
+  EXPECT_TRUE(o.drift);
+  EXPECT_NE(o.message.find("spec.ref.tag is \"2.0.8\", want \"1.20.5\""), std::string::npos) << o.message;
+  ASSERT_TRUE(provider->update(request("1.20.5"), scope).ok());
+  EXPECT_EQ(platformObject(kOciRepositories)["spec"]["ref"]["tag"], "1.20.5");
+  o = observe(request("1.20.5"));
+  EXPECT_FALSE(o.ready);
+  EXPECT_NE(o.message.find("not reconciled by Flux yet"), std::string::npos) << o.message;
+  fluxReleases("1.20.5");
+  o = observe(request("1.20.5"));
+  EXPECT_TRUE(o.ready) << o.message;
+}
+
+TEST_F(CrossplaneTest, HandEditedHelmReleaseOrProviderIsDrift) {
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  ASSERT_TRUE(scope.platformClient
+                  .mergePatch(kHelmReleases, kTenant, kName, {{"spec", {{"values", {{"image", {{"tag", "x"}}}}}}}})
+                  .isOk());
+  Observation o = observe();
+  EXPECT_TRUE(o.drift);
+  EXPECT_NE(o.message.find("spec.values.image.tag"), std::string::npos) << o.message;
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(
+      scope.mcpClient.mergePatch(kProviders, "", "provider-kubernetes", {{"spec", {{"package", "evil:1"}}}}).isOk());
+  o = observe();
+  EXPECT_TRUE(o.drift);
+  EXPECT_NE(o.message.find("spec.package"), std::string::npos) << o.message;
+}
+
+TEST_F(CrossplaneTest, ProviderNoLongerRequestedIsRemoved) {
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  Observation o = observe(request("v2.0.8", json::array()));
+  EXPECT_TRUE(o.drift);
+  EXPECT_NE(o.message.find("Provider provider-kubernetes is no longer requested"), std::string::npos) << o.message;
+  ASSERT_TRUE(provider->update(request("v2.0.8", json::array()), scope).ok());
+  EXPECT_TRUE(scope.cluster.object("pkg.crossplane.io", "providers", "", "provider-kubernetes").is_null());
+}
+
+TEST_F(CrossplaneTest, VersionAndProviderNotOfferedListWhatTheDiscoveryPublishes) {
+  auto r = provider->observe(request("9.9.9"), scope).result;
   EXPECT_EQ(r.kind, ErrorKind::kUser);
-  EXPECT_EQ(r.reason, "Invalid");
-  createOk(request());
+  EXPECT_EQ(r.reason, "VersionNotAllowed");
+  EXPECT_EQ(r.message, "spec.version \"9.9.9\" is not offered; allowed: v2.0.8, 1.20.5");
+  r = provider->create(request("v2.0.8", json::array({{{"name", "provider-aws"}, {"version", "v1.0.0"}}})), scope);
+  EXPECT_EQ(r.reason, "ProviderNotAllowed");
+  EXPECT_EQ(r.message,
+            "spec.providers: \"provider-aws\" version \"v1.0.0\" is not offered; allowed: provider-kubernetes v1.2.1");
+  EXPECT_TRUE(platformObject(kHelmReleases).is_null()) << "nothing is written for a refused request";
 }
 
-TEST(OpResultTest, FromStatusClassifies) {
-  OpResult invalid = OpResult::fromStatus(Status(Code::kInvalid, "spec.replicas: must be >= 0"), "updating X");
-  EXPECT_EQ(invalid.kind, ErrorKind::kUser);
-  EXPECT_EQ(invalid.message, "updating X: spec.replicas: must be >= 0");
-  for (Code c : {Code::kUnavailable, Code::kConflict, Code::kNotFound, Code::kUnauthorized, Code::kInternal}) {
-    OpResult r = OpResult::fromStatus(Status(c, "boom"), "reading Y");
-    EXPECT_EQ(r.kind, ErrorKind::kTransient) << codeName(c);
-    EXPECT_EQ(r.message, "reading Y: boom");
-  }
+TEST_F(CrossplaneTest, EarlierConfigShapeIsRefusedNamingTheNewFields) {
+  scope.config = {{"metadata", {{"name", "crossplane"}}},
+                  {"spec",
+                   {{"versions", json::array({{{"version", "1.20.0"}, {"image", "x"}}})},
+                    {"providers", {{"availableProviders", json::array()}}}}}};
+  auto r = provider->create(request(), scope);
+  EXPECT_EQ(r.kind, ErrorKind::kUser);
+  EXPECT_EQ(r.reason, "InvalidProviderConfig");
+  for (const char* field : {"spec.versions", "spec.crossplaneDiscoveryName", "spec.providerDiscoverySelector",
+                            "spec.providers.imagePullSecretRefs"})
+    EXPECT_NE(r.message.find(field), std::string::npos) << field << " in: " << r.message;
 }
 
-TEST(RegistryTest, NamesAndKinds) {
-  EXPECT_EQ(providerNames(), (std::vector<std::string>{"crossplane", "template"}));
-  for (const auto& name : providerNames()) {
-    auto p = makeProvider(name);
-    ASSERT_NE(p, nullptr) << name;
-    EXPECT_EQ(p->name(), name);
-  }
-  EXPECT_EQ(makeProvider("nope"), nullptr);
-  auto k = makeProvider("crossplane")->kinds();
-  EXPECT_EQ(k.api.apiVersion(), "crossplane.services.open-control-plane.io/v1alpha1");
-  EXPECT_EQ(k.api.resource, "crossplanes");
-  EXPECT_TRUE(k.api.namespaced);
-  EXPECT_EQ(k.config.resource, "providerconfigs");
-  EXPECT_FALSE(k.config.namespaced);
+TEST_F(CrossplaneTest, MissingOrBrokenDiscoveryIsAUserErrorNamingTheConfigMap) {
+  ASSERT_TRUE(scope.platformClient.remove(kit::kConfigMaps, "default", "crossplane-discovery").isOk());
+  auto r = provider->create(request(), scope);
+  EXPECT_EQ(r.reason, "DiscoveryNotFound");
+  EXPECT_NE(r.message.find("default/crossplane-discovery"), std::string::npos) << r.message;
+  ASSERT_TRUE(scope.platformClient
+                  .create(kit::kConfigMaps, "default",
+                          {{"metadata", {{"name", "crossplane-discovery"}}}, {"data", {{"components", "a: [b"}}}})
+                  .isOk());
+  r = provider->create(request(), scope);
+  EXPECT_EQ(r.reason, "InvalidProviderConfig");
+  EXPECT_NE(r.message.find("discovery ConfigMap default/crossplane-discovery: data.components is not YAML"),
+            std::string::npos)
+      << r.message;
 }
 
-// Replay re-runs an op against its tape: the same answers must produce the same requests.
-std::vector<std::string> scenario(bool establish) {
-  auto p = makeProvider("crossplane");
-  FakeScope s(config());
-  s.cluster.establishCrds = establish;
-  (void)p->observe(request(), s);
-  (void)p->create(request(), s);
-  (void)s.mcpClient.mergePatch(kit::kDeployments, "crossplane-system", "crossplane", {{"spec", {{"replicas", 2}}}});
-  (void)p->observe(request(), s);
-  (void)p->update(request("1.19.1", json::array()), s);
-  (void)p->remove(request(), s);
-  (void)p->observe(request(), s);
-  return s.cluster.requests();
+TEST_F(CrossplaneTest, CaBundleIsCopiedToTheMcpAndGivenToTheChart) {
+  scope.ca = CaBundle{"corp-ca", "ca.crt", "-----BEGIN CERTIFICATE-----\n...", "abc123"};
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  json cm = scope.cluster.object("", "configmaps", "crossplane-system", kCaBundleConfigMap);
+  EXPECT_EQ(cm["data"]["ca.crt"], "-----BEGIN CERTIFICATE-----\n...");
+  EXPECT_EQ(cm["metadata"]["annotations"][kSourceDigestAnnotation], "abc123");
+  EXPECT_EQ(platformObject(kHelmReleases)["spec"]["values"]["registryCaBundleConfig"],
+            (json{{"name", kCaBundleConfigMap}, {"key", "ca.crt"}}));
+  scope.ca->pem = "changed";
+  scope.ca->digest = "def456";
+  EXPECT_TRUE(observe().drift);
 }
 
-TEST(CrossplaneDeterminism, SameAnswersSameRequests) {
-  for (bool establish : {true, false}) {
-    auto first = scenario(establish), second = scenario(establish);
-    EXPECT_GT(first.size(), 20u);
-    EXPECT_EQ(first, second);
-  }
+TEST_F(CrossplaneTest, PullSecretsAreCopiedToTheMcpAndNamedOnEveryProvider) {
+  scope.config["spec"]["providers"] = {{"imagePullSecretRefs", json::array({{{"name", "regcred"}}})}};
+  auto r = provider->create(request(), scope);
+  EXPECT_EQ(r.reason, "PullSecretNotFound");
+  EXPECT_NE(r.message.find("default/regcred"), std::string::npos) << r.message;
+  ASSERT_TRUE(scope.platformClient
+                  .create(kSecrets, "default",
+                          {{"metadata", {{"name", "regcred"}}},
+                           {"type", "kubernetes.io/dockerconfigjson"},
+                           {"data", {{".dockerconfigjson", "e30="}}}})
+                  .isOk());
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  json copy = scope.cluster.object("", "secrets", "crossplane-system", "regcred");
+  EXPECT_EQ(copy["type"], "kubernetes.io/dockerconfigjson");
+  EXPECT_EQ(copy["data"][".dockerconfigjson"], "e30=");
+  json p = scope.cluster.object("pkg.crossplane.io", "providers", "", "provider-kubernetes");
+  EXPECT_EQ(p["spec"]["packagePullSecrets"], json::array({{{"name", "regcred"}}}));
+  EXPECT_FALSE(observe().drift);
+}
+
+TEST_F(CrossplaneTest, DeleteRemovesProvidersThenWaitsForFluxThenTheRest) {
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  json deleting = request();
+  deleting["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z";
+  OpResult r = provider->remove(deleting, scope);
+  EXPECT_EQ(r.kind, ErrorKind::kTransient);
+  EXPECT_EQ(r.reason, "UninstallInProgress");
+  EXPECT_TRUE(scope.cluster.object("pkg.crossplane.io", "providers", "", "provider-kubernetes").is_null());
+  EXPECT_TRUE(platformObject(kHelmReleases).is_null()) << "the fake deletes at once; Flux would uninstall first";
+  EXPECT_TRUE(provider->observe(deleting, scope).observation.exists) << "OCIRepository and Secret still there";
+  r = provider->remove(deleting, scope);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_TRUE(platformObject(kOciRepositories).is_null());
+  EXPECT_TRUE(platformObject(kSecrets, kKubeconfigSecret).is_null());
+  EXPECT_TRUE(scope.cluster.object("", "namespaces", "", "crossplane-system").is_null());
+  EXPECT_TRUE(
+      scope.cluster.object("apiextensions.k8s.io", "customresourcedefinitions", "", "providers.pkg.crossplane.io")
+          .is_null())
+      << "Crossplane's CRDs, which Helm keeps, are removed too";
+  EXPECT_FALSE(provider->observe(deleting, scope).observation.exists);
+}
+
+TEST_F(CrossplaneTest, McpGoneFirstSuspendsTheReleaseAndRemovesThePlatformObjects) {
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  scope.mcpError = Status(Code::kNotFound, "the MCP cluster is gone");
+  json deleting = request();
+  deleting["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z";
+  ASSERT_TRUE(provider->remove(deleting, scope).ok());
+  bool suspended = false;
+  for (const auto& line : scope.platformCluster.requests())
+    suspended = suspended || (line.rfind("PATCH", 0) == 0 && line.find("\"suspend\":true") != std::string::npos);
+  EXPECT_TRUE(suspended) << "Flux cannot uninstall from a cluster that is gone";
+  EXPECT_TRUE(platformObject(kHelmReleases).is_null());
+  EXPECT_TRUE(platformObject(kOciRepositories).is_null());
+  EXPECT_TRUE(platformObject(kSecrets, kKubeconfigSecret).is_null());
+}
+
+// openMCP's getMCPPermissions (service-provider-crossplane, commit in docs/API.md), rule
+// for rule, then spr's additions; no wildcard anywhere.
+TEST(CrossplaneAccessRules, OpenMcpsListFirstThenSprsOwnNeeds) {
+  json rules = makeCrossplaneProvider()->mcpAccessRules();
+  const json all = {"get", "list", "watch", "create", "update", "patch", "delete"};
+  json openmcp = json::array({
+      {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", all}},
+      {{"apiGroups", {""}}, {"resources", {"secrets", "configmaps"}}, {"verbs", all}},
+      {{"apiGroups", {""}}, {"resources", {"serviceaccounts"}}, {"verbs", all}},
+      {{"apiGroups", {""}}, {"resources", {"serviceaccounts/token"}}, {"verbs", {"create"}}},
+      {{"apiGroups", {""}}, {"resources", {"namespaces"}}, {"verbs", all}},
+      {{"apiGroups", {"rbac.authorization.k8s.io"}},
+       {"resources", {"clusterroles", "clusterrolebindings"}},
+       {"verbs", all}},
+      {{"apiGroups", {""}}, {"resources", {"events"}}, {"verbs", all}},
+      {{"apiGroups", {"admissionregistration.k8s.io"}},
+       {"resources", {"validatingwebhookconfigurations"}},
+       {"verbs", all}},
+  });
+  ASSERT_GE(rules.size(), openmcp.size());
+  for (size_t i = 0; i < openmcp.size(); ++i) EXPECT_EQ(rules[i], openmcp[i]) << i;
+  for (const auto& r : rules)
+    for (const char* field : {"apiGroups", "resources", "verbs", "resourceNames"})
+      for (const auto& v : r.value(field, json::array()))
+        EXPECT_EQ(v.get<std::string>().find('*'), std::string::npos) << r.dump();
+}
+
+TEST(CrossplaneDiscovery, SelectorsAndReferencesParseAsKubernetesDoes) {
+  EXPECT_EQ(selectorString(json::object()), "");
+  EXPECT_EQ(
+      selectorString({{"matchLabels", {{"a", "b"}}},
+                      {"matchExpressions", json::array({{{"key", "x"}, {"operator", "In"}, {"values", {"1", "2"}}},
+                                                        {{"key", "y"}, {"operator", "DoesNotExist"}}})}}),
+      "a=b,x in (1,2),!y");
+  std::string repo, tag, digest;
+  splitReference("localhost:5000/a/b:1.2@sha256:ff", repo, tag, digest);
+  EXPECT_EQ(repo, "localhost:5000/a/b");
+  EXPECT_EQ(tag, "1.2");
+  EXPECT_EQ(digest, "sha256:ff");
+  splitReference("localhost:5000/a/b", repo, tag, digest);
+  EXPECT_EQ(repo, "localhost:5000/a/b");
+  EXPECT_EQ(tag, "");
 }
 
 }  // namespace
-}  // namespace spr::providers
+}  // namespace spr::providers::crossplane

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "providers/crossplane/crossplane.h"
 #include "providers/provider.h"
 #include "tests/providers/fake_scope.h"
 #include "tests/providers/yaml_json.h"
@@ -118,6 +119,22 @@ TEST(Deploy, ClusterRoleGrantsWhatSprNeeds) {
   json leases = findKind(loadAll(deployDir() / "rbac.yaml"), "Role");
   EXPECT_EQ(leases["metadata"].value("namespace", ""), "openmcp-system");
   EXPECT_TRUE(roleAllows(leases, "coordination.k8s.io", "leases", "update"));
+  // crossplane through Flux: its objects and the kubeconfig copy in tenant namespaces;
+  // updates only of the names spr uses; discovery ConfigMaps only in spr's namespace.
+  for (const char* verb : {"get", "create", "delete"}) {
+    EXPECT_TRUE(allows("helm.toolkit.fluxcd.io", "helmreleases", verb)) << verb;
+    EXPECT_TRUE(allows("source.toolkit.fluxcd.io", "ocirepositories", verb)) << verb;
+  }
+  EXPECT_TRUE(allows("helm.toolkit.fluxcd.io", "helmreleases", "update"));
+  EXPECT_FALSE(roleAllows(role, "helm.toolkit.fluxcd.io", "helmreleases", "update")) << "any HelmRelease";
+  EXPECT_TRUE(allows("", "secrets", "create"));
+  EXPECT_FALSE(roleAllows(role, "", "secrets", "patch")) << "any Secret";
+  EXPECT_FALSE(allows("", "configmaps", "get")) << "discovery: a Role in spr's namespace only";
+  bool discovery = false;
+  for (const json& doc : loadAll(deployDir() / "rbac.yaml"))
+    discovery = discovery || (doc.value("kind", "") == "Role" && roleAllows(doc, "", "configmaps", "list") &&
+                              doc["metadata"].value("namespace", "") == "openmcp-system");
+  EXPECT_TRUE(discovery);
   // CRDs: create (RBAC cannot name what is created), get/update only the provider's own.
   const std::string crds = "customresourcedefinitions";
   EXPECT_TRUE(allows("apiextensions.k8s.io", crds, "create"));
@@ -220,19 +237,21 @@ TEST(Deploy, DeploymentRunsTheCrossplaneProviderWithProbes) {
   EXPECT_EQ(pod["initContainers"][0]["args"][0], "init");
 }
 
-TEST(Deploy, ExampleProviderConfigIsOneTheCrossplaneProviderAccepts) {
+// The example offer is openMCP's shape: the ProviderConfig and its discovery ConfigMaps,
+// the same as providers::crossplane's example (demo, validate, the e2e tests).
+TEST(Deploy, ExampleProviderConfigIsTheCrossplaneProvidersExample) {
   auto docs = loadAll(deployDir() / "providerconfig-crossplane.yaml");
-  ASSERT_EQ(docs.size(), 1u);
-  spr::testing::FakeScope scope(docs[0]);
-  auto p = makeProvider("crossplane");
-  json request = {
-      {"metadata", {{"name", "mcp-1"}, {"namespace", "project-a--ws-1"}}},
-      {"spec", {{"version", "1.20.0"}, {"providers", {{{"name", "provider-kubernetes"}, {"version", "v0.15.0"}}}}}}};
-  OpResult r = p->create(request, scope);
-  ASSERT_TRUE(r.ok()) << r.reason << ": " << r.message;
-  request["spec"]["version"] = "2.0.0";
-  EXPECT_EQ(p->observe(request, scope).result.message,
-            "spec.version \"2.0.0\" is not offered; allowed: 1.20.0, 1.19.1");
+  ASSERT_EQ(docs.size(), 3u);
+  json pc = crossplane::exampleProviderConfig("10s");
+  EXPECT_EQ(docs[0], pc);
+  auto discovery = crossplane::exampleDiscovery();
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(docs[i + 1]["metadata"], discovery[i]["metadata"]) << i;
+    std::vector<json> fromFile, fromCode;
+    ASSERT_TRUE(crossplane::parseDiscovery(docs[i + 1], fromFile).ok());
+    ASSERT_TRUE(crossplane::parseDiscovery(discovery[i], fromCode).ok());
+    EXPECT_EQ(fromFile, fromCode) << i;
+  }
 }
 
 // The AccessRequest spr creates on a tenant's MCP asks only for what the provider declares,
@@ -252,14 +271,13 @@ TEST(AccessRules, BuiltInProvidersAskForNoWildcardOnTheMcp) {
   };
   for (const char* verb : {"get", "create", "patch", "delete"}) {
     EXPECT_TRUE(allows("", "namespaces", verb)) << verb;
-    EXPECT_TRUE(allows("apps", "deployments", verb)) << verb;
-    EXPECT_TRUE(allows("apiextensions.k8s.io", "customresourcedefinitions", verb)) << verb;
-    EXPECT_TRUE(allows("rbac.authorization.k8s.io", "clusterrolebindings", verb)) << verb;
+    EXPECT_TRUE(allows("", "configmaps", verb)) << verb;
+    EXPECT_TRUE(allows("apps", "deployments", verb)) << verb;  // the chart's install through the copied kubeconfig
     EXPECT_TRUE(allows("pkg.crossplane.io", "providers", verb)) << verb;
   }
-  EXPECT_TRUE(allows("pkg.crossplane.io", "providers", "list"));
-  EXPECT_FALSE(allows("", "secrets", "get")) << "the crossplane provider reads no Secret on the MCP";
-  // escalate/bind only on Crossplane's own ClusterRole.
+  EXPECT_TRUE(allows("", "serviceaccounts/token", "create"));
+  EXPECT_FALSE(allows("", "pods", "get"));
+  // escalate/bind only on the chart's own ClusterRoles.
   EXPECT_FALSE(roleAllows(json{{"rules", crossplane}}, "rbac.authorization.k8s.io", "clusterroles", "escalate"));
   EXPECT_TRUE(allows("rbac.authorization.k8s.io", "clusterroles", "escalate"));
 }

@@ -40,7 +40,7 @@ void recordJournal(E2E& env, int n, const sim::FaultOptions& faults = {}) {
   for (int i = 0; i < n; ++i) ASSERT_TRUE(eventually([&] { return env.isReady(ns(i), "mcp"); }, 90)) << i;
   env.simServer->setFaults(sim::FaultOptions{});
   json obj = env.get(ns(0), "mcp");
-  obj["spec"]["version"] = "1.19.1";
+  obj["spec"]["version"] = "1.20.5";
   ASSERT_TRUE(env.onboarding->update(env.api, ns(0), obj).isOk());
   ASSERT_TRUE(eventually(
       [&] { return env.get(ns(0), "mcp")["metadata"].value("generation", 0) == 2 && env.isReady(ns(0), "mcp"); }));
@@ -167,18 +167,19 @@ TEST(TapeReplay, JournalOfKillDashNineAndRestartReplaysWithNoDivergence) {
               static_cast<unsigned long long>(out.effects), static_cast<unsigned long long>(out.requests), out.seconds);
 }
 
-// Test-only provider: crossplane in every respect but one decision — the Deployments it
-// creates on the MCP ask for 2 replicas instead of 1. It wraps the real provider and, in
-// create(), hands it an MCP client whose requests carry that one change.
+// Test-only provider: crossplane in every respect but one decision — the Flux
+// OCIRepository it creates on the platform cluster polls every 5m instead of 10m. It wraps
+// the real provider and, in create(), hands it a platform client whose requests carry that
+// one change.
 class ReplicasTransport : public k8s::Transport {
  public:
   explicit ReplicasTransport(k8s::Transport& inner) : inner_(inner) {}
   Result<k8s::HttpResponse> roundTrip(const k8s::HttpRequest& request) override {
     k8s::HttpRequest changed = request;
-    if (request.method == "POST" && request.path.find("/deployments") != std::string::npos) {
+    if (request.method == "POST" && request.path.find("/ocirepositories") != std::string::npos) {
       json body = json::parse(request.body, nullptr, false);
-      if (body.is_object() && body.contains("spec") && body["spec"].contains("replicas")) {
-        body["spec"]["replicas"] = 2;
+      if (body.is_object() && body.contains("spec") && body["spec"].contains("interval")) {
+        body["spec"]["interval"] = "5m";
         changed.body = body.dump();
       }
     }
@@ -192,24 +193,19 @@ class ReplicasTransport : public k8s::Transport {
 
 class ReplicasScope : public providers::ReconcileScope {
  public:
-  explicit ReplicasScope(providers::ReconcileScope& inner) : inner_(inner) {}
+  explicit ReplicasScope(providers::ReconcileScope& inner)
+      : inner_(inner), transport_(inner.platform().transport()), client_(transport_) {}
   const json& providerConfig() const override { return inner_.providerConfig(); }
   k8s::Client& onboarding() override { return inner_.onboarding(); }
-  k8s::Client& platform() override { return inner_.platform(); }
+  k8s::Client& platform() override { return client_; }
   Result<k8s::Client*> workload() override { return inner_.workload(); }
-  Result<k8s::Client*> mcp() override {
-    if (client_) return client_.get();
-    auto mcp = inner_.mcp();
-    if (!mcp) return mcp.status();
-    transport_ = std::make_unique<ReplicasTransport>((*mcp)->transport());
-    client_ = std::make_unique<k8s::Client>(*transport_);
-    return client_.get();
-  }
+  Result<k8s::Client*> mcp() override { return inner_.mcp(); }
+  Result<std::optional<providers::CaBundle>> caBundle() override { return inner_.caBundle(); }
 
  private:
   providers::ReconcileScope& inner_;
-  std::unique_ptr<ReplicasTransport> transport_;
-  std::unique_ptr<k8s::Client> client_;
+  ReplicasTransport transport_;
+  k8s::Client client_;
 };
 
 class ReplicasTwoProvider : public providers::Provider {
@@ -245,13 +241,15 @@ TEST(TapeReplay, ProviderWithOneDecisionChangedDivergesAtTheFirstCreate) {
   const Divergence& d = *out.divergence;
   EXPECT_EQ(d.seq, firstCreate) << d.expected << "\n" << d.got;
   EXPECT_EQ(d.what, "cluster request");
-  EXPECT_EQ(d.field, "request body /spec/replicas");
+  EXPECT_EQ(d.field, "request body /spec/interval");
   EXPECT_NE(d.expected.find("EffectCompleted seq " + std::to_string(firstCreate) + " (Create #"), std::string::npos)
       << d.expected;
-  EXPECT_NE(d.expected.find("mcp POST /apis/apps/v1/namespaces/"), std::string::npos) << d.expected;
-  EXPECT_NE(d.expected.find("\"replicas\":1"), std::string::npos) << d.expected;
-  EXPECT_NE(d.got.find("\"replicas\":2"), std::string::npos) << d.got;
-  EXPECT_NE(d.got.find("body differs at /spec/replicas: recorded 1, produced 2"), std::string::npos) << d.got;
+  EXPECT_NE(d.expected.find("platform POST /apis/source.toolkit.fluxcd.io/v1/namespaces/"), std::string::npos)
+      << d.expected;
+  EXPECT_NE(d.expected.find("\"interval\":\"10m\""), std::string::npos) << d.expected;
+  EXPECT_NE(d.got.find("\"interval\":\"5m\""), std::string::npos) << d.got;
+  EXPECT_NE(d.got.find("body differs at /spec/interval: recorded \"10m\", produced \"5m\""), std::string::npos)
+      << d.got;
   // Everything before the first Create was re-run and matched.
   EXPECT_GT(out.effects, 1u);
 }

@@ -23,6 +23,7 @@
 #include "adapters/k8s/config.h"
 #include "adapters/k8s/curl_transport.h"
 #include "adapters/k8s/openmcp.h"
+#include "providers/crossplane/crossplane.h"
 #include "providers/provider.h"
 #include "runtime/operator.h"
 #include "sim/server.h"
@@ -68,6 +69,9 @@ class E2E {
     for (const auto& crd : provider->configCrds()) EXPECT_TRUE(createOk(*platform, kCrds, "", crd));
     api = provider->kinds().api;
     config = provider->kinds().config;
+    // The offer's discovery (openMCP's release channel), read when a ProviderConfig exists.
+    for (const auto& cm : providers::crossplane::exampleDiscovery())
+      EXPECT_TRUE(createOk(*platform, providers::kit::kConfigMaps, "default", cm));
   }
   ~E2E() {
     if (simServer) simServer->stop();
@@ -90,26 +94,15 @@ class E2E {
     return r.isOk() || r.status().code() == Code::kAlreadyExists;
   }
 
+  // openMCP's shape: Crossplane v2.0.8 and 1.20.5, provider-kubernetes v1.2.1 (exampleDiscovery).
   json providerConfig(const std::string& pollInterval = "10s") const {
-    return {
-        {"apiVersion", config.group + "/" + config.version},
-        {"kind", provider->kinds().configKind},
-        {"metadata", {{"name", "crossplane"}}},
-        {"spec",
-         {{"pollInterval", pollInterval},
-          {"versions",
-           json::array({{{"version", "1.20.0"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.20.0"}},
-                        {{"version", "1.19.1"}, {"image", "xpkg.upbound.io/crossplane/crossplane:v1.19.1"}}})},
-          {"providers",
-           {{"availableProviders", json::array({{{"name", "provider-kubernetes"},
-                                                 {"package", "xpkg.upbound.io/crossplane-contrib/provider-kubernetes"},
-                                                 {"versions", json::array({"v0.15.0"})}}})}}}}}};
+    return providers::crossplane::exampleProviderConfig(pollInterval);
   }
   void createConfig() { ASSERT_TRUE(createOk(*platform, config, "", providerConfig())); }
 
   // The MCP as openMCP sets it up: onboarding namespace, platform namespace mcp--<uuid>
   // with the MCP's ClusterRequest, then the end user's request.
-  void createRequest(const std::string& ns, const std::string& name, const std::string& version = "1.20.0") {
+  void createRequest(const std::string& ns, const std::string& name, const std::string& version = "v2.0.8") {
     ASSERT_TRUE(createOk(*onboarding, kNamespaces, "",
                          {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}}));
     std::string mcpNs = k8s::mcpNamespace(ns, name);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/journal/journal.h"
+#include "providers/crossplane/crossplane.h"
 #include "runtime/operator.h"
 #include "tests/runtime/e2e_env.h"
 
@@ -43,20 +44,28 @@ Mcp mcpClient(E2E& env, const std::string& ns, const std::string& name) {
 
 bool notFound(const Result<json>& r) { return !r.isOk() && r.status().code() == Code::kNotFound; }
 
-TEST(LifecycleE2E, DeploymentChangedByHandIsRepairedByUpdateAtTheNextPoll) {
+TEST(LifecycleE2E, HelmReleaseChangedByHandIsRepairedByUpdateAtTheNextPoll) {
+  namespace xp = providers::crossplane;
   E2E env(testName());
   ASSERT_TRUE(E2E::createOk(*env.platform, env.config, "", env.providerConfig("1s")));
   auto op = startOperator(env);
   env.createRequest("project-d--ws-1", "mcp-1");
   ASSERT_TRUE(eventually([&] { return env.isReady("project-d--ws-1", "mcp-1"); }));
-  Mcp mcp = mcpClient(env, "project-d--ws-1", "mcp-1");
+  const std::string tenant = k8s::mcpNamespace("project-d--ws-1", "mcp-1");
   uint64_t updates = op->effectsRun(lc::Op::kUpdate);
-  ASSERT_TRUE(
-      mcp.client->mergePatch(kDeployments, "crossplane-system", "crossplane", {{"spec", {{"replicas", 3}}}}).isOk());
+  ASSERT_TRUE(env.platform
+                  ->mergePatch(xp::kHelmReleases, tenant, xp::kName,
+                               {{"spec", {{"values", {{"image", {{"repository", "example.com/hand-made"}}}}}}}})
+                  .isOk());
+  Mcp mcp = mcpClient(env, "project-d--ws-1", "mcp-1");
   ASSERT_TRUE(eventually([&] {
+    auto hr = env.platform->get(xp::kHelmReleases, tenant, xp::kName);
     auto d = mcp.client->get(kDeployments, "crossplane-system", "crossplane");
-    return d.isOk() && (*d)["spec"].value("replicas", 0) == 1 && op->effectsRun(lc::Op::kUpdate) > updates;
-  })) << "the hand-made replicas=3 was not repaired";
+    return hr.isOk() && (*hr)["spec"]["values"]["image"].value("repository", "") != "example.com/hand-made" &&
+           d.isOk() &&
+           d->dump().find("ghcr.io/openmcp-project/openmcp/images/crossplane:v2.0.8@sha256:") != std::string::npos &&
+           op->effectsRun(lc::Op::kUpdate) > updates;
+  })) << "the hand-made image repository was not repaired (or Flux did not upgrade the release)";
   EXPECT_EQ(op->effectsRun(lc::Op::kCreate), 1u);
   op->requestStop();
   EXPECT_TRUE(op->wait().isOk());
@@ -84,7 +93,7 @@ TEST(LifecycleE2E, DisallowedProviderWaitsWithoutRetryingUntilTheUserFixesTheSpe
   Mcp mcp = mcpClient(env, "project-p--ws-1", "mcp-1");
   EXPECT_TRUE(notFound(mcp.client->get(testing::kNamespaces, "", "crossplane-system"))) << "nothing is deployed";
   obj = env.get("project-p--ws-1", "mcp-1");
-  obj["spec"]["providers"] = json::array({{{"name", "provider-kubernetes"}, {"version", "v0.15.0"}}});
+  obj["spec"]["providers"] = json::array({{{"name", "provider-kubernetes"}, {"version", "v1.2.1"}}});
   ASSERT_TRUE(env.onboarding->update(env.api, "project-p--ws-1", obj).isOk());
   ASSERT_TRUE(eventually([&] { return env.isReady("project-p--ws-1", "mcp-1"); }))
       << env.get("project-p--ws-1", "mcp-1").dump();

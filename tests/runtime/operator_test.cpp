@@ -72,7 +72,7 @@ TEST(OperatorE2E, DisallowedVersionGetsReadyFalseWithMessageAndNothingDeployed) 
   env.createRequest("project-c--ws-1", "mcp-1", "9.9.9");
   ASSERT_TRUE(eventually([&] {
     json c = E2E::readyCondition(env.get("project-c--ws-1", "mcp-1"));
-    return c.value("status", "") == "False" && c.value("message", "").find("1.20.0") != std::string::npos;
+    return c.value("status", "") == "False" && c.value("message", "").find("v2.0.8") != std::string::npos;
   })) << env.get("project-c--ws-1", "mcp-1").dump();
   EXPECT_EQ(op->effectsRun(lc::Op::kCreate), 0u);
   op->requestStop();
@@ -86,7 +86,7 @@ TEST(OperatorE2E, SpecChangeRunsUpdateAndDeleteRemovesFinalizerAndObject) {
   env.createRequest("project-d--ws-1", "mcp-1");
   ASSERT_TRUE(eventually([&] { return env.isReady("project-d--ws-1", "mcp-1"); }));
   json obj = env.get("project-d--ws-1", "mcp-1");
-  obj["spec"]["version"] = "1.19.1";
+  obj["spec"]["version"] = "1.20.5";
   ASSERT_TRUE(env.onboarding->update(env.api, "project-d--ws-1", obj).isOk());
   ASSERT_TRUE(eventually([&] {
     json o = env.get("project-d--ws-1", "mcp-1");

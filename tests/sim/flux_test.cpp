@@ -1,0 +1,263 @@
+// Flux in the local API server: the platform cluster serves Flux's vendored CRDs and
+// validates what the crossplane provider renders against them (nothing pruned, bad objects
+// refused); the lenient helm-controller installs the chart's objects on the cluster the
+// kubeconfig Secret reaches, marks the release Ready, refuses a kubeconfig the target does
+// not accept, and uninstalls on deletion; Crossplane Providers become Healthy.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "adapters/k8s/openmcp.h"
+#include "providers/crossplane/crossplane.h"
+#include "sim/kubeconfig.h"
+#include "sim/tls.h"
+#include "tests/providers/yaml_json.h"
+#include "tests/sim/core_test_support.h"
+#include "tests/support/paths.h"
+#include "tests/support/run_command.h"
+
+namespace spr::sim::testing {
+namespace {
+
+namespace xp = providers::crossplane;
+
+const std::string kTenant = "mcp--tenant";
+const std::string kHelm = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/" + kTenant + "/helmreleases";
+const std::string kRepos = "/apis/source.toolkit.fluxcd.io/v1/namespaces/" + kTenant + "/ocirepositories";
+
+bool eventually(const std::function<bool()>& done, int seconds = 30) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+xp::Plan plan() {
+  xp::Offer offer;
+  std::vector<json> components;
+  for (const auto& cm : xp::exampleDiscovery()) {
+    components.clear();
+    EXPECT_TRUE(xp::parseDiscovery(cm, components).ok());
+    xp::addComponents(components, cm["metadata"]["name"] == "crossplane-discovery", offer);
+  }
+  json request = {
+      {"metadata", {{"name", "mcp-1"}, {"namespace", "tenant"}}},
+      {"spec", {{"version", "v2.0.8"}, {"providers", {{{"name", "provider-kubernetes"}, {"version", "v1.2.1"}}}}}}};
+  xp::Plan p;
+  EXPECT_TRUE(xp::makePlan(request, offer, p).ok());
+  p.tenantNamespace = kTenant;
+  p.caBundle = providers::CaBundle{"corp-ca", "ca.crt", "PEM", "d1"};
+  return p;
+}
+
+class FluxSim : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(sim.post("platform", "/api/v1/namespaces", {{"metadata", {{"name", kTenant}}}}).code, 201);
+    mcpToken = sim.server->addCluster("mcp-x");
+  }
+  // A kubeconfig Secret for the MCP (`token` "" = the right one).
+  void kubeconfigSecret(const std::string& token = "") {
+    std::string yaml =
+        kubeconfigYaml({{"mcp-x", sim.server->baseUrl() + "/clusters/mcp-x", token.empty() ? mcpToken : token}}, "");
+    json secret = xp::kubeconfigSecret(plan(), base64Encode(yaml)).object;
+    ASSERT_EQ(sim.post("platform", "/api/v1/namespaces/" + kTenant + "/secrets", secret).code, 201);
+  }
+  json release() { return sim.get("platform", kHelm + "/crossplane").body; }
+  static std::string ready(const json& obj) {
+    for (const auto& c : obj.value("status", json::object()).value("conditions", json::array()))
+      if (c.value("type", "") == "Ready") return c.value("status", "") + " " + c.value("message", "");
+    return "";
+  }
+
+  SimFixture sim;
+  std::string mcpToken;
+};
+
+TEST_F(FluxSim, ServesFluxsVendoredCrds) {
+  for (const auto& [file, name] :
+       {std::pair{"helm.toolkit.fluxcd.io_helmreleases.yaml", "helmreleases.helm.toolkit.fluxcd.io"},
+        std::pair{"source.toolkit.fluxcd.io_ocirepositories.yaml", "ocirepositories.source.toolkit.fluxcd.io"}}) {
+    auto path = std::filesystem::path(spr::testing::sourceDir()) / "sim" / "crds" / "flux" / file;
+    json vendored = spr::testing::yamlToJson(YAML::LoadFile(path.string()));
+    Reply served = sim.get("platform", std::string("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/") + name);
+    ASSERT_EQ(served.code, 200) << name;
+    EXPECT_EQ(served.body["spec"]["versions"][0]["schema"], vendored["spec"]["versions"][0]["schema"]) << name;
+  }
+}
+
+TEST_F(FluxSim, RenderedObjectsPassFluxsSchemasWithNothingPruned) {
+  for (const auto& [collection, desired] :
+       {std::pair{kRepos, xp::ociRepository(plan())}, std::pair{kHelm, xp::helmRelease(plan())}}) {
+    Reply r = sim.post("platform", collection, desired.object);
+    ASSERT_EQ(r.code, 201) << r.body.dump();
+    // Flux's schema defaults fields spr leaves out (OCIRepository spec.provider: generic);
+    // every field spr set must be stored as set.
+    auto pruned = providers::kit::firstDifference(desired.object, r.body);
+    EXPECT_FALSE(pruned) << "the server pruned or changed a field spr set: " << *pruned;
+  }
+}
+
+TEST_F(FluxSim, ObjectsFluxsSchemaRefusesAreRefused) {
+  json hr = xp::helmRelease(plan()).object;
+  hr["spec"]["kubeConfig"]["secretRef"].erase("name");
+  Reply r = sim.post("platform", kHelm, hr);
+  EXPECT_EQ(r.code, 422) << r.body.dump();
+  EXPECT_NE(r.body.dump().find("spec.kubeConfig.secretRef.name"), std::string::npos) << r.body.dump();
+  json repo = xp::ociRepository(plan()).object;
+  repo["spec"]["url"] = "https://not-oci.example.com/chart";
+  EXPECT_EQ(sim.post("platform", kRepos, repo).code, 422);
+}
+
+TEST_F(FluxSim, ReleaseInstallsOnTheMcpBecomesReadyAndUninstallsOnDelete) {
+  kubeconfigSecret();
+  ASSERT_EQ(sim.post("platform", kRepos, xp::ociRepository(plan()).object).code, 201);
+  ASSERT_EQ(sim.post("platform", kHelm, xp::helmRelease(plan()).object).code, 201);
+  ASSERT_TRUE(eventually([&] { return ready(release()).rfind("True", 0) == 0; })) << release().dump();
+  json hr = release();
+  EXPECT_EQ(hr["status"]["history"][0]["chartVersion"], "2.0.8");
+  EXPECT_EQ(xp::releaseNotReady(hr, "2.0.8"), "");
+  EXPECT_EQ(hr["metadata"]["finalizers"], json::array({"finalizers.fluxcd.io"}));
+  Reply d = sim.get("mcp-x", "/apis/apps/v1/namespaces/crossplane-system/deployments/crossplane");
+  ASSERT_EQ(d.code, 200);
+  json pod = d.body["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["containers"][0]["image"],
+            "ghcr.io/openmcp-project/openmcp/images/crossplane:v2.0.8@sha256:"
+            "9ada05a4a8a6e0886ca5c4aa758a972ff3bae55a07d3ec54ccbe79067f56c214");
+  EXPECT_EQ(pod["volumes"][0]["configMap"]["name"], xp::kCaBundleConfigMap) << "registryCaBundleConfig mounted";
+  ASSERT_EQ(
+      sim.get("mcp-x", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/providers.pkg.crossplane.io").code,
+      200);
+  json provider = xp::providerObjects(plan())[0].object;
+  ASSERT_EQ(sim.post("mcp-x", "/apis/pkg.crossplane.io/v1/providers", provider).code, 201);
+  ASSERT_TRUE(eventually([&] {
+    return xp::providerNotHealthy(sim.get("mcp-x", "/apis/pkg.crossplane.io/v1/providers/provider-kubernetes").body)
+        .empty();
+  }));
+  EXPECT_EQ(
+      sim.get("mcp-x", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/objects.kubernetes.crossplane.io").code,
+      200);
+
+  ASSERT_EQ(sim.call("platform", "DELETE", kHelm + "/crossplane").code, 200);
+  ASSERT_TRUE(eventually([&] { return sim.get("platform", kHelm + "/crossplane").code == 404; }));
+  EXPECT_EQ(sim.get("mcp-x", "/apis/apps/v1/namespaces/crossplane-system/deployments/crossplane").code, 404);
+  EXPECT_EQ(
+      sim.get("mcp-x", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/providers.pkg.crossplane.io").code, 200)
+      << "Helm keeps CRDs";
+}
+
+TEST_F(FluxSim, KubeconfigTheMcpDoesNotAcceptLeavesTheReleaseNotReady) {
+  kubeconfigSecret("not-a-token");
+  ASSERT_EQ(sim.post("platform", kRepos, xp::ociRepository(plan()).object).code, 201);
+  ASSERT_EQ(sim.post("platform", kHelm, xp::helmRelease(plan()).object).code, 201);
+  ASSERT_TRUE(eventually([&] { return ready(release()).rfind("False", 0) == 0; })) << release().dump();
+  EXPECT_NE(ready(release()).find("Unauthorized"), std::string::npos) << ready(release());
+  EXPECT_EQ(sim.get("mcp-x", "/apis/apps/v1/namespaces/crossplane-system/deployments/crossplane").code, 404);
+}
+
+TEST_F(FluxSim, SuspendedReleaseIsDroppedWithoutUninstalling) {
+  kubeconfigSecret();
+  ASSERT_EQ(sim.post("platform", kRepos, xp::ociRepository(plan()).object).code, 201);
+  ASSERT_EQ(sim.post("platform", kHelm, xp::helmRelease(plan()).object).code, 201);
+  ASSERT_TRUE(eventually([&] { return ready(release()).rfind("True", 0) == 0; }));
+  ASSERT_EQ(sim.call("platform", "PATCH", kHelm + "/crossplane", R"({"spec":{"suspend":true}})",
+                     "application/merge-patch+json")
+                .code,
+            200);
+  ASSERT_EQ(sim.call("platform", "DELETE", kHelm + "/crossplane").code, 200);
+  ASSERT_TRUE(eventually([&] { return sim.get("platform", kHelm + "/crossplane").code == 404; }));
+  EXPECT_EQ(sim.get("mcp-x", "/apis/apps/v1/namespaces/crossplane-system/deployments/crossplane").code, 200);
+}
+
+// openMCP's own ProviderConfig sample and e2e fixture, with their discovery ConfigMaps, are
+// accepted unchanged by the CRD spr installs (spr init), field for field.
+TEST(OpenMcpFixtures, ApplyUnchangedToTheProviderConfigCrd) {
+  SimFixture sim;
+  for (const auto& crd : xp::configCrds())
+    ASSERT_EQ(sim.post("platform", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).code, 201);
+  auto dir = std::filesystem::path(spr::testing::sourceDir()) / "tests" / "fixtures" / "openmcp" / "crossplane";
+  for (const char* file : {"config-samples-v1alpha1_providerconfig.yaml", "test-e2e-platform-providerconfig.yaml"}) {
+    for (const auto& node : YAML::LoadAllFromFile((dir / file).string())) {
+      json doc = spr::testing::yamlToJson(node);
+      bool config = doc["kind"] == "ProviderConfig";
+      std::string path = config ? "/apis/crossplane.services.open-control-plane.io/v1alpha1/providerconfigs"
+                                : "/api/v1/namespaces/default/configmaps";
+      Reply r = sim.call("platform", "PUT", path + "/" + doc["metadata"]["name"].get<std::string>(), doc.dump());
+      if (r.code == 404) r = sim.post("platform", path, doc);
+      ASSERT_TRUE(r.code == 200 || r.code == 201) << file << ": " << r.body.dump();
+      if (config) EXPECT_EQ(r.body["spec"], doc["spec"]) << file << ": a field was pruned";
+      if (config) EXPECT_TRUE(xp::checkConfig(r.body).ok()) << file;
+    }
+  }
+}
+
+// The issue's check, as an operator would run it: real kubectl against the local API server
+// and a real `spr run`: openMCP's e2e ProviderConfig, discovery ConfigMaps and Crossplane
+// request apply unchanged; the request becomes Ready; the platform cluster shows a
+// HelmRelease of the requested chart version targeting the MCP through a kubeconfig Secret;
+// the AccessRequest asks for no wildcard; deletion removes the release and its Secret.
+TEST(FluxKubectl, OpenMcpsE2eFixturesInstallThroughFluxAndDeleteCleanly) {
+  SimFixture sim;
+  auto dir = std::filesystem::temp_directory_path() / ("spr-flux-kubectl-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string kc = (dir / "kubeconfig").string();
+  std::ofstream(kc) << sim.server->kubeconfigYaml();
+  const std::string fixtures = spr::testing::sourceDir() + "/tests/fixtures/openmcp/crossplane/";
+  int status = 0;
+  auto run = [&](const std::string& cmd) { return spr::testing::runCommand(cmd, &status); };
+  auto k = [&](const std::string& ctx, const std::string& args) {
+    return run("/usr/bin/kubectl --kubeconfig " + kc + " --context " + ctx + " " + args);
+  };
+  const std::string spr = spr::testing::sprBinary();
+  std::string out = run(spr + " init --provider-name crossplane --onboarding-kubeconfig " + kc +
+                        "#onboarding --platform-kubeconfig " + kc + "#platform");
+  ASSERT_EQ(WEXITSTATUS(status), 0) << out;
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string journal = (dir / "journal").string(), okc = kc + "#onboarding", pkc = kc + "#platform";
+    ::unsetenv("POD_NAMESPACE");
+    execl(spr.c_str(), spr.c_str(), "run", "--provider-name", "crossplane", "--journal", journal.c_str(),
+          "--onboarding-kubeconfig", okc.c_str(), "--platform-kubeconfig", pkc.c_str(), "--metrics-bind-address", "0",
+          "--health-probe-bind-address", "0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  out = k("platform", "apply -f " + fixtures + "test-e2e-platform-providerconfig.yaml");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  std::ofstream(dir / "mcp.yaml") << "apiVersion: core.openmcp.cloud/v2alpha1\nkind: ManagedControlPlane\n"
+                                     "metadata: {name: test-mcp, namespace: default}\nspec: {}\n";
+  out = k("onboarding", "apply -f " + (dir / "mcp.yaml").string());
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("onboarding", "apply -f " + fixtures + "test-e2e-onboarding-crossplane.yaml");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("onboarding", "wait --for=condition=Ready crossplane/test-mcp -n default --timeout=60s");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("platform",
+          "get helmreleases -A -o jsonpath='{range .items[*]}{.spec.kubeConfig.secretRef.name} "
+          "{.status.history[0].chartVersion} {.status.conditions[0].status}{end}'");
+  EXPECT_EQ(out, "crossplane-kubeconfig 1.20.5 True");
+  out = k("platform", "get accessrequests -A -o jsonpath='{.items[*].spec.permissions}'");
+  EXPECT_NE(out.find("customresourcedefinitions"), std::string::npos) << out;
+  EXPECT_EQ(out.find('*'), std::string::npos) << "a wildcard in the AccessRequest: " << out;
+  out = k("onboarding", "delete crossplane test-mcp -n default --timeout=60s");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  out = k("platform", "get helmreleases,ocirepositories -A -o name");
+  EXPECT_EQ(out, "") << "Flux objects left after deletion";
+  out = k("platform", "get secrets -A -o name");
+  EXPECT_EQ(out.find("crossplane-kubeconfig"), std::string::npos) << out;
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace spr::sim::testing
