@@ -115,6 +115,10 @@ class ReconcileScope {
   // (kInvalidArgument) naming both. Providers copy it into the service's namespace and
   // mount it into every workload they deploy (see kit.h).
   virtual Result<std::optional<CaBundle>> caBundle() { return std::optional<CaBundle>{}; }
+  // spr's own namespace on the platform cluster (POD_NAMESPACE, `--pod-namespace`), where the
+  // operator keeps what a ProviderConfig refers to (CA bundles, discovery ConfigMaps, pull
+  // Secrets). The runtime stamps it into the journaled config, so replay reads the same paths.
+  virtual std::string ownNamespace() const { return "default"; }
 };
 
 class Provider {

@@ -52,13 +52,16 @@ json stampConfig(json config, const std::string& caStamp, const std::string& ns,
   json& annotations = meta["annotations"];
   if (!annotations.is_object()) annotations = json::object();
   for (const char* k : {kStampCaBundle, kStampCaNamespace, kStampReconcileEpoch}) annotations.erase(k);
-  if (!caStamp.empty()) {
-    annotations[kStampCaBundle] = caStamp;
-    annotations[kStampCaNamespace] = ns;
-  }
+  if (!caStamp.empty()) annotations[kStampCaBundle] = caStamp;
+  if (!caStamp.empty() || ns != "default") annotations[kStampCaNamespace] = ns;  // replay reads the same paths
   if (epoch != 0) annotations[kStampReconcileEpoch] = std::to_string(epoch);
   if (annotations.empty()) meta.erase("annotations");
   return config;
+}
+
+std::string namespaceOf(const json& config, const std::string& fallback) {
+  std::string ns = stringAt(annotationsOf(config), kStampCaNamespace);
+  return ns.empty() ? fallback : ns;
 }
 
 std::string caStampOf(const json& config) { return stringAt(annotationsOf(config), kStampCaBundle); }

@@ -15,7 +15,7 @@ namespace spr::runtime {
 
 // Annotations spr sets on its journaled copy of the ProviderConfig, never on the cluster.
 // The bundle's stamp: "" (no caBundleRef), "missing" (ConfigMap or key absent), or
-// "sha256:<hex>"; the namespace the ConfigMap is read from; the count of `reconcile`
+// "sha256:<hex>"; spr's namespace (where the ConfigMap, and any discovery, is read from); the count of `reconcile`
 // requests on the ProviderConfig. configSeenOf (core/fold) hashes them with the spec.
 inline constexpr const char* kStampCaBundle = "spr.openmcp.cloud/ca-bundle";
 inline constexpr const char* kStampCaNamespace = "spr.openmcp.cloud/ca-bundle-namespace";
@@ -34,6 +34,9 @@ std::string caBundleStamp(const std::optional<CaBundleRef>& ref, const std::map<
 // `config` with the stamps set (an empty stamp or a zero epoch is left out, so a config
 // with neither hashes as before stamps existed).
 nlohmann::json stampConfig(nlohmann::json config, const std::string& caStamp, const std::string& ns, uint64_t epoch);
+// spr's namespace as stamped into a journaled config (set whenever it is not "default",
+// so replay reads ConfigMaps from the same paths as the run it replays), else `fallback`.
+std::string namespaceOf(const nlohmann::json& config, const std::string& fallback);
 // The stamps of a journaled config (restart reads them back).
 std::string caStampOf(const nlohmann::json& config);
 uint64_t reconcileEpochOf(const nlohmann::json& config);

@@ -31,9 +31,7 @@ Result<std::optional<providers::CaBundle>> fetchCaBundle(k8s::Client& platform, 
   if (!ref)
     return Status(Code::kInvalidArgument,
                   where + " must name a ConfigMap and a key ({name: ..., key: ...}); the operator must fix it");
-  const json annotations = config["metadata"].value("annotations", json::object());
-  std::string ns = annotations.is_object() ? annotations.value(kStampCaNamespace, std::string()) : "";
-  if (ns.empty()) ns = podNamespace;
+  const std::string ns = namespaceOf(config, podNamespace);
   const std::string cm = "ConfigMap " + ns + "/" + ref->name;
   const std::string fix = "; create it on the platform cluster (kubectl -n " + ns + " create configmap " + ref->name +
                           " --from-file=" + ref->key + "=ca.pem) or remove caBundleRef";

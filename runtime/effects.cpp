@@ -10,6 +10,7 @@
 #include "adapters/k8s/openmcp.h"
 #include "common/log.h"
 #include "runtime/access.h"
+#include "runtime/ca_bundle.h"
 #include "runtime/ca_bundle_fetch.h"
 #include "runtime/object_util.h"
 #include "runtime/status.h"
@@ -100,6 +101,7 @@ class Scope : public providers::ReconcileScope {
   Result<std::optional<providers::CaBundle>> caBundle() override {
     return fetchCaBundle(*platform_.client, config_, cfg_.podNamespace);
   }
+  std::string ownNamespace() const override { return namespaceOf(config_, cfg_.podNamespace); }
 
   Result<k8s::Client*> workload() override {
     if (workload_.client) return workload_.client.get();

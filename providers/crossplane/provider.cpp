@@ -78,20 +78,11 @@ Plan ownerOnly(const json& apiObject) {
   return plan;
 }
 
-// spr's own namespace on the platform cluster, where openMCP keeps the discovery ConfigMaps
-// (the service provider's namespace): POD_NAMESPACE, else "default". Replay must run with
-// the same value (it reads the ConfigMaps from the tape at that path).
-std::string discoveryNamespace() {
-  const char* ns = std::getenv("POD_NAMESPACE");
-  return ns && *ns ? ns : "default";
-}
-
 // The operator's pull Secrets the plan names (ProviderConfig imagePullSecretRefs, the
 // discovery's pullSecret), read from spr's namespace to be copied where they are used.
-OpResult readPullSecrets(k8s::Client& platform, Plan& plan) {
+OpResult readPullSecrets(k8s::Client& platform, const std::string& ns, Plan& plan) {
   std::vector<std::string> names = plan.chartPullSecrets;
   names.insert(names.end(), plan.providerPullSecrets.begin(), plan.providerPullSecrets.end());
-  const std::string ns = discoveryNamespace();
   for (const auto& name : names) {
     if (plan.pullSecretData.contains(name)) continue;
     auto s = platform.get(kSecrets, ns, name);
@@ -108,7 +99,7 @@ OpResult readPullSecrets(k8s::Client& platform, Plan& plan) {
 // The offer, the plan and the CA bundle: everything a request resolves to.
 OpResult prepare(const json& apiObject, ReconcileScope& scope, Plan& plan) {
   Offer offer;
-  OpResult r = readOffer(scope.platform(), scope.providerConfig(), discoveryNamespace(), offer);
+  OpResult r = readOffer(scope.platform(), scope.providerConfig(), scope.ownNamespace(), offer);
   if (!r.ok()) return r;
   r = makePlan(apiObject, offer, plan);
   if (!r.ok()) return r;
@@ -118,7 +109,7 @@ OpResult prepare(const json& apiObject, ReconcileScope& scope, Plan& plan) {
     return OpResult::fromStatus(ca.status(), "reading the CA bundle");
   }
   plan.caBundle = *ca;
-  return readPullSecrets(scope.platform(), plan);
+  return readPullSecrets(scope.platform(), scope.ownNamespace(), plan);
 }
 
 // data.kubeconfig of the Secret the MCP's AccessRequest (crossplane-<name>) was granted.

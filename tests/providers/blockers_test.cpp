@@ -31,7 +31,7 @@ json request() {
 }
 
 json crd(const std::string& group, const std::string& kind, const std::string& plural, bool namespaced,
-         json owners = json::array()) {
+         json owners = json::array(), const std::string& version = "v1") {
   return {{"apiVersion", "apiextensions.k8s.io/v1"},
           {"kind", "CustomResourceDefinition"},
           {"metadata", {{"name", plural + "." + group}, {"ownerReferences", owners}}},
@@ -41,7 +41,7 @@ json crd(const std::string& group, const std::string& kind, const std::string& p
             {"scope", namespaced ? "Namespaced" : "Cluster"},
             {"versions",
              json::array(
-                 {{{"name", "v1"},
+                 {{{"name", version},
                    {"served", true},
                    {"storage", true},
                    {"schema",
@@ -57,7 +57,20 @@ json object(const std::string& apiVersion, const std::string& kind, const std::s
 
 class BlockersTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(p->create(request(), scope).ok()); }
+  // What the chart (through Flux) and provider-kubernetes bring onto the MCP: Crossplane's
+  // package and composition CRDs, provider-kubernetes' Object CRD, and spr's Provider object.
+  void SetUp() override {
+    const k8s::GroupVersionResource crds{"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
+    json revision = json::array({{{"apiVersion", "pkg.crossplane.io/v1"},
+                                  {"kind", "ProviderRevision"},
+                                  {"name", "provider-kubernetes-abc"},
+                                  {"uid", "r1"}}});
+    add(crds, "", crd("pkg.crossplane.io", "Provider", "providers", false));
+    add(crds, "", crd("apiextensions.crossplane.io", "Composition", "compositions", false));
+    add(crds, "", crd("kubernetes.crossplane.io", "Object", "objects", false, revision, "v1alpha2"));
+    add({"pkg.crossplane.io", "v1", "providers", false}, "",
+        object("pkg.crossplane.io/v1", "Provider", "provider-kubernetes"));
+  }
   void add(const k8s::GroupVersionResource& gvr, const std::string& ns, const json& obj) {
     auto r = scope.mcpClient.create(gvr, ns, obj);
     ASSERT_TRUE(r.isOk()) << r.status().toString();
