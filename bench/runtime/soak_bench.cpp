@@ -3,10 +3,10 @@
 // ProviderConfig's pollInterval), optionally with one hand-made drift per minute. Reports
 // what the journal costs per request per poll: bytes at rest (the journal copied at the
 // start and at the end of the window, each fully compacted), bytes as the disk sees them
-// live (`du -sb`, WAL included; also minute by minute), WAL size, RSS, CPU and cluster requests per poll; beside them
-// the floor: the raw response bodies of the window and their zstd size. Usage: soak_bench [--requests N] [--poll
-// SECONDS] [--minutes T] [--drift] [--spr PATH] (PATH: another spr build, e.g. one from before a change, to measure it
-// the same way).
+// live (`du -sb`, WAL included; also minute by minute), WAL size, RSS, CPU and cluster
+// requests per poll; beside them the floor: the raw response bodies and their zstd size.
+// Usage: soak_bench [--requests N] [--poll SECONDS] [--minutes T] [--warmup S] [--drift]
+// [--spr PATH] (PATH: another spr build, e.g. one from before a change, measured the same way).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -46,6 +46,9 @@ using Clock = std::chrono::steady_clock;
 struct Flags {
   int requests = 20;
   int pollSeconds = 10;
+  // Before the window opens: every request polls once, and the journal's first periodic
+  // flush (a minute after its first append) empties the WAL of the start-up's records.
+  int warmupSeconds = 75;
   double minutes = 3;
   bool drift = false;
   std::string spr = SPR_BINARY_PATH;
@@ -321,11 +324,11 @@ int run(const Flags& flags) {
     if (pid > 0) stopChild(pid);
     return 1;
   }
-  // Steady state: let every request go through one poll before the window opens.
+  // Steady state (see Flags::warmupSeconds).
   std::mutex mu;
   std::condition_variable never;
   std::unique_lock<std::mutex> lock(mu);
-  never.wait_for(lock, std::chrono::seconds(flags.pollSeconds + 2));
+  never.wait_for(lock, std::chrono::seconds(std::max(flags.pollSeconds + 2, flags.warmupSeconds)));
   lock.unlock();
   kill(pid, SIGSTOP);  // a consistent copy: no write in flight while the files are copied
   const uint64_t markSeq = lastSeq(journal);
@@ -369,6 +372,8 @@ bool parse(int argc, char** argv, Flags* f) {
       f->requests = std::atoi(argv[++i]);
     else if (a == "--poll" && hasValue)
       f->pollSeconds = std::atoi(argv[++i]);
+    else if (a == "--warmup" && hasValue)
+      f->warmupSeconds = std::atoi(argv[++i]);
     else if (a == "--minutes" && hasValue)
       f->minutes = std::atof(argv[++i]);
     else if (a == "--spr" && hasValue)
@@ -376,7 +381,7 @@ bool parse(int argc, char** argv, Flags* f) {
     else
       return false;
   }
-  return f->requests > 0 && f->pollSeconds > 0 && f->minutes > 0;
+  return f->requests > 0 && f->pollSeconds > 0 && f->minutes > 0 && f->warmupSeconds >= 0;
 }
 
 }  // namespace
@@ -385,9 +390,11 @@ bool parse(int argc, char** argv, Flags* f) {
 int main(int argc, char** argv) {
   spr::bench::Flags flags;
   if (!spr::bench::parse(argc, argv, &flags)) {
-    std::fprintf(stderr,
-                 "usage: soak_bench [--requests N (20)] [--poll SECONDS (10)] [--minutes T (3)] [--drift] "
-                 "[--spr PATH (this build's spr)]\n");
+    std::fprintf(
+        stderr,
+        "usage: soak_bench [--requests N (20)] [--poll SECONDS (10)] [--minutes T (3)] [--warmup SECONDS (75)] "
+        "[--drift] "
+        "[--spr PATH (this build's spr)]\n");
     return 2;
   }
   spr::log::configure(spr::log::Level::kWarn, true);
