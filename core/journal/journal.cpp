@@ -3,10 +3,6 @@
 
 #include <rocksdb/write_batch.h>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <chrono>
 #include <map>
 
@@ -137,13 +133,6 @@ void flushIfDue(Journal::Impl& im) {
   if (im.lastFlush == std::chrono::steady_clock::time_point{}) im.lastFlush = now;
   if (now - im.lastFlush < im.options.flushEvery) return;
   im.lastFlush = now;
-#if defined(__GLIBC__)
-  // Give back to the OS what glibc keeps of freed memory: the memtables the last flush
-  // released, and the churn of the appends. Without it a steady `spr run` grew its RSS by
-  // ~0.6 MB a minute (16 requests, 10 s polls: 32 -> 51 MB in 30 min) while its live heap
-  // stayed flat at ~9-11 MB (heaptrack). Once per flush period; a few milliseconds.
-  malloc_trim(0);
-#endif
   rocksdb::FlushOptions fo;
   fo.wait = false;
   fo.allow_write_stall = true;
