@@ -42,6 +42,7 @@ struct EffectRequested {
   command @1 :Text;
   inputJson @2 :Text;
   causeSeq @3 :UInt64;
+  inputJsonDigest @4 :Data;  # schema >= 3: SHA-256 of inputJson, stored in `bodies` (inputJson then unset)
 }
 
 enum Outcome {

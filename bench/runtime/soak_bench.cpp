@@ -3,10 +3,10 @@
 // ProviderConfig's pollInterval), optionally with one hand-made drift per minute. Reports
 // what the journal costs per request per poll: bytes at rest (the journal copied at the
 // start and at the end of the window, each fully compacted), bytes as the disk sees them
-// live (WAL included), WAL size, RSS, CPU and cluster requests per poll; beside them the
-// floor: the raw response bodies of the window and their zstd size.
-// Usage: soak_bench [--requests N] [--poll SECONDS] [--minutes T] [--drift] [--spr PATH]
-// (PATH: another spr build, e.g. one from before a change, to measure it the same way).
+// live (`du -sb`, WAL included; also minute by minute), WAL size, RSS, CPU and cluster
+// requests per poll; beside them the floor: the raw response bodies and their zstd size.
+// Usage: soak_bench [--requests N] [--poll SECONDS] [--minutes T] [--warmup S] [--drift]
+// [--spr PATH] (PATH: another spr build, e.g. one from before a change, measured the same way).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,6 +23,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -46,6 +47,9 @@ using Clock = std::chrono::steady_clock;
 struct Flags {
   int requests = 20;
   int pollSeconds = 10;
+  // Before the window opens: every request polls once, and the journal's first periodic
+  // flush (a minute after its first append) empties the WAL of the start-up's records.
+  int warmupSeconds = 75;
   double minutes = 3;
   bool drift = false;
   std::string spr = SPR_BINARY_PATH;
@@ -71,9 +75,18 @@ uint64_t filesBytes(const std::string& dir, const char* suffix) {
   return total;
 }
 
+// What `du -sb DIR` prints (apparent sizes of the directory and every file in it), as a
+// user checking the journal's growth would measure it; 0 if du fails.
+uint64_t duBytes(const std::string& dir) {
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("du -sb '" + dir + "' 2>/dev/null").c_str(), "r"), pclose);
+  unsigned long long bytes = 0;
+  if (!p || std::fscanf(p.get(), "%llu", &bytes) != 1) return 0;
+  return bytes;
+}
+
 Sample sample(pid_t pid, const std::string& journal) {
   Sample s;
-  s.dirBytes = filesBytes(journal, nullptr);
+  s.dirBytes = duBytes(journal);
   s.walBytes = filesBytes(journal, ".log");
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);)
@@ -177,16 +190,20 @@ Status driftOne(World& w, int i) {
   return patched ? Status::ok() : patched.status();
 }
 
-// Waits out the window, making one drift per minute when asked; returns the drifts made.
-int soak(World& w, const Flags& flags) {
+// Waits out the window, making one drift per minute when asked and sampling the child
+// once a minute (into `perMinute`, from +1 min); returns the drifts made.
+int soak(World& w, const Flags& flags, pid_t pid, const std::string& journal, std::vector<Sample>* perMinute) {
   std::mutex mu;
   std::condition_variable never;
-  const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(flags.minutes * 60000));
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(flags.minutes * 60000));
   int drifts = 0;
   std::unique_lock<std::mutex> lock(mu);
-  for (auto next = Clock::now() + std::chrono::seconds(30); Clock::now() < end; next += std::chrono::minutes(1)) {
+  for (auto next = start + std::chrono::minutes(1); Clock::now() < end; next += std::chrono::minutes(1)) {
     never.wait_until(lock, std::min(next, end));  // pacing, not synchronisation
-    if (!flags.drift || Clock::now() >= end) continue;
+    if (Clock::now() >= end) break;
+    perMinute->push_back(sample(pid, journal));
+    if (!flags.drift) continue;
     Status s = driftOne(w, drifts % flags.requests);
     if (!s.isOk()) std::fprintf(stderr, "soak_bench: drift: %s\n", s.toString().c_str());
     ++drifts;
@@ -246,8 +263,9 @@ void report(const Flags& f, const Window& w, const Sample& a, const Sample& b, u
   std::printf("at rest (compacted SST): %llu -> %llu bytes: %.0f bytes per request per poll, %.2f MB per hour\n",
               static_cast<unsigned long long>(restA), static_cast<unsigned long long>(restB), atRest / polls,
               atRest / secs * 3600 / 1e6);
-  std::printf("live (whole directory, WAL included): %+.0f bytes: %.0f bytes per request per poll, %.2f MB per hour\n",
-              live, live / polls, live / secs * 3600 / 1e6);
+  std::printf(
+      "live (du -sb of the directory, WAL included): %+.0f bytes: %.0f bytes per request per poll, %.2f MB per hour\n",
+      live, live / polls, live / secs * 3600 / 1e6);
   std::printf("WAL: %llu bytes at start, %llu at end\n", static_cast<unsigned long long>(a.walBytes),
               static_cast<unsigned long long>(b.walBytes));
   std::printf("RSS: %ld KiB at start, %ld KiB at end (%+.1f%%)\n", a.rssKb, b.rssKb,
@@ -262,6 +280,21 @@ void report(const Flags& f, const Window& w, const Sample& a, const Sample& b, u
               z ? static_cast<double>(w.bodyBytes) / static_cast<double>(z) : 0);
   std::printf("ratio: journal bytes at rest per poll / zstd floor per poll = %.2f\n",
               z ? atRest / static_cast<double>(z) : 0);
+}
+
+// Minute by minute: the live growth since the window opened (du -sb, per request per
+// poll, polls counted as the window's Observe rate), the WAL and the RSS, so a flush,
+// a warm-up or a leak shows where it happens.
+void reportPerMinute(const Sample& a, const std::vector<Sample>& perMinute, const Window& w, double secs) {
+  const double pollsPerSecond = static_cast<double>(w.polls) / secs;
+  std::printf("minute  live-growth(B)  B/req/poll  WAL(B)  RSS(KiB)\n");
+  for (size_t i = 0; i < perMinute.size(); ++i) {
+    const Sample& s = perMinute[i];
+    const double live = static_cast<double>(s.dirBytes) - static_cast<double>(a.dirBytes);
+    const double polls = std::max(1.0, pollsPerSecond * 60.0 * static_cast<double>(i + 1));
+    std::printf("%6zu  %+14.0f  %10.0f  %6llu  %8ld\n", i + 1, live, live / polls,
+                static_cast<unsigned long long>(s.walBytes), s.rssKb);
+  }
 }
 
 int stopChild(pid_t pid) {
@@ -289,11 +322,11 @@ int run(const Flags& flags) {
     if (pid > 0) stopChild(pid);
     return 1;
   }
-  // Steady state: let every request go through one poll before the window opens.
+  // Steady state (see Flags::warmupSeconds).
   std::mutex mu;
   std::condition_variable never;
   std::unique_lock<std::mutex> lock(mu);
-  never.wait_for(lock, std::chrono::seconds(flags.pollSeconds + 2));
+  never.wait_for(lock, std::chrono::seconds(std::max(flags.pollSeconds + 2, flags.warmupSeconds)));
   lock.unlock();
   kill(pid, SIGSTOP);  // a consistent copy: no write in flight while the files are copied
   const uint64_t markSeq = lastSeq(journal);
@@ -301,7 +334,8 @@ int run(const Flags& flags) {
   kill(pid, SIGCONT);
   Sample a = sample(pid, journal);
   auto start = Clock::now();
-  int drifts = soak(w, flags);
+  std::vector<Sample> perMinute;
+  int drifts = soak(w, flags, pid, journal, &perMinute);
   Sample b = sample(pid, journal);
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   stopChild(pid);
@@ -317,6 +351,7 @@ int run(const Flags& flags) {
     return 1;
   }
   report(flags, *window, a, b, *restA, *restB, secs, drifts);
+  reportPerMinute(a, perMinute, *window, secs);
   if (!std::getenv("SPR_SOAK_KEEP"))
     fs::remove_all(dir);
   else
@@ -335,6 +370,8 @@ bool parse(int argc, char** argv, Flags* f) {
       f->requests = std::atoi(argv[++i]);
     else if (a == "--poll" && hasValue)
       f->pollSeconds = std::atoi(argv[++i]);
+    else if (a == "--warmup" && hasValue)
+      f->warmupSeconds = std::atoi(argv[++i]);
     else if (a == "--minutes" && hasValue)
       f->minutes = std::atof(argv[++i]);
     else if (a == "--spr" && hasValue)
@@ -342,7 +379,7 @@ bool parse(int argc, char** argv, Flags* f) {
     else
       return false;
   }
-  return f->requests > 0 && f->pollSeconds > 0 && f->minutes > 0;
+  return f->requests > 0 && f->pollSeconds > 0 && f->minutes > 0 && f->warmupSeconds >= 0;
 }
 
 }  // namespace
@@ -351,9 +388,11 @@ bool parse(int argc, char** argv, Flags* f) {
 int main(int argc, char** argv) {
   spr::bench::Flags flags;
   if (!spr::bench::parse(argc, argv, &flags)) {
-    std::fprintf(stderr,
-                 "usage: soak_bench [--requests N (20)] [--poll SECONDS (10)] [--minutes T (3)] [--drift] "
-                 "[--spr PATH (this build's spr)]\n");
+    std::fprintf(
+        stderr,
+        "usage: soak_bench [--requests N (20)] [--poll SECONDS (10)] [--minutes T (3)] [--warmup SECONDS (75)] "
+        "[--drift] "
+        "[--spr PATH (this build's spr)]\n");
     return 2;
   }
   spr::log::configure(spr::log::Level::kWarn, true);

@@ -11,8 +11,8 @@ namespace spr::journal {
 
 bool storesBodies(uint32_t schemaVersion) { return schemaVersion >= kFirstSchemaWithBodies; }
 
-bool storedByDigest(uint32_t schemaVersion, const std::string& text) {
-  return storesBodies(schemaVersion) && text.size() >= kBodyThreshold;
+bool storedByDigest(uint32_t schemaVersion, const std::string& text, uint32_t since) {
+  return storesBodies(schemaVersion) && schemaVersion >= since && text.size() >= kBodyThreshold;
 }
 
 std::string bodyDigest(const std::string& text) {
@@ -28,6 +28,8 @@ std::vector<BodySlot> bodySlots(Record& record) {
   std::vector<BodySlot> slots;
   if (auto* o = std::get_if<Observed>(&record.payload)) {
     slots.push_back({&o->objectJson, &o->objectJsonDigest});
+  } else if (auto* q = std::get_if<EffectRequested>(&record.payload)) {
+    slots.push_back({&q->inputJson, &q->inputJsonDigest, kFirstSchemaWithInputBodies});
   } else if (auto* c = std::get_if<EffectCompleted>(&record.payload)) {
     for (TapeEntry& t : c->tape) {
       slots.push_back({&t.requestBody, &t.requestBodyDigest});
@@ -45,7 +47,7 @@ bool storedTape(const std::vector<TapeEntry>& tape) { return tape.size() == 1 &&
 
 void toStoredForm(Record& record, std::map<std::string, std::string>* bodies) {
   for (BodySlot slot : bodySlots(record)) {
-    if (!slot.digest->empty() || !storedByDigest(record.schemaVersion, *slot.text)) continue;
+    if (!slot.digest->empty() || !storedByDigest(record.schemaVersion, *slot.text, slot.since)) continue;
     *slot.digest = bodyDigest(*slot.text);
     bodies->emplace(*slot.digest, std::move(*slot.text));
     slot.text->clear();

@@ -1,6 +1,6 @@
 // Content-addressed bodies: from schema version 2 on, every large text of a record
-// (object JSON, tape request/response bodies; effect inputs once EffectRequested @8 can
-// be declared after the runtime's and replay's @4-@7), and every EffectCompleted's tape
+// (object JSON, tape request/response bodies; from version 3 on also effect inputs),
+// and every EffectCompleted's tape
 // as one body (a `Tape`, its own large bodies by digest inside it) is stored once in the
 // `bodies` column family under its SHA-256, and the record keeps only the digest, so the
 // record's hash covers the digest and the digest covers the body. Stateless functions:
@@ -27,11 +27,14 @@ namespace spr::journal {
 // schema version.
 inline constexpr size_t kBodyThreshold = 64;
 inline constexpr uint32_t kFirstSchemaWithBodies = 2;
+// EffectRequested.inputJson is stored by digest from this version on (inline before).
+inline constexpr uint32_t kFirstSchemaWithInputBodies = 3;
 
 // Whether records of `schemaVersion` store large text by digest.
 bool storesBodies(uint32_t schemaVersion);
-// Whether `text` of a record of `schemaVersion` is stored by digest.
-bool storedByDigest(uint32_t schemaVersion, const std::string& text);
+// Whether `text` of a record of `schemaVersion` is stored by digest, for a field stored
+// by digest from schema version `since` on.
+bool storedByDigest(uint32_t schemaVersion, const std::string& text, uint32_t since = kFirstSchemaWithBodies);
 // SHA-256 of `text`, 32 raw bytes. Throws std::runtime_error if OpenSSL fails.
 std::string bodyDigest(const std::string& text);
 
@@ -39,6 +42,7 @@ std::string bodyDigest(const std::string& text);
 struct BodySlot {
   std::string* text;
   std::string* digest;
+  uint32_t since = kFirstSchemaWithBodies;  // the first schema version storing it by digest
 };
 std::vector<BodySlot> bodySlots(Record& record);
 

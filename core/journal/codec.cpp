@@ -31,17 +31,17 @@ namespace cs = spr::schema;
   } while (0)
 
 // A body field (bodies.h): by digest when the record is in stored form or its schema
-// stores this text by digest, else inline.
-#define SPR_PUT_BODY(builder, Field, value, digest, schema) \
-  do {                                                      \
-    if (!(digest).empty()) {                                \
-      (builder).set##Field##Digest(asData(digest));         \
-    } else if (storedByDigest((schema), (value))) {         \
-      const std::string computed = bodyDigest(value);       \
-      (builder).set##Field##Digest(asData(computed));       \
-    } else {                                                \
-      SPR_PUT_TEXT(builder, Field, value);                  \
-    }                                                       \
+// stores this text by digest (the field is by digest from schema `since` on), else inline.
+#define SPR_PUT_BODY(builder, Field, value, digest, schema, since) \
+  do {                                                             \
+    if (!(digest).empty()) {                                       \
+      (builder).set##Field##Digest(asData(digest));                \
+    } else if (storedByDigest((schema), (value), (since))) {       \
+      const std::string computed = bodyDigest(value);              \
+      (builder).set##Field##Digest(asData(computed));              \
+    } else {                                                       \
+      SPR_PUT_TEXT(builder, Field, value);                         \
+    }                                                              \
   } while (0)
 
 capnp::Text::Reader text(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
@@ -109,9 +109,9 @@ void putTapeEntries(const std::vector<TapeEntry>& entries, capnp::List<cs::TapeE
     SPR_PUT_TEXT(tb, Cluster, t.cluster);
     SPR_PUT_TEXT(tb, Method, t.method);
     SPR_PUT_TEXT(tb, Path, t.path);
-    SPR_PUT_BODY(tb, RequestBody, t.requestBody, t.requestBodyDigest, schema);
+    SPR_PUT_BODY(tb, RequestBody, t.requestBody, t.requestBodyDigest, schema, kFirstSchemaWithBodies);
     tb.setStatus(t.status);
-    SPR_PUT_BODY(tb, ResponseBody, t.responseBody, t.responseBodyDigest, schema);
+    SPR_PUT_BODY(tb, ResponseBody, t.responseBody, t.responseBodyDigest, schema, kFirstSchemaWithBodies);
     SPR_PUT_TEXT(tb, Error, t.error);
     SPR_PUT_TEXT_DATA(tb, TapeDigest, t.tapeDigest);
   }
@@ -151,7 +151,7 @@ struct PayloadWriter {
     auto p = b.initObserved();
     SPR_PUT_TEXT(p, Cluster, o.cluster);
     p.setType(static_cast<cs::WatchType>(o.type));
-    SPR_PUT_BODY(p, ObjectJson, o.objectJson, o.objectJsonDigest, schema);
+    SPR_PUT_BODY(p, ObjectJson, o.objectJson, o.objectJsonDigest, schema, kFirstSchemaWithBodies);
     SPR_PUT_TEXT(p, ResourceVersion, o.resourceVersion);
     p.setGeneration(o.generation);
   }
@@ -165,7 +165,7 @@ struct PayloadWriter {
     auto p = b.initEffectRequested();
     p.setEffectId(e.effectId);
     SPR_PUT_TEXT(p, Command, e.command);
-    SPR_PUT_TEXT(p, InputJson, e.inputJson);
+    SPR_PUT_BODY(p, InputJson, e.inputJson, e.inputJsonDigest, schema, kFirstSchemaWithInputBodies);
     p.setCauseSeq(e.causeSeq);
   }
   void operator()(const EffectCompleted& e) { putEffectCompleted(e, b.initEffectCompleted(), schema); }
@@ -206,7 +206,8 @@ Result<Payload> getPayload(cs::Record::Payload::Reader p) {
     }
     case cs::Record::Payload::EFFECT_REQUESTED: {
       auto e = p.getEffectRequested();
-      return Payload(EffectRequested{e.getEffectId(), str(e.getCommand()), str(e.getInputJson()), e.getCauseSeq()});
+      return Payload(EffectRequested{e.getEffectId(), str(e.getCommand()), str(e.getInputJson()), e.getCauseSeq(),
+                                     str(e.getInputJsonDigest())});
     }
     case cs::Record::Payload::EFFECT_COMPLETED: return Payload(getEffectCompleted(p.getEffectCompleted()));
     case cs::Record::Payload::TRANSITION: {

@@ -131,7 +131,7 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
 void flushIfDue(Journal::Impl& im) {
   const auto now = std::chrono::steady_clock::now();
   if (im.lastFlush == std::chrono::steady_clock::time_point{}) im.lastFlush = now;
-  if (now - im.lastFlush < kPeriodicFlush) return;
+  if (now - im.lastFlush < im.options.flushEvery) return;
   im.lastFlush = now;
   rocksdb::FlushOptions fo;
   fo.wait = false;

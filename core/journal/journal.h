@@ -4,6 +4,7 @@
 // internal mutex; reads may run concurrently with appends and with each other.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,9 @@ struct Options {
   // tests that make RocksDB itself meet a full disk).
   uint64_t reserveBytes = 0;
   static constexpr uint64_t kNoReserve = UINT64_MAX;
+  // An append this long after the last flush starts a flush of every column family, so
+  // the WAL holds at most about this much of the appends (schema/JOURNAL.md, "Live growth").
+  std::chrono::milliseconds flushEvery{std::chrono::minutes(1)};
 };
 
 // The free-space guard (Options::reserveBytes), for readiness and metrics.

@@ -41,7 +41,6 @@ constexpr size_t kHashSize = 32;
 // WAL bounds (see dbOptions in journal.cpp and schema/JOURNAL.md).
 constexpr uint64_t kWriteBufferBytes = 8ull << 20;   // per column family
 constexpr uint64_t kMaxTotalWalBytes = 16ull << 20;  // then the oldest WAL's families flush
-constexpr std::chrono::minutes kPeriodicFlush{5};
 
 std::string be64(uint64_t v);
 uint64_t fromBe64(const rocksdb::Slice& s);  // REQUIRES: s.size() >= 8 (reads the first 8)

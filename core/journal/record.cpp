@@ -61,7 +61,8 @@ bool operator==(const TimerFired& a, const TimerFired& b) {
   return a.timer == b.timer && a.token == b.token && a.dueUnixNanos == b.dueUnixNanos;
 }
 bool operator==(const EffectRequested& a, const EffectRequested& b) {
-  return a.effectId == b.effectId && a.command == b.command && a.inputJson == b.inputJson && a.causeSeq == b.causeSeq;
+  return a.effectId == b.effectId && a.command == b.command && a.inputJson == b.inputJson && a.causeSeq == b.causeSeq &&
+         a.inputJsonDigest == b.inputJsonDigest;
 }
 bool operator==(const EffectCompleted& a, const EffectCompleted& b) {
   return a.effectId == b.effectId && a.command == b.command && a.outcome == b.outcome && a.errorClass == b.errorClass &&

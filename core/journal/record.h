@@ -14,7 +14,8 @@ namespace spr::journal {
 // The schema version this build writes. Readers refuse records/journals with a newer one.
 // 2: ProcessStarted records; text of kBodyThreshold bytes or more is stored by digest in the `bodies` column family
 // (core/journal/bodies.h); records of version 1 keep all text inline.
-constexpr uint32_t kSchemaVersion = 2;
+// 3: EffectRequested.inputJson of kBodyThreshold bytes or more is stored by digest too (inline in versions 1-2).
+constexpr uint32_t kSchemaVersion = 3;
 
 struct ObjectId {
   std::string cluster, group, version, kind, ns, name, uid;
@@ -49,6 +50,7 @@ struct EffectRequested {
   std::string command;
   std::string inputJson;
   uint64_t causeSeq = 0;
+  std::string inputJsonDigest{};  // stored form only, schema >= 3 (see Observed)
 };
 
 enum class Outcome { kSucceeded, kTransientError, kUserError, kUnknown };
