@@ -2,9 +2,9 @@
 
 #include <ctime>
 
+#include "sim/access_rbac.h"
 #include "sim/patch.h"
 #include "sim/protobuf.h"
-#include "sim/access_rbac.h"
 
 namespace spr::sim {
 

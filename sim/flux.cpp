@@ -199,6 +199,12 @@ json releasedStatus(const json& hr, const json& history, const std::string& vers
                                        generation)})}};
 }
 
+bool wasReady(const json& status) {
+  for (const auto& c : status.value("conditions", json::array()))
+    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  return false;
+}
+
 bool install(ClusterHost& host, Cluster& platform, const json& hr) {
   const std::string ns = hr["metadata"].value("namespace", "");
   long generation = hr["metadata"].value("generation", 1L);
@@ -216,8 +222,10 @@ bool install(ClusterHost& host, Cluster& platform, const json& hr) {
   json status = hr.value("status", json::object());
   json history = status.value("history", json::array());
   json previous = history.empty() ? json() : history[0];
+  // Installed already, unless a failed attempt since (e.g. a kubeconfig the target refused)
+  // left Ready=False: helm-controller then retries, and a success sets Ready again.
   bool same = previous.is_object() && previous.value("chartVersion", "") == version &&
-              status.value("observedGeneration", 0L) == generation && chartInstalled(*cluster);
+              status.value("observedGeneration", 0L) == generation && chartInstalled(*cluster) && wasReady(status);
   if (same) return true;
   long revision = previous.is_object() ? previous.value("version", 0L) + 1 : 1;
   std::string targetNs = hr["spec"].value("targetNamespace", ns);
