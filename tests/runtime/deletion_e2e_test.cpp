@@ -79,6 +79,13 @@ TEST(DeletionE2E, UserObjectOnTheMcpBlocksDeletionUntilItIsDeleted) {
   ASSERT_TRUE(op);
   const std::string ns = "project-b--ws-1", name = "mcp-1";
   env.createRequest(ns, name);
+  // provider-kubernetes brings the Object kind (the seed's DomainServiceAPI) users create.
+  ASSERT_TRUE(
+      env.onboarding
+          ->mergePatch(
+              env.api, ns, name,
+              {{"spec", {{"providers", json::array({{{"name", "provider-kubernetes"}, {"version", "v1.2.1"}}})}}}})
+          .isOk());
   ASSERT_TRUE(eventually([&] { return env.isReady(ns, name); })) << env.get(ns, name).dump();
   std::unique_ptr<k8s::Transport> holder;
   auto mcp = mcpOf(env, ns, name, &holder);
