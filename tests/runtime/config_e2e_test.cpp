@@ -245,21 +245,23 @@ TEST(ConfigE2E, IgnoreAnnotationHoldsConfigChangesUntilRemoved) {
   auto op = testing::startOperator(env);
   env.createRequest("project-ig--ws-1", "mcp-1");
   ASSERT_TRUE(eventually([&] { return env.isReady("project-ig--ws-1", "mcp-1"); }));
-  // Ignored: the operator withdraws version 1.20.0, and spr keeps offering it.
+  // Ignored: the operator points the config at a discovery that does not exist, and spr
+  // keeps acting on the config it had.
   json config = patchAnnotation(env, "ignore");
-  config["spec"]["versions"] = json::array({config["spec"]["versions"][1]});  // 1.19.1 only
+  config["spec"]["crossplaneDiscoveryName"] = "withdrawn";
   ASSERT_TRUE(env.platform->update(env.config, "", config).isOk());
   env.createRequest("project-ig--ws-2", "mcp-2");  // 1.20.0
   ASSERT_TRUE(eventually([&] { return env.isReady("project-ig--ws-2", "mcp-2"); }))
       << env.get("project-ig--ws-2", "mcp-2").dump();
   EXPECT_TRUE(env.isReady("project-ig--ws-1", "mcp-1"));
-  // The annotation removed: the withdrawn version now applies to both requests.
+  // The annotation removed: the changed config now applies to both requests.
   ASSERT_TRUE(env.platform->update(env.config, "", patchAnnotation(env, json())).isOk());
   for (const char* ws : {"project-ig--ws-1", "project-ig--ws-2"}) {
     std::string name = std::string(ws) == "project-ig--ws-1" ? "mcp-1" : "mcp-2";
     ASSERT_TRUE(eventually([&] { return E2E::readyCondition(env.get(ws, name)).value("status", "") == "False"; }))
         << env.get(ws, name).dump();
-    EXPECT_NE(E2E::readyCondition(env.get(ws, name)).value("message", "").find("1.19.1"), std::string::npos);
+    EXPECT_EQ(E2E::readyCondition(env.get(ws, name)).value("reason", ""), "DiscoveryNotFound");
+    EXPECT_NE(E2E::readyCondition(env.get(ws, name)).value("message", "").find("withdrawn"), std::string::npos);
   }
   op->requestStop();
   ASSERT_TRUE(op->wait().isOk());
