@@ -138,7 +138,7 @@ TEST_F(Inputs, ABundleCarriesTheInputsWhole) {
 // The replay-v1 fixture was written by the release before inputs went by digest
 // (schema 2): its WriteStatus inputs are inline, and must stay so to keep their hashes.
 TEST_F(Inputs, AJournalOfThePreviousReleaseKeepsItsInlineInputsVerifiesAndTakesNewRecords) {
-  std::filesystem::copy(spr::testing::fixturesDir() + "/journals/replay-v1", dir());
+  std::filesystem::copy(spr::testing::fixturesDir() + "/journals/v2-demo", dir());
   uint64_t inlineLarge = 0, last = 0;
   {
     auto ro = Journal::openForReading(dir());
