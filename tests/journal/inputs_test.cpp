@@ -135,7 +135,7 @@ TEST_F(Inputs, ABundleCarriesTheInputsWhole) {
   EXPECT_NE(r.exitCode, 2) << r.out << r.err;
 }
 
-// The replay-v1 fixture was written by the release before inputs went by digest
+// The v2-demo fixture was written by the release before inputs went by digest
 // (schema 2): its WriteStatus inputs are inline, and must stay so to keep their hashes.
 TEST_F(Inputs, AJournalOfThePreviousReleaseKeepsItsInlineInputsVerifiesAndTakesNewRecords) {
   std::filesystem::copy(spr::testing::fixturesDir() + "/journals/v2-demo", dir());
