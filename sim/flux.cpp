@@ -3,12 +3,11 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <regex>
-
 #include "adapters/k8s/config.h"
 #include "adapters/k8s/encoding.h"
 #include "adapters/k8s/kubeconfig.h"
 #include "common/log.h"
+#include "common/yaml_json.h"
 
 namespace spr::sim::flux {
 
@@ -19,34 +18,6 @@ namespace {
 const char* kFinalizer = "finalizers.fluxcd.io";
 const std::string kSourceApi = "/apis/source.toolkit.fluxcd.io/v1";
 const std::string kHelmApi = "/apis/helm.toolkit.fluxcd.io/v2";
-
-// YAML 1.2 core schema: plain true/false/null/integers/floats typed, quoted scalars strings.
-json yamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = yamlToJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : node) out.push_back(yamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = node.Scalar();
-      if (node.Tag() != "?") return s;
-      static const std::regex kInt("^[-+]?[0-9]+$"),
-          kFloat("^[-+]?([0-9]*\\.[0-9]+|[0-9]+\\.[0-9]*)([eE][-+]?[0-9]+)?$");
-      if (s == "true" || s == "false") return s == "true";
-      if (s == "null" || s == "~" || s.empty()) return nullptr;
-      if (std::regex_match(s, kInt)) return std::stoll(s);
-      if (std::regex_match(s, kFloat)) return std::stod(s);
-      return s;
-    }
-    default: return nullptr;
-  }
-}
 
 std::string collection(const std::string& api, const std::string& plural, const std::string& ns,
                        const std::string& name) {

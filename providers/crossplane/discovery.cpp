@@ -4,8 +4,7 @@
 // {type, imageReference}}]}), as service-provider-crossplane reads them (commit in docs/API.md).
 #include <yaml-cpp/yaml.h>
 
-#include <regex>
-
+#include "common/yaml_json.h"
 #include "providers/crossplane/crossplane.h"
 
 namespace spr::providers::crossplane {
@@ -27,25 +26,6 @@ std::string str(const json& object, const char* name) {
 OpResult badConfig(const std::string& what) {
   return OpResult::user("InvalidProviderConfig",
                         "ProviderConfig \"crossplane\": " + what + "; the operator must fix the ProviderConfig");
-}
-
-// YAML to JSON as the discovery payload needs it: every scalar a string (versions such as
-// 1.20 must not become numbers), maps and lists as they are.
-json yamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = yamlToJson(kv.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : node) out.push_back(yamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: return node.Scalar();
-    default: return nullptr;
-  }
 }
 
 std::string shortName(const std::string& component) {
@@ -114,7 +94,7 @@ OpResult parseDiscovery(const json& configMap, std::vector<json>& out) {
   if (text.empty()) return bad("is missing or empty");
   json parsed;
   try {
-    parsed = yamlToJson(YAML::Load(text));
+    parsed = yamlToJson(YAML::Load(text), YamlScalars::kStrings);  // 1.20 stays a version
   } catch (const std::exception& e) {
     return bad(std::string("is not YAML (") + e.what() + ")");
   }
