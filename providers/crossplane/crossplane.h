@@ -136,6 +136,11 @@ std::string releaseNotReady(const json& helmRelease, const std::string& chartVer
 std::string providerNotHealthy(const json& provider);
 
 // The CRDs of the Crossplane API (onboarding) and of its ProviderConfig (platform).
+// `object[name]` when `object` is an object holding it, else null; the same as a string
+// ("" when absent or not a string). Defined in plan.cpp.
+const json& field(const json& object, const char* name);
+std::string str(const json& object, const char* name);
+
 std::vector<json> apiCrds();
 std::vector<json> configCrds();
 

@@ -13,16 +13,6 @@ namespace {
 
 const k8s::GroupVersionResource kConfigMaps{"", "v1", "configmaps", true};
 
-const json& field(const json& object, const char* name) {
-  static const json kNull;  // immutable; shared by every caller
-  return object.is_object() && object.contains(name) ? object[name] : kNull;
-}
-
-std::string str(const json& object, const char* name) {
-  const json& v = field(object, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 OpResult badConfig(const std::string& what) {
   return OpResult::user("InvalidProviderConfig",
                         "ProviderConfig \"crossplane\": " + what + "; the operator must fix the ProviderConfig");

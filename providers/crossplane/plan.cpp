@@ -14,8 +14,6 @@ const k8s::GroupVersionResource kHelmReleases{"helm.toolkit.fluxcd.io", "v2", "h
 const k8s::GroupVersionResource kSecrets{"", "v1", "secrets", true};
 const k8s::GroupVersionResource kAccessRequests{"clusters.openmcp.cloud", "v1alpha1", "accessrequests", true};
 
-namespace {
-
 const json& field(const json& object, const char* name) {
   static const json kNull;  // immutable; shared by every caller
   return object.is_object() && object.contains(name) ? object[name] : kNull;
@@ -25,6 +23,8 @@ std::string str(const json& object, const char* name) {
   const json& v = field(object, name);
   return v.is_string() ? v.get<std::string>() : std::string();
 }
+
+namespace {
 
 std::string withoutV(const std::string& v) { return !v.empty() && v[0] == 'v' ? v.substr(1) : v; }
 
