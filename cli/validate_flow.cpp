@@ -76,6 +76,8 @@ bool ValidateFlow::run() {
   step("ASSESS request -> deployment and API available", &ValidateFlow::assessRequest);
   step("ASSESS consume -> DomainService and DomainServiceAPI available", &ValidateFlow::assessConsume);
   step("ASSESS use the DomainServiceAPI (object on the MCP)", &ValidateFlow::assessUse);
+  if (!profile_.caBundleCopy.second.empty() && !options_.externalOperator)
+    step("ASSESS caBundleRef -> the bundle on the MCP, mounted by the service", &ValidateFlow::assessCaBundle);
   if (profile_.apiObjectBlocksDeletion)
     step("ASSESS delete with a user's object -> DeletionBlocked, then proceeds", &ValidateFlow::assessDeletionBlocked);
   step("ASSESS delete -> all removed", &ValidateFlow::assessDelete);
@@ -154,12 +156,13 @@ Status ValidateFlow::assessRequest() {
 
 Status ValidateFlow::connectMcp() {
   if (mcp_.client) return Status();
-  // What this flow does on the MCP, as its user: reads the service's Deployments and API
-  // CRDs, then creates, reads and deletes one object of that API.
+  // What this flow does on the MCP, as its user: reads the service's Deployments, API CRDs
+  // and CA bundle copy, then creates, reads and deletes one object of that API.
   const auto& use = profile_.apiObjectResource;
   json rules = json::array(
       {{{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"get"}}},
        {{"apiGroups", {"apiextensions.k8s.io"}}, {"resources", {"customresourcedefinitions"}}, {"verbs", {"get"}}},
+       {{"apiGroups", {""}}, {"resources", {"configmaps"}}, {"verbs", {"get"}}},
        {{"apiGroups", {use.group}}, {"resources", {use.resource}}, {"verbs", {"get", "create", "delete"}}}});
   runtime::AccessTarget target{k8s::mcpNamespace(ns_, name_), name_, "spr-validate-" + name_, "mcp", rules};
   Result<k8s::ClusterConfig> cfg = Status(Code::kUnavailable, "not asked yet");

@@ -35,6 +35,9 @@ struct ValidationProfile {
   // The provider declares deletion blockers for apiObject's kind: while such an object
   // exists, deleting the request must wait with DeletionBlocked / UserResourcesPresent.
   bool apiObjectBlocksDeletion = false;
+  // Where the provider copies a ProviderConfig caBundleRef's bundle on the MCP (namespace,
+  // ConfigMap); the deployments above must mount it. Empty: no CA step.
+  std::pair<std::string, std::string> caBundleCopy;
 };
 // kNotFound for a provider without a built-in profile (then --config/--request/... are needed).
 [[nodiscard]] Result<ValidationProfile> builtinProfile(const std::string& provider);
@@ -71,6 +74,7 @@ class ValidateFlow {
   Status assessRequest();
   Status assessConsume();
   Status assessUse();
+  Status assessCaBundle();  // validate_ca.cpp
   Status assessDeletionBlocked();
   Status assessDelete();
   Status teardown();

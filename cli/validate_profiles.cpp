@@ -3,6 +3,7 @@
 // --request-spec files.
 #include "cli/validate_flow.h"
 #include "providers/crossplane/crossplane.h"
+#include "providers/kit.h"
 
 namespace spr::cli {
 namespace {
@@ -30,6 +31,7 @@ ValidationProfile crossplaneProfile() {
                        {"metadata", {{"name", "spr-validate"}, {"namespace", "default"}}},
                        {"data", {{"hello", "world"}}}}}}}}}};
   p.apiObjectBlocksDeletion = true;  // an Object is a user's resource of a Crossplane kind
+  p.caBundleCopy = {"crossplane-system", providers::crossplane::kCaBundleConfigMap};  // registryCaBundleConfig
   return p;
 }
 
@@ -41,6 +43,7 @@ ValidationProfile templateProfile() {
                       {"spec", {{"pollInterval", "5s"}, {"image", "nginx:1.27"}, {"maxReplicas", 3}}}};
   p.requestSpec = {{"message", "hello from spr validate"}, {"replicas", 1}};
   p.deployments = {{"template-system", "template"}};
+  p.caBundleCopy = {"template-system", providers::kit::kCaBundleCopyName};
   // The template service's API is the Kubernetes API of its namespace: a ConfigMap there.
   p.apiObjectResource = {"", "v1", "configmaps", true};
   p.apiObject = {{"apiVersion", "v1"},
