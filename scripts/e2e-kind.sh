@@ -3,7 +3,8 @@
 # and MCP; this script plays openMCP's cluster provider (it grants spr's AccessRequests with
 # a Secret holding the cluster's own kubeconfig). Skips cleanly (exit 0, says why) when no
 # cluster is reachable. Context: $SPR_E2E_CONTEXT, else the current kubectl context.
-# Covers: a Crossplane request's whole lifecycle; then, with the template provider, a
+# Covers: a Crossplane request's whole lifecycle through Flux, deletion blocking by a user's
+# Object included; then, with the template provider, a
 # ProviderConfig caBundleRef (copied to the MCP and mounted, followed when the ConfigMap
 # changes, CABundleNotFound while it is missing, removed with the ref) and the
 # ProviderConfig's openmcp.cloud/operation annotations (reconcile, ignore).
@@ -31,6 +32,9 @@ spr="${SPR_BUILD_DIR:-build}/cli/spr"
 work="$(mktemp -d)"
 kubeconfig="$work/kubeconfig"
 kubectl config view --minify --flatten --context "$ctx" >"$kubeconfig"
+[ -z "${SPR_E2E_KUBECONFIG_SERVER:-}" ] ||
+  kubectl --kubeconfig "$kubeconfig" config set-cluster "$(kubectl --kubeconfig "$kubeconfig" config view -o jsonpath='{.clusters[0].name}')" \
+    --server "$SPR_E2E_KUBECONFIG_SERVER" >/dev/null
 tenant=project-e2e--ws-dev
 name=mcp-e2e
 pid=""
@@ -43,6 +47,14 @@ cleanup() {
 trap cleanup EXIT
 
 echo "e2e-kind: context $ctx"
+# openMCP installs Crossplane through Flux: its controllers must run in the cluster, and the
+# kubeconfig this script grants must reach the API server from inside a pod too
+# (SPR_E2E_KUBECONFIG_SERVER, e.g. https://kubernetes.default.svc for a kind cluster whose
+# host-side address is 127.0.0.1; spr then also talks to that address).
+if ! k get crd helmreleases.helm.toolkit.fluxcd.io ocirepositories.source.toolkit.fluxcd.io >/dev/null 2>&1; then
+  echo "e2e-kind: FAILED: Flux is not installed in '$ctx' (install it, e.g. 'flux install', then run again)"
+  exit 1
+fi
 k apply -f scripts/e2e/openmcp-clusters-crds.yaml >/dev/null
 "$spr" init --provider-name crossplane --onboarding-kubeconfig "$kubeconfig#$ctx" --platform-kubeconfig "$kubeconfig#$ctx"
 k apply -f deploy/providerconfig-crossplane.yaml >/dev/null
@@ -76,7 +88,9 @@ cat <<YAML | k apply -f - >/dev/null
 apiVersion: crossplane.services.open-control-plane.io/v1alpha1
 kind: Crossplane
 metadata: {name: $name, namespace: $tenant}
-spec: {version: "v2.0.8"}
+spec:
+  version: "v2.0.8"
+  providers: [{name: provider-kubernetes, version: v1.2.1}]  # brings the Object kind of the deletion check
 YAML
 
 deadline=$((SECONDS + ${SPR_E2E_TIMEOUT:-600}))
@@ -87,7 +101,25 @@ until k get crossplane -n "$tenant" "$name" -o jsonpath='{.status.conditions[?(@
 done
 echo "e2e-kind: $tenant/$name is Ready"
 
+# Deletion blocking: a user's Object (provider-kubernetes' kind, which Crossplane brought)
+# holds the deletion with DeletionBlocked / UserResourcesPresent until it is deleted.
+k apply -f - >/dev/null <<YAML
+apiVersion: kubernetes.crossplane.io/v1alpha2
+kind: Object
+metadata: {name: e2e-user-object}
+spec:
+  forProvider:
+    manifest: {apiVersion: v1, kind: ConfigMap, metadata: {name: e2e-user-object, namespace: default}}
+YAML
 k delete crossplane -n "$tenant" "$name" --wait=false >/dev/null
+until k get crossplane -n "$tenant" "$name" \
+    -o jsonpath='{.status.conditions[?(@.type=="DeletionBlocked")].reason}' 2>/dev/null | grep -qx UserResourcesPresent; do
+  [ $SECONDS -lt $deadline ] || { echo "e2e-kind: FAILED: deletion of $tenant/$name not blocked by a user's Object"; k get crossplane -n "$tenant" "$name" -o yaml; exit 1; }
+  sleep 2
+done
+k get deployment -n crossplane-system crossplane >/dev/null || { echo "e2e-kind: FAILED: Crossplane removed while its deletion was blocked"; exit 1; }
+echo "e2e-kind: deletion blocked by the user's Object, as it should be"
+k delete object.kubernetes.crossplane.io e2e-user-object --wait=true --timeout=120s >/dev/null
 until ! k get crossplane -n "$tenant" "$name" >/dev/null 2>&1; do
   [ $SECONDS -lt $deadline ] || { echo "e2e-kind: FAILED: $tenant/$name not deleted"; exit 1; }
   sleep 2
