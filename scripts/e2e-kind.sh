@@ -49,8 +49,8 @@ trap cleanup EXIT
 echo "e2e-kind: context $ctx"
 # openMCP installs Crossplane through Flux: its controllers must run in the cluster, and the
 # kubeconfig this script grants must reach the API server from inside a pod too
-# (SPR_E2E_KUBECONFIG_SERVER, e.g. https://kubernetes.default.svc for a kind cluster whose
-# host-side address is 127.0.0.1; spr then also talks to that address).
+# (SPR_E2E_KUBECONFIG_SERVER: an address both this host and the pods reach, e.g. kind's
+# https://<name>-control-plane:6443 with that name in /etc/hosts; spr uses it too).
 if ! k get crd helmreleases.helm.toolkit.fluxcd.io ocirepositories.source.toolkit.fluxcd.io >/dev/null 2>&1; then
   echo "e2e-kind: FAILED: Flux is not installed in '$ctx' (install it, e.g. 'flux install', then run again)"
   exit 1
