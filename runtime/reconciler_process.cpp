@@ -244,9 +244,13 @@ Status Reconciler::foldInput(Entry* entry, const lc::Input& input, uint64_t inpu
   batch.records.push_back(std::move(transition));
   // A deleted object with nothing left to run leaves the state table (its history stays
   // in the log), in the same batch as its last Transition.
-  if (e.state.phase == lc::Phase::kDeleted && commands.empty() && !e.state.inflightEffect)
+  if (e.state.phase == lc::Phase::kDeleted && commands.empty() && !e.state.inflightEffect) {
     batch.deleteStates.push_back(e.id.key());
-  else
+    if (e.skipped) {  // a held-back event of the deleted object is history now, not input
+      noteFolded(e.skipped->seq);
+      e.skipped.reset();
+    }
+  } else
     batch.states.emplace_back(e.id.key(), stateBlob(e));
   batch.meta.emplace_back(kMetaLowWater, lowWater());
   addEffectRequests(e, commands, inputSeq, configSeq, &batch);

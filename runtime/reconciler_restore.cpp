@@ -198,10 +198,14 @@ Status Reconciler::recoverUnfolded(const std::map<std::string, std::string>& for
     from = std::max(*low, from);
   }
   std::map<std::string, std::pair<uint64_t, journal::Record>> latest;
+  std::map<std::string, journal::Record> deletedBy;  // object key -> its last move to Deleted
+  const std::string deleted = lc::phaseName(lc::Phase::kDeleted);
   Status scanned = deps_.journal->scan(from, [&](const journal::Record& r) {
+    if (r.object.kind != deps_.apiKind || r.object.group != deps_.apiGroup) return true;
     const auto* o = std::get_if<journal::Observed>(&r.payload);
-    if (o && o->cluster == "onboarding" && r.object.kind == deps_.apiKind && r.object.group == deps_.apiGroup)
-      latest[r.object.key()] = {r.seq, r};
+    if (o && o->cluster == "onboarding") latest[r.object.key()] = {r.seq, r};
+    const auto* t = std::get_if<journal::Transition>(&r.payload);
+    if (t && !t->rejected && t->to == deleted) deletedBy[r.object.key()] = r;
     return true;
   });
   SPR_RETURN_IF_ERROR(scanned);
@@ -212,6 +216,13 @@ Status Reconciler::recoverUnfolded(const std::map<std::string, std::string>& for
     if (e && e->lastObservedSeq >= item.first) continue;
     auto gone = forgotten.find(key);
     if (!e && gone != forgotten.end() && gone->second == r.object.uid) continue;  // the deleted object's last events
+    // This very object (same uid; or, without uids, an event before it) reached Deleted and
+    // its state left the table then: the event is history, not input. Folding it would start
+    // the deleted object over from Pending.
+    auto died = deletedBy.find(key);
+    if (!e && died != deletedBy.end() &&
+        (r.object.uid.empty() ? died->second.seq > item.first : died->second.object.uid == r.object.uid))
+      continue;
     const auto& o = std::get<journal::Observed>(r.payload);
     // Gone, and no state left (forgotten by an earlier restore): nothing to fold. Re-queuing
     // it would make a fresh entry that the next list deletes again, at every restart.

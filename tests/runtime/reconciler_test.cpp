@@ -269,6 +269,46 @@ TEST_F(ReconcilerTest, DeletionRunsDeleteThenFinishes) {
   EXPECT_EQ(runner.services.count("t1/e"), 0u);
 }
 
+// An event journaled before an object reached Deleted, but never folded (e.g. a re-list's
+// copy held back by own-write ordering), is history once the state has left the table: a
+// restart must not start the deleted object over from Pending (ChaosSoak found the journal
+// of such a restart diverging on replay).
+TEST_F(ReconcilerTest, AnUnfoldedEventOfAnObjectDeletedSinceIsNotFoldedAtRestart) {
+  FakeRunner runner;
+  uint64_t deletionEventSeq = 0;
+  {
+    Loop loop(dir, &runner);
+    ASSERT_TRUE(loop.reconciler->restore().isOk());
+    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
+    json obj = apiObject("t1", "e");
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, obj, "7").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").ready; }));
+    obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+    obj["metadata"]["finalizers"] = json::array({kFinalizer});
+    obj["metadata"]["resourceVersion"] = "9";
+    deletionEventSeq = loop.journal->nextSeq();
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, obj, "9").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").deleted; })) << loop.view("e").phase;
+    // As if that event had been held back: the fold's low-water mark still points at it.
+    journal::AppendBatch batch;
+    batch.meta.emplace_back(kMetaLowWater, std::to_string(deletionEventSeq));
+    batch.sync = journal::Sync::kSync;
+    ASSERT_TRUE(loop.journal->append(std::move(batch)).isOk());
+  }
+  {
+    std::lock_guard<std::mutex> lock(runner.mu_);
+    runner.statuses.clear();
+  }
+  Loop loop(dir, &runner);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  // A later object goes all the way to Ready: the queue has long passed anything restore queued.
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, apiObject("t1", "f"), "11").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("f").ready; }));
+  EXPECT_TRUE(loop.view("e").name.empty()) << "the deleted object came back: " << loop.view("e").phase;
+  std::lock_guard<std::mutex> lock(runner.mu_);
+  EXPECT_EQ(runner.statuses.count("t1/e"), 0u) << "a status was written for the deleted object";
+}
+
 // Users' resources block the deletion: nothing is deleted, the status says why, and the
 // re-check timer is journaled, so a restart keeps waiting and deletion finishes once clear.
 TEST_F(ReconcilerTest, BlockedDeletionWaitsAcrossARestartAndFinishesOnceClear) {
