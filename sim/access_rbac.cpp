@@ -29,37 +29,11 @@ std::string verbOf(const ApiRequest& r, bool named) {
   return named ? "get" : "list";
 }
 
-bool contains(const json& list, const std::string& value) {
-  if (!list.is_array()) return false;
-  for (const auto& v : list)
-    if (v.is_string() && (v.get<std::string>() == value || v.get<std::string>() == "*")) return true;
-  return false;
-}
-
-// rbac's ResourceMatches: "*", the resource (or "resource/subresource"), or "*/subresource".
-bool resourceMatches(const json& resources, const RequestAttributes& a) {
-  if (!resources.is_array()) return false;
-  const std::string combined = a.subresource.empty() ? a.resource : a.resource + "/" + a.subresource;
-  for (const auto& v : resources) {
-    if (!v.is_string()) continue;
-    const std::string r = v.get<std::string>();
-    if (r == "*" || r == combined || (!a.subresource.empty() && r == "*/" + a.subresource)) return true;
-  }
-  return false;
-}
-
-bool ruleAllows(const json& rule, const RequestAttributes& a) {
-  if (!rule.is_object() || !contains(rule.value("verbs", json()), a.verb)) return false;
-  if (!contains(rule.value("apiGroups", json()), a.group) || !resourceMatches(rule.value("resources", json()), a))
-    return false;
-  const json names = rule.value("resourceNames", json::array());
-  return !names.is_array() || names.empty() || (!a.name.empty() && contains(names, a.name));
-}
-
 }  // namespace
 
 RequestAttributes attributesOf(const ApiRequest& r) {
   RequestAttributes a;
+  a.resourceRequest = false;  // until the path says otherwise: discovery, /openapi, /version
   a.path = r.path;
   std::vector<std::string> parts = split(r.path);
   size_t at;

@@ -11,15 +11,12 @@
 
 #include "sim/api_status.h"
 #include "sim/cluster.h"
+#include "sim/rbac.h"
 
 namespace spr::sim {
 
-struct RequestAttributes {
-  bool resourceRequest = false;  // false: discovery, /openapi, /version ... (a "non-resource URL")
-  std::string verb;              // get list watch create update patch delete deletecollection
-  std::string group, resource, subresource, ns, name;
-  std::string path;  // for non-resource requests
-};
+// A request's attributes, as RBAC sees them (sim/rbac.h).
+using RequestAttributes = RbacRequest;
 
 RequestAttributes attributesOf(const ApiRequest& request);
 

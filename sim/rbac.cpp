@@ -55,15 +55,6 @@ bool resourceMatches(const json& resources, const RbacRequest& r) {
   return false;
 }
 
-bool ruleAllows(const json& rule, const RbacRequest& r) {
-  if (!rule.is_object() || !listed(field(rule, "verbs"), r.verb)) return false;
-  if (!r.resourceRequest) return urlMatches(field(rule, "nonResourceURLs"), r.path);
-  if (!listed(field(rule, "apiGroups"), r.group) || !resourceMatches(field(rule, "resources"), r)) return false;
-  const json& names = field(rule, "resourceNames");
-  if (!names.is_array() || names.empty()) return true;
-  return std::find(names.begin(), names.end(), json(r.name)) != names.end();
-}
-
 // The subject of `binding` that names `who`, as kube-apiserver describes it (`User "u"`,
 // `Group "g"`, `ServiceAccount "ns/name"`); "" when none does.
 std::string matchingSubject(const json& binding, const RbacSubject& who) {
@@ -90,6 +81,15 @@ std::string bindingName(const json& binding) {
 }
 
 }  // namespace
+
+bool ruleAllows(const json& rule, const RbacRequest& r) {
+  if (!rule.is_object() || !listed(field(rule, "verbs"), r.verb)) return false;
+  if (!r.resourceRequest) return urlMatches(field(rule, "nonResourceURLs"), r.path);
+  if (!listed(field(rule, "apiGroups"), r.group) || !resourceMatches(field(rule, "resources"), r)) return false;
+  const json& names = field(rule, "resourceNames");
+  if (!names.is_array() || names.empty()) return true;
+  return std::find(names.begin(), names.end(), json(r.name)) != names.end();
+}
 
 RbacDecision authorizeRbac(const RbacSubject& subject, const RbacRequest& request, const RbacObjects& objects) {
   if (std::find(subject.groups.begin(), subject.groups.end(), "system:masters") != subject.groups.end())

@@ -43,6 +43,10 @@ struct RbacObjects {
   std::function<const nlohmann::json*(const std::string& kind, const std::string& ns, const std::string& name)> role;
 };
 
+// Whether one PolicyRule allows `request` (kube's RuleAllows: verbs, apiGroups,
+// resources[/subresource] or nonResourceURLs, resourceNames).
+bool ruleAllows(const nlohmann::json& rule, const RbacRequest& request);
+
 RbacDecision authorizeRbac(const RbacSubject& subject, const RbacRequest& request, const RbacObjects& objects);
 
 }  // namespace spr::sim

@@ -252,9 +252,9 @@ TEST_F(ReconcilerTest, ObservedButUnfoldedInputsAreFoldedAfterRestart) {
   EXPECT_EQ(runner.creates["t2/d"], 1);
 }
 
-TEST_F(ReconcilerTest, DeletionRunsDeleteThenFinishes) {
-  FakeRunner runner;
-  Loop loop(dir, &runner);
+// t1/e created, Ready, then deleted (deletionTimestamp, spr's finalizer) until the fold says
+// Deleted. `deletionSeq`, when given, receives the journal seq of the deletion event.
+void createReadyThenDelete(Loop& loop, uint64_t* deletionSeq = nullptr) {
   ASSERT_TRUE(loop.reconciler->restore().isOk());
   ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
   json obj = apiObject("t1", "e");
@@ -263,8 +263,15 @@ TEST_F(ReconcilerTest, DeletionRunsDeleteThenFinishes) {
   obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
   obj["metadata"]["finalizers"] = json::array({kFinalizer});
   obj["metadata"]["resourceVersion"] = "9";
+  if (deletionSeq) *deletionSeq = loop.journal->nextSeq();
   ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, obj, "9").isOk());
   ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").deleted; })) << loop.view("e").phase;
+}
+
+TEST_F(ReconcilerTest, DeletionRunsDeleteThenFinishes) {
+  FakeRunner runner;
+  Loop loop(dir, &runner);
+  createReadyThenDelete(loop);
   std::lock_guard<std::mutex> lock(runner.mu_);
   EXPECT_EQ(runner.services.count("t1/e"), 0u);
 }
@@ -278,17 +285,7 @@ TEST_F(ReconcilerTest, AnUnfoldedEventOfAnObjectDeletedSinceIsNotFoldedAtRestart
   uint64_t deletionEventSeq = 0;
   {
     Loop loop(dir, &runner);
-    ASSERT_TRUE(loop.reconciler->restore().isOk());
-    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, configObject(), "5").isOk());
-    json obj = apiObject("t1", "e");
-    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, obj, "7").isOk());
-    ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").ready; }));
-    obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
-    obj["metadata"]["finalizers"] = json::array({kFinalizer});
-    obj["metadata"]["resourceVersion"] = "9";
-    deletionEventSeq = loop.journal->nextSeq();
-    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, obj, "9").isOk());
-    ASSERT_TRUE(loop.waitFor([&] { return loop.view("e").deleted; })) << loop.view("e").phase;
+    createReadyThenDelete(loop, &deletionEventSeq);
     // As if that event had been held back: the fold's low-water mark still points at it.
     journal::AppendBatch batch;
     batch.meta.emplace_back(kMetaLowWater, std::to_string(deletionEventSeq));
