@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/journal/codec.h"
+#include "replay/line_stream.h"
 #include "replay/record_json.h"
 
 namespace spr::replay {
@@ -80,11 +81,12 @@ Status writeBundle(const std::string& path, json header, const std::vector<journ
 }
 
 Result<Bundle> readBundle(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return bad(path, 0, "cannot be opened (missing or unreadable)");
+  LineReader in;  // plain (bundles, older archives) or zstd-compressed (archives)
+  if (!in.open(path).isOk()) return bad(path, 0, "cannot be opened (missing or unreadable)");
   Bundle b;
   std::string line;
-  if (!std::getline(in, line)) return bad(path, 0, "is empty; expected a header line");
+  if (!in.next(&line))
+    return bad(path, 0, in.status().isOk() ? "is empty; expected a header line" : in.status().message());
   b.header = json::parse(line, nullptr, false);
   auto text = [&](const char* key) {  // a header string field; "" when absent or not a string
     auto it = b.header.find(key);
@@ -101,7 +103,8 @@ Result<Bundle> readBundle(const std::string& path) {
     return bad(
         path, 1,
         "bundle version " + std::to_string(version) + " is newer than this build's " + std::to_string(kBundleVersion));
-  for (size_t n = 2; std::getline(in, line); ++n) {
+  size_t n = 2;
+  for (; in.next(&line); ++n) {
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded()) return bad(path, n, "not valid JSON");
@@ -120,6 +123,7 @@ Result<Bundle> readBundle(const std::string& path) {
       return bad(path, n, "archive chain broken at seq " + std::to_string(r->seq));
     b.records.push_back(std::move(*r));
   }
+  if (!in.status().isOk()) return bad(path, n, in.status().message());
   if (b.header.contains("records") && b.header["records"].is_number() &&
       b.header["records"].get<size_t>() != b.records.size())
     return bad(path, 0,

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 
 #include "replay/bundle.h"
 #include "replay/inputs.h"
+#include "replay/line_stream.h"
 #include "replay/record_json.h"
 #include "replay/replay_run.h"
 #include "runtime/reconciler.h"
@@ -173,7 +173,8 @@ struct ConfigAtCut {
   }
 };
 
-// Writes the archive (the bundle format of bundle.h, kind "archive") record by record, so
+// Writes the archive (the bundle format of bundle.h, kind "archive", zstd-compressed: the
+// records carry their bodies inline, and an unchanged poll's repeat) record by record, so
 // compacting millions of records inside `spr run` never holds them all in memory. Also
 // feeds every archived record to `config`. Temporary file, fsync'ed, renamed.
 Status writeArchive(const journal::Journal& j, const std::string& path, uint64_t from, uint64_t to, json header,
@@ -186,20 +187,21 @@ Status writeArchive(const journal::Journal& j, const std::string& path, uint64_t
   const std::string tmp = path + ".tmp";
   header["records"] = to - from + 1;
   {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Status(Code::kIoError, "cannot write archive " + tmp);
-    out << dumpLine(header) << '\n';
+    ZstdLineWriter out;
+    SPR_RETURN_IF_ERROR(out.open(tmp));
+    SPR_RETURN_IF_ERROR(out.writeLine(dumpLine(header)));
     uint64_t expect = from;
+    Status written;
     Status scanned = j.scan(from, [&](const journal::Record& r) {
       if (r.seq > to) return false;
       expect = r.seq + 1;
       config->consider(r);
-      out << dumpLine(recordToJson(r)) << '\n';
-      return static_cast<bool>(out);
+      written = out.writeLine(dumpLine(recordToJson(r)));
+      return written.isOk();
     });
     SPR_RETURN_IF_ERROR(scanned);
-    out.flush();
-    if (!out) return Status(Code::kIoError, "writing archive " + tmp + " failed (disk full?)");
+    SPR_RETURN_IF_ERROR(written);
+    SPR_RETURN_IF_ERROR(out.finish());
     if (expect != to + 1) return Status(Code::kCorruption, "the journal has no record " + std::to_string(expect));
   }
   int fd = ::open(tmp.c_str(), O_RDONLY);

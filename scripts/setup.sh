@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   capnproto libcapnp-dev            # journal records
   librocksdb-dev rocksdb-tools      # the journal store, and `ldb` for tamper tests
+  libzstd-dev                       # compressed journal archives (also what RocksDB compresses with)
   libboost-dev                      # Boost.MSM (header-only)
   nlohmann-json3-dev                # JSON
   libcurl4-openssl-dev              # the Kubernetes client

@@ -6,7 +6,10 @@
 // live (`du -sb`, WAL included; also minute by minute), WAL size, RSS, CPU and cluster
 // requests per poll; beside them the floor: the raw response bodies and their zstd size.
 // Usage: soak_bench [--requests N] [--poll SECONDS] [--minutes T] [--warmup S] [--drift]
-// [--spr PATH] (PATH: another spr build, e.g. one from before a change, measured the same way).
+// [--spr PATH] (PATH: another spr build, e.g. one from before a change, measured the same way)
+// [--spr-arg ARG]... (passed to `spr run`, e.g. small --journal-retention-size and
+// --journal-archive-max-size to watch retention bound the volume: journal plus archives are
+// sampled every 5 s and their peak reported).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -53,11 +56,12 @@ struct Flags {
   double minutes = 3;
   bool drift = false;
   std::string spr = SPR_BINARY_PATH;
+  std::vector<std::string> sprArgs;  // --spr-arg, appended to `spr run`'s flags
 };
 
 // What the child and its journal look like at one moment.
 struct Sample {
-  uint64_t dirBytes = 0, walBytes = 0;
+  uint64_t dirBytes = 0, walBytes = 0, archiveBytes = 0;  // archiveBytes: <journal>-archive
   long rssKb = 0;
   double cpuSeconds = 0;
 };
@@ -88,6 +92,7 @@ Sample sample(pid_t pid, const std::string& journal) {
   Sample s;
   s.dirBytes = duBytes(journal);
   s.walBytes = filesBytes(journal, ".log");
+  if (fs::exists(journal + "-archive")) s.archiveBytes = duBytes(journal + "-archive");
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) s.rssKb = std::stol(line.substr(6));
@@ -116,7 +121,7 @@ Result<uint64_t> compactedCopyBytes(const std::string& journal, const std::strin
 }
 
 pid_t spawnRun(const Flags& flags, const std::string& kubeconfig, const std::string& journal, const std::string& log) {
-  return bench::spawnSprRun(flags.spr, kubeconfig, journal, log);
+  return bench::spawnSprRun(flags.spr, kubeconfig, journal, log, flags.sprArgs);
 }
 
 struct World {
@@ -191,21 +196,28 @@ Status driftOne(World& w, int i) {
 }
 
 // Waits out the window, making one drift per minute when asked and sampling the child
-// once a minute (into `perMinute`, from +1 min); returns the drifts made.
-int soak(World& w, const Flags& flags, pid_t pid, const std::string& journal, std::vector<Sample>* perMinute) {
+// once a minute (into `perMinute`, from +1 min); every 5 s the journal plus its archives
+// are measured, their largest total kept in `volumePeak`. Returns the drifts made.
+int soak(World& w, const Flags& flags, pid_t pid, const std::string& journal, std::vector<Sample>* perMinute,
+         uint64_t* volumePeak) {
   std::mutex mu;
   std::condition_variable never;
   const auto start = Clock::now();
   const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(flags.minutes * 60000));
   int drifts = 0;
+  auto nextMinute = start + std::chrono::minutes(1);
   std::unique_lock<std::mutex> lock(mu);
-  for (auto next = start + std::chrono::minutes(1); Clock::now() < end; next += std::chrono::minutes(1)) {
+  for (auto next = start + std::chrono::seconds(5); Clock::now() < end; next += std::chrono::seconds(5)) {
     never.wait_until(lock, std::min(next, end));  // pacing, not synchronisation
     if (Clock::now() >= end) break;
-    perMinute->push_back(sample(pid, journal));
+    Sample s = sample(pid, journal);
+    *volumePeak = std::max(*volumePeak, s.dirBytes + s.archiveBytes);
+    if (Clock::now() < nextMinute) continue;
+    nextMinute += std::chrono::minutes(1);
+    perMinute->push_back(s);
     if (!flags.drift) continue;
-    Status s = driftOne(w, drifts % flags.requests);
-    if (!s.isOk()) std::fprintf(stderr, "soak_bench: drift: %s\n", s.toString().c_str());
+    Status d = driftOne(w, drifts % flags.requests);
+    if (!d.isOk()) std::fprintf(stderr, "soak_bench: drift: %s\n", d.toString().c_str());
     ++drifts;
   }
   return drifts;
@@ -287,13 +299,13 @@ void report(const Flags& f, const Window& w, const Sample& a, const Sample& b, u
 // a warm-up or a leak shows where it happens.
 void reportPerMinute(const Sample& a, const std::vector<Sample>& perMinute, const Window& w, double secs) {
   const double pollsPerSecond = static_cast<double>(w.polls) / secs;
-  std::printf("minute  live-growth(B)  B/req/poll  WAL(B)  RSS(KiB)\n");
+  std::printf("minute  live-growth(B)  B/req/poll  WAL(B)  RSS(KiB)  archives(B)\n");
   for (size_t i = 0; i < perMinute.size(); ++i) {
     const Sample& s = perMinute[i];
     const double live = static_cast<double>(s.dirBytes) - static_cast<double>(a.dirBytes);
     const double polls = std::max(1.0, pollsPerSecond * 60.0 * static_cast<double>(i + 1));
-    std::printf("%6zu  %+14.0f  %10.0f  %6llu  %8ld\n", i + 1, live, live / polls,
-                static_cast<unsigned long long>(s.walBytes), s.rssKb);
+    std::printf("%6zu  %+14.0f  %10.0f  %6llu  %8ld  %11llu\n", i + 1, live, live / polls,
+                static_cast<unsigned long long>(s.walBytes), s.rssKb, static_cast<unsigned long long>(s.archiveBytes));
   }
 }
 
@@ -335,7 +347,8 @@ int run(const Flags& flags) {
   Sample a = sample(pid, journal);
   auto start = Clock::now();
   std::vector<Sample> perMinute;
-  int drifts = soak(w, flags, pid, journal, &perMinute);
+  uint64_t volumePeak = a.dirBytes + a.archiveBytes;
+  int drifts = soak(w, flags, pid, journal, &perMinute, &volumePeak);
   Sample b = sample(pid, journal);
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   stopChild(pid);
@@ -352,6 +365,9 @@ int run(const Flags& flags) {
   }
   report(flags, *window, a, b, *restA, *restB, secs, drifts);
   reportPerMinute(a, perMinute, *window, secs);
+  std::printf("volume (journal + archives, sampled every 5 s): peak %llu bytes, at end %llu\n",
+              static_cast<unsigned long long>(volumePeak),
+              static_cast<unsigned long long>(b.dirBytes + b.archiveBytes));
   if (!std::getenv("SPR_SOAK_KEEP"))
     fs::remove_all(dir);
   else
@@ -376,6 +392,8 @@ bool parse(int argc, char** argv, Flags* f) {
       f->minutes = std::atof(argv[++i]);
     else if (a == "--spr" && hasValue)
       f->spr = argv[++i];
+    else if (a == "--spr-arg" && hasValue)
+      f->sprArgs.push_back(argv[++i]);
     else
       return false;
   }
@@ -392,7 +410,7 @@ int main(int argc, char** argv) {
         stderr,
         "usage: soak_bench [--requests N (20)] [--poll SECONDS (10)] [--minutes T (3)] [--warmup SECONDS (75)] "
         "[--drift] "
-        "[--spr PATH (this build's spr)]\n");
+        "[--spr PATH (this build's spr)] [--spr-arg ARG (to spr run; repeatable)]\n");
     return 2;
   }
   spr::log::configure(spr::log::Level::kWarn, true);

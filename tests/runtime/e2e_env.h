@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -75,7 +76,7 @@ class E2E {
   }
   ~E2E() {
     if (simServer) simServer->stop();
-    std::filesystem::remove_all(dir);
+    if (!std::getenv("SPR_TEST_KEEP")) std::filesystem::remove_all(dir);  // kept to debug a failure
   }
 
   k8s::ClusterConfig load(const std::string& context) {
