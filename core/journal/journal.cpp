@@ -125,6 +125,36 @@ Status stageRecords(Journal::Impl& im, std::vector<Record>& records, rocksdb::Wr
   return Status::ok();
 }
 
+// Puts the state blobs of `batch` that differ from the last one written for their object
+// into `wb`; *digests gets the new digest of each blob put. REQUIRES: im.mu held.
+Status stageStates(Journal::Impl& im, const AppendBatch& batch, rocksdb::WriteBatch& wb,
+                   std::unordered_map<std::string, std::string>* digests, uint64_t* unchanged) {
+  for (const auto& [key, blob] : batch.states) {
+    std::string digest;
+    try {
+      digest = bodyDigest(blob);
+    } catch (const std::exception& e) {
+      return Status(Code::kInternal, std::string("hashing the state of ") + key + ": " + e.what());
+    }
+    auto staged = digests->find(key);
+    auto last = im.stateDigests.find(key);
+    const std::string* previous = staged != digests->end()        ? &staged->second
+                                  : last != im.stateDigests.end() ? &last->second
+                                                                  : nullptr;
+    if (previous != nullptr && *previous == digest) {
+      ++*unchanged;
+      continue;
+    }
+    wb.Put(im.state, key, blob);
+    (*digests)[key] = std::move(digest);
+  }
+  for (const auto& key : batch.deleteStates) {
+    wb.Delete(im.state, key);
+    (*digests)[key].clear();  // empty: no state; erased from im.stateDigests once written
+  }
+  return Status::ok();
+}
+
 // Starts a flush of every column family (not waiting) when the last was long ago, so an
 // operator that appends slowly does not keep hours of records only in its WAL.
 // REQUIRES: im.mu held.
@@ -174,8 +204,9 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   std::vector<uint64_t> seqs;
   SPR_RETURN_IF_ERROR(stageRecords(im, batch.records, wb, &seq, &head, &seqs));
   killPoint("journal.append.indexed");
-  for (const auto& [key, blob] : batch.states) wb.Put(im.state, key, blob);
-  for (const auto& key : batch.deleteStates) wb.Delete(im.state, key);
+  std::unordered_map<std::string, std::string> stateDigests;
+  uint64_t unchangedStates = 0;
+  SPR_RETURN_IF_ERROR(stageStates(im, batch, wb, &stateDigests, &unchangedStates));
   for (const auto& [key, value] : batch.meta) wb.Put(im.meta, kMetaUserPrefix + key, value);
   if (!im.schemaStamped) wb.Put(im.meta, kMetaSchemaVersion, std::to_string(kSchemaVersion));
   wb.Put(im.meta, kMetaLastSeq, be64(seq - 1));
@@ -187,6 +218,15 @@ Result<std::vector<uint64_t>> Journal::append(AppendBatch batch) {
   im.schemaStamped = true;
   im.nextSeq = seq;
   im.head = head;
+  for (auto& [key, digest] : stateDigests) {
+    if (digest.empty()) {
+      im.stateDigests.erase(key);
+    } else {
+      im.stateDigests[key] = std::move(digest);
+      ++im.stateWrites.written;
+    }
+  }
+  im.stateWrites.unchanged += unchangedStates;
   flushIfDue(im);
   return seqs;
 }
@@ -208,6 +248,11 @@ uint64_t Journal::nextSeq() const {
 std::string Journal::chainHeadHex() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return toHex(impl_->head);
+}
+
+StateWrites Journal::stateWrites() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stateWrites;
 }
 
 bool Journal::poisoned() const { return impl_->poisoned; }

@@ -50,9 +50,17 @@ struct SpaceStatus {
   bool refusing = false;        // the last append was refused for space
 };
 
+// Folded-state writes since open (Journal::stateWrites): a state blob equal to the one last
+// written for its object is not written again (its Put would only grow the WAL and the tables).
+struct StateWrites {
+  uint64_t written = 0;    // state Puts that reached RocksDB
+  uint64_t unchanged = 0;  // state blobs skipped: equal to the last one written for that object
+};
+
 struct AppendBatch {
   std::vector<Record> records;
-  // (objectKey, folded-state blob): latest state per object, written in the same WriteBatch.
+  // (objectKey, folded-state blob): latest state per object, written in the same WriteBatch
+  // (skipped when equal to the blob this Journal last wrote for the object).
   std::vector<std::pair<std::string, std::string>> states;
   // objectKeys whose state is removed (the object is gone), in the same WriteBatch.
   std::vector<std::string> deleteStates;
@@ -140,6 +148,8 @@ class Journal {
   uint64_t nextSeq() const;
   std::string chainHeadHex() const;
   bool poisoned() const;
+  // The folded-state writes since open (what an unchanged poll costs the state table).
+  StateWrites stateWrites() const;
   // Reads the free space now (statvfs) and the guard's counters.
   SpaceStatus space() const;
 

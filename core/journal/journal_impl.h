@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -72,7 +73,11 @@ struct Journal::Impl {
   // Digests known to be in `bodies` (bounded cache, so an unchanged body is neither
   // looked up nor rewritten on every poll); cleared when dropBefore deletes bodies.
   std::unordered_set<std::string> knownBodies;  // guarded by mu
-  bool schemaStamped = false;                   // guarded by mu; sys/schema_version is kSchemaVersion
+  // SHA-256 of the state blob last written per objectKey since open, so an unchanged
+  // blob is not written again (AppendBatch::states); erased when the state is deleted.
+  std::unordered_map<std::string, std::string> stateDigests;  // guarded by mu
+  StateWrites stateWrites;                                    // guarded by mu
+  bool schemaStamped = false;                                 // guarded by mu; sys/schema_version is kSchemaVersion
   std::atomic<bool> poisoned{false};
   uint64_t reserveBytes = 0;  // set at open
   std::atomic<uint64_t> refusedAppends{0};

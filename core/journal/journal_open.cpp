@@ -64,6 +64,10 @@ void assignHandles(Journal::Impl& impl, const std::vector<std::string>& names) {
 rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const rocksdb::Options& base) {
   rocksdb::ColumnFamilyOptions o(base);
   o.compression = rocksdb::kZSTD;
+  // The overwritten families (each object's latest state, the meta keys) compact as soon
+  // as a flush lands, so the directory keeps one copy of each value, not one per flush
+  // until four accumulate (JOURNAL.md, "Live growth").
+  if (name == kCfState || name == kCfMeta) o.level0_file_num_compaction_trigger = 1;
   if (name != kCfLog && name != kCfBodies) return o;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 64 * 1024;
