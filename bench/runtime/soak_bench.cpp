@@ -31,6 +31,7 @@
 #include <sstream>
 #include <thread>
 
+#include "adapters/k8s/openmcp.h"
 #include "bench/runtime/spr_child.h"
 #include "cli/scenario.h"
 #include "common/log.h"
@@ -182,16 +183,13 @@ bool allReady(World& w, int n, std::chrono::seconds timeout) {
       timeout);
 }
 
-// The hand-made drift: request i's Crossplane deployment on its MCP cluster scaled to 3.
+// The hand-made drift: request i's HelmRelease on the platform cluster (what Flux
+// installs Crossplane from, and what the crossplane provider observes) gets a value the
+// request does not ask for, as an operator editing it by hand would do.
 Status driftOne(World& w, int i) {
-  auto cluster = cli::mcpClusterName(*w.platform.client, nsOf(i), nameOf(i));
-  if (!cluster) return cluster.status();
-  auto cfg = k8s::parseKubeconfig(w.sim->kubeconfigYaml(), *cluster, "bench");
-  if (!cfg) return cfg.status();
-  auto mcp = cli::connect(*cfg);
-  if (!mcp) return mcp.status();
-  auto patched = mcp->client->mergePatch(cli::kDeploymentResource, "crossplane-system", "crossplane",
-                                         {{"spec", {{"replicas", 3}}}});
+  const std::string ns = k8s::mcpNamespace(nsOf(i), nameOf(i));
+  auto patched = w.platform.client->mergePatch(providers::crossplane::kHelmReleases, ns, providers::crossplane::kName,
+                                               {{"spec", {{"values", {{"replicas", 3}}}}}});
   return patched ? Status::ok() : patched.status();
 }
 
