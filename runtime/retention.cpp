@@ -1,6 +1,8 @@
 // Retention: when and where `spr run` compacts its journal (see retention.h).
 #include "runtime/retention.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -78,7 +80,6 @@ Retention::Retention(RetentionOptions options, journal::Journal* journal, Clock*
     : options_(std::move(options)), journal_(journal), clock_(clock) {}
 
 void Retention::start() {
-  if (!options_.compact || (options_.maxAgeSeconds == 0 && options_.maxJournalBytes == 0)) return;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -98,6 +99,10 @@ void Retention::loop() {
     Status s = checkOnce();
     if (!s.isOk())
       log::warn("journal retention: compaction failed; retrying at the next check", {{"error", s.toString()}});
+    // Give back to the system what the allocator keeps after peaks (a compaction replays
+    // a quarter of the journal; memtables come and go every flush): without it the RSS of
+    // a months-long run is its high-water mark, not what it uses.
+    ::malloc_trim(0);
     lock.lock();
   }
 }
@@ -131,6 +136,7 @@ Result<int64_t> Retention::cutTime() {
 }
 
 Status Retention::checkOnce() {
+  if (!options_.compact || (options_.maxAgeSeconds == 0 && options_.maxJournalBytes == 0)) return Status();
   auto before = cutTime();
   if (!before) return before.status();
   if (*before == 0) return Status();

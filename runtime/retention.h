@@ -1,8 +1,9 @@
 // Automatic journal retention for `spr run`: a background thread that, every check
 // interval, compacts the journal when its oldest record is older than the age limit or
 // (its oldest quarter) when its directory is larger than the size limit, archiving what it cuts and capping the
-// archive directory. Off the hot path: it only takes the journal's append lock briefly
-// (snapshots, the drop). Thread-safe: start()/stop() from the owning thread only.
+// archive directory; after each check it returns the allocator's free memory to the system.
+// Off the hot path: it only takes the journal's append lock briefly (snapshots, the drop).
+// Thread-safe: start()/stop() from the owning thread only.
 #pragma once
 
 #include <condition_variable>
@@ -44,7 +45,7 @@ class Retention {
   Retention(const Retention&) = delete;
   Retention& operator=(const Retention&) = delete;
 
-  void start();  // no-op when neither limit is set or there is no compactor
+  void start();  // checks do nothing but trim memory when neither limit is set or there is no compactor
   void stop();
   // One check now (tests; the thread calls it every interval). Returns what it did.
   [[nodiscard]] Status checkOnce();
