@@ -7,7 +7,8 @@
 // uninstalls (unless suspended) before its finalizer goes. Lenient: no chart is pulled or
 // rendered, no CEL rule is evaluated. Also Crossplane's package manager, as lenient: a
 // pkg.crossplane.io Provider on a cluster where the chart was installed becomes Installed
-// and Healthy, and provider-kubernetes brings its CRDs. Free functions called by the
+// and Healthy, and provider-kubernetes brings its CRDs. Crossplane's CRDs are its real ones
+// (vendored, sim/crds/crossplane/), parsed on first use. Free functions called by the
 // Controllers thread only.
 #pragma once
 

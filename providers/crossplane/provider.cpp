@@ -186,6 +186,24 @@ OpResult removeCrossplaneCrds(k8s::Client& mcp) {
   return OpResult::success();
 }
 
+// The copy of the chart's pull Secret beside the OCIRepository (its spec.secretRef), when
+// this request made one: removed before the OCIRepository, which names it, so a restart
+// in between still finds it. Named by the live object, not the plan: the offer may have
+// changed or be gone by the time the request is deleted.
+OpResult removeChartPullSecretCopy(k8s::Client& platform, const Plan& plan) {
+  auto repo = platform.get(kOciRepositories, plan.tenantNamespace, kName);
+  if (!repo && isNotFound(repo.status())) return OpResult::success();
+  if (!repo) return OpResult::fromStatus(repo.status(), "reading the OCIRepository");
+  const std::string name = str(field(field(*repo, "spec"), "secretRef"), "name");
+  if (name.empty()) return OpResult::success();
+  auto secret = platform.get(kSecrets, plan.tenantNamespace, name);
+  if (!secret && isNotFound(secret.status())) return OpResult::success();
+  if (!secret) return OpResult::fromStatus(secret.status(), "reading Secret " + plan.tenantNamespace + "/" + name);
+  if (!ownedBy(*secret, plan.ownerNamespace, plan.ownerName)) return OpResult::success();  // not spr's copy
+  return kit::removeIfPresent(
+      platform, {kSecrets, {{"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", plan.tenantNamespace}}}}});
+}
+
 class CrossplaneProvider : public Provider {
  public:
   std::string name() const override { return "crossplane"; }
@@ -331,6 +349,8 @@ OpResult CrossplaneProvider::removeAfterMcpGone(k8s::Client& platform, const Pla
   auto suspended = platform.mergePatch(kHelmReleases, plan.tenantNamespace, kName, {{"spec", {{"suspend", true}}}});
   if (!suspended && !isNotFound(suspended.status()))
     return OpResult::fromStatus(suspended.status(), "suspending the HelmRelease");
+  OpResult copy = removeChartPullSecretCopy(platform, plan);
+  if (!copy.ok()) return copy;
   for (const auto& d : {helmRelease(plan), ociRepository(plan), kubeconfigSecret(plan, "")}) {
     OpResult r = kit::removeIfPresent(platform, d);
     if (!r.ok()) return r;
@@ -361,6 +381,8 @@ OpResult CrossplaneProvider::remove(const json& apiObject, ReconcileScope& scope
                                                           plan.tenantNamespace + "/" + kName + " from the MCP cluster");
   }
   if (!isNotFound(release.status())) return OpResult::fromStatus(release.status(), "reading the HelmRelease");
+  r = removeChartPullSecretCopy(scope.platform(), plan);
+  if (!r.ok()) return r;
   std::vector<kit::Desired> rest = {ociRepository(plan), kubeconfigSecret(plan, "")};
   for (const auto& d : rest) {
     r = kit::removeIfPresent(scope.platform(), d);
