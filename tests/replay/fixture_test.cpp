@@ -23,8 +23,8 @@ namespace {
 namespace lc = lifecycle;
 using nlohmann::json;
 
-constexpr uint64_t kFixtureRecords = 249;
-constexpr uint64_t kReplayedRecords = 248;  // all but the ProcessStarted record, which replay skips
+constexpr uint64_t kFixtureRecords = 260;
+constexpr uint64_t kReplayedRecords = 259;  // all but the ProcessStarted record, which replay skips
 
 class ReplayV1Fixture : public ::testing::Test {
  protected:

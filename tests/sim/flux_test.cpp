@@ -110,6 +110,23 @@ TEST_F(FluxSim, RenderedObjectsPassFluxsSchemasWithNothingPruned) {
   }
 }
 
+// With a CA bundle configured, source-controller gets it as the Secret (ca.crt) that the
+// OCIRepository's certSecretRef names, in the tenant namespace; Flux's schema accepts both.
+TEST_F(FluxSim, CaBundleReachesTheOciRepositoryAsItsCertSecret) {
+  json repo = xp::ociRepository(plan()).object;
+  EXPECT_EQ(repo["spec"]["certSecretRef"], json({{"name", xp::kCaBundleConfigMap}}));
+  json secret = xp::caCertSecret(plan()).object;
+  EXPECT_EQ(secret["metadata"]["namespace"], kTenant);
+  EXPECT_EQ(secret["data"]["ca.crt"], base64Encode("PEM"));
+  ASSERT_EQ(sim.post("platform", "/api/v1/namespaces/" + kTenant + "/secrets", secret).code, 201);
+  Reply r = sim.post("platform", kRepos, repo);
+  ASSERT_EQ(r.code, 201) << r.body.dump();
+  EXPECT_EQ(r.body["spec"]["certSecretRef"]["name"], xp::kCaBundleConfigMap);
+  xp::Plan none = plan();
+  none.caBundle.reset();
+  EXPECT_FALSE(xp::ociRepository(none).object["spec"].contains("certSecretRef"));
+}
+
 TEST_F(FluxSim, ObjectsFluxsSchemaRefusesAreRefused) {
   json hr = xp::helmRelease(plan()).object;
   hr["spec"]["kubeConfig"]["secretRef"].erase("name");
