@@ -39,8 +39,25 @@ bool isNamespaceName(const std::string& s) {
   return true;
 }
 
+// An RFC 1123 subdomain, as the names of cluster-scoped objects such as a ProviderConfig are.
+bool isObjectName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (std::size_t start = 0; start <= s.size();) {
+    std::size_t dot = s.find('.', start);
+    if (dot == std::string::npos) dot = s.size();
+    std::string label = s.substr(start, dot - start);
+    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    start = dot + 1;
+  }
+  return true;
+}
+
 void defineFlags(Flags& flags) {
-  flags.addString("provider-name", "the provider (and its cluster-scoped ProviderConfig) name, e.g. crossplane");
+  flags.addString("provider-name", "the provider's name, e.g. crossplane");
+  flags.addString("provider-config-name",
+                  "the cluster-scoped ProviderConfig spr reads, e.g. default (default: the provider name)", "");
   flags.addString("onboarding-kubeconfig",
                   "FILE or FILE#context for the onboarding cluster (default: via ClusterRequest)");
   flags.addString("platform-kubeconfig", "FILE or FILE#context for the platform cluster (default: in-cluster)");
@@ -156,6 +173,12 @@ Status fillOptions(const Flags& flags, runtime::OperatorOptions& options) {
   options.providerName = flags.getString("provider-name");
   options.journalDir = flags.getString("journal");
   if (options.providerName.empty()) return bad("--provider-name NAME is required, e.g. --provider-name crossplane");
+  options.providerConfigName = flags.getString("provider-config-name");
+  if (options.providerConfigName.empty()) options.providerConfigName = options.providerName;
+  if (!isObjectName(options.providerConfigName))
+    return bad("--provider-config-name \"" + options.providerConfigName +
+               "\" is not a Kubernetes object name (RFC 1123 subdomain: lowercase letters, digits, '-' and '.', "
+               "starting and ending with a letter or digit, at most 253 characters), e.g. default");
   if (options.journalDir.empty()) {
     // openmcp-operator passes no --journal: the Deployment mounts a volume there (deploy/).
     const char* env = std::getenv("SPR_JOURNAL");

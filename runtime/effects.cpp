@@ -340,8 +340,9 @@ void postEvent(Ctx& c, const json& obj, const lc::StatusView& view) {
 void writeStatus(Ctx& c) {
   lc::StatusView view = c.in.command.status;
   if (view.reason == lc::kReasonConfigNotFound) {
-    view.message = configNotFoundMessage(
-        c.cfg.providerName, c.cfg.provider->kinds().config.group + "/" + c.cfg.provider->kinds().config.version);
+    view.message =
+        configNotFoundMessage(c.cfg.providerConfigName.empty() ? c.cfg.providerName : c.cfg.providerConfigName,
+                              c.cfg.provider->kinds().config.group + "/" + c.cfg.provider->kinds().config.version);
     // The offering is withdrawn: keep no credentials to the tenant's MCP for it (they are
     // asked for again once a ProviderConfig is back).
     auto released = releaseAccess(c.scope.platform(), c.scope.mcpTarget());

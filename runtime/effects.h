@@ -49,6 +49,7 @@ class EffectExecutor : public EffectRunner {
     // spr's namespace on the platform cluster (POD_NAMESPACE): where caBundleRef's ConfigMap
     // is read when the journaled config does not name it (runtime/ca_bundle.h).
     std::string podNamespace = "default";
+    std::string providerConfigName;  // the ProviderConfig's name; "" = providerName
   };
   explicit EffectExecutor(Config config);
   EffectOutput run(const EffectInput& input) override;

@@ -131,7 +131,7 @@ Status OperatorImpl::startInner() {
   });
   executor_ = std::make_unique<EffectExecutor>(EffectExecutor::Config{
       options_.providerName, options_.onboarding, options_.platform, provider_.get(), options_.clock.get(),
-      /*factory=*/nullptr, k8s::RetryPolicy{}, options_.podNamespace});
+      /*factory=*/nullptr, k8s::RetryPolicy{}, options_.podNamespace, options_.providerConfigName});
   reconciler_ = std::make_unique<Reconciler>(reconcilerDeps());
   SPR_RETURN_IF_ERROR(reconciler_->restore());
   retention_ = std::make_unique<Retention>(options_.retention, journal_.get(), options_.clock.get());
@@ -186,6 +186,7 @@ ReconcilerDeps OperatorImpl::reconcilerDeps() {
   deps.limiter = &limiter_;
   deps.delayScale = options_.delayScale;
   deps.providerName = options_.providerName;
+  deps.providerConfigName = options_.providerConfigName;
   deps.apiGroup = kinds_.api.group;
   deps.apiVersion = kinds_.api.version;
   deps.apiKind = kinds_.apiKind;
@@ -212,16 +213,17 @@ Status OperatorImpl::startActing() {
   WatchLoop::Target config{"platform", options_.platform, kinds_.config, "", ""};
   config.resumeRv = journaledRv("platform", kinds_.config);
   configWatch_ = std::make_unique<WatchLoop>(
-      config, WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string& rv) {
-                                     return reconciler_->observeConfig(t, o, rv);
-                                   },
-                                   [this](const std::set<std::string>& keys) {
-                                     return reconciler_->configListSynced(keys.count("/" + options_.providerName) > 0);
-                                   },
-                                   [this](const std::string& rv) {
-                                     reconciler_->bookmark("platform", kinds_.config.group, kinds_.config.resource, rv);
-                                   },
-                                   [this](const Status& s) { stopWith(s); }});
+      config,
+      WatchLoop::Callbacks{[this](journal::WatchType t, const nlohmann::json& o, const std::string& rv) {
+                             return reconciler_->observeConfig(t, o, rv);
+                           },
+                           [this](const std::set<std::string>& keys) {
+                             return reconciler_->configListSynced(keys.count("/" + options_.providerConfigName) > 0);
+                           },
+                           [this](const std::string& rv) {
+                             reconciler_->bookmark("platform", kinds_.config.group, kinds_.config.resource, rv);
+                           },
+                           [this](const Status& s) { stopWith(s); }});
   SPR_RETURN_IF_ERROR(configWatch_->start());
   configWatchStarted_ = true;
   auto stopping = [this] {
@@ -460,6 +462,7 @@ Result<std::unique_ptr<Operator>> Operator::create(OperatorOptions options,
                                                    std::unique_ptr<providers::Provider> provider) {
   if (!provider) return Status(Code::kInvalidArgument, "no provider given");
   if (options.providerName.empty()) options.providerName = provider->name();
+  if (options.providerConfigName.empty()) options.providerConfigName = options.providerName;
   if (options.journalDir.empty()) return Status(Code::kInvalidArgument, "--journal DIR is required");
   if (options.workers < 1) return Status(Code::kInvalidArgument, "--workers must be at least 1");
   if (options.delayScale <= 0) options.delayScale = 1;

@@ -21,7 +21,9 @@
 namespace spr::runtime {
 
 struct OperatorOptions {
-  std::string providerName;  // --provider-name; the ProviderConfig is the cluster-scoped object of that name
+  std::string providerName;  // --provider-name
+  // --provider-config-name: the cluster-scoped ProviderConfig spr reads; "" = providerName.
+  std::string providerConfigName;
   std::string journalDir;
   k8s::ClusterConfig onboarding, platform;  // resolved by the caller (kubeconfig FILE#context, in-cluster, ...)
   int workers = 8;

@@ -17,7 +17,9 @@ std::string watchRvKey(const std::string& cluster, const std::string& group, con
   return "watch-rv/" + cluster + "/" + group + "/" + resource;
 }
 
-Reconciler::Reconciler(ReconcilerDeps deps) : deps_(std::move(deps)) {}
+Reconciler::Reconciler(ReconcilerDeps deps) : deps_(std::move(deps)) {
+  if (deps_.providerConfigName.empty()) deps_.providerConfigName = deps_.providerName;
+}
 
 std::string Reconciler::apiObjectKey(const std::string& ns, const std::string& name) const {
   journal::ObjectId id{"onboarding", deps_.apiGroup, deps_.apiVersion, deps_.apiKind, ns, name, ""};
@@ -167,7 +169,7 @@ lc::ConfigSeen Reconciler::configSeen(const json& object, journal::WatchType typ
 
 Status Reconciler::observeConfig(journal::WatchType type, const json& object, const std::string& resourceVersion) {
   const json& meta = object["metadata"];
-  if (meta.value("name", "") != deps_.providerName) return Status();
+  if (meta.value("name", "") != deps_.providerConfigName) return Status();
   return observeOwnConfig(type, object, resourceVersion);  // reconciler_config.cpp
 }
 
@@ -205,7 +207,7 @@ Status Reconciler::configListSynced(bool listed) {
     return Status();
   }
   if (!hasConfig()) return Status();
-  json gone = {{"metadata", {{"name", deps_.providerName}}}};
+  json gone = {{"metadata", {{"name", deps_.providerConfigName}}}};
   return observeConfig(journal::WatchType::kDeleted, gone, "");
 }
 

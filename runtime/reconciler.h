@@ -39,7 +39,8 @@ struct ReconcilerDeps {
   RateLimiter* limiter = nullptr;
   double delayScale = 1.0;
   std::string providerName;
-  std::string apiGroup, apiVersion, apiKind, apiResource;              // the ServiceProviderAPI kind
+  std::string providerConfigName;                          // the ProviderConfig spr reads; "" = providerName
+  std::string apiGroup, apiVersion, apiKind, apiResource;  // the ServiceProviderAPI kind
   std::string configGroup, configVersion, configKind, configResource;  // the ProviderConfig kind
   std::function<void(const Status&)> onFatal;
   // Serializes an object for the journal with Secret data and credentials redacted.

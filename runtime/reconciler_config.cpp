@@ -23,7 +23,7 @@ Status Reconciler::observeOwnConfig(journal::WatchType type, const json& object,
       // Not acted on, so not journaled as an input: only the watch's version advances.
       configIgnored_ = true;
       log::info("ProviderConfig ignored (openmcp.cloud/operation: ignore): its changes are not acted on",
-                {{"name", deps_.providerName}, {"resourceVersion", resourceVersion}});
+                {{"name", deps_.providerConfigName}, {"resourceVersion", resourceVersion}});
       journal::AppendBatch batch;
       batch.meta.emplace_back(kMetaConfigIgnored, "1");  // a restart keeps ignoring ConfigMap changes too
       if (!resourceVersion.empty())
@@ -49,8 +49,8 @@ Status Reconciler::journalConfig(journal::WatchType type, const json& object, co
   const json& meta = object["metadata"];
   journal::Record record;
   record.wallUnixNanos = deps_.clock->nowUnixNanos();
-  record.object = journal::ObjectId{"platform", deps_.configGroup,  deps_.configVersion,  deps_.configKind,
-                                    "",         deps_.providerName, meta.value("uid", "")};
+  record.object = journal::ObjectId{"platform", deps_.configGroup,        deps_.configVersion,  deps_.configKind,
+                                    "",         deps_.providerConfigName, meta.value("uid", "")};
   record.payload = journal::Observed{"platform", type, deps_.redact(stamped), resourceVersion, generationOf(object)};
   journal::AppendBatch batch;
   batch.records.push_back(std::move(record));
@@ -66,7 +66,7 @@ Status Reconciler::journalConfig(journal::WatchType type, const json& object, co
   pointer.meta.emplace_back(kMetaConfigIgnored, "0");
   auto ok = appendBatch(std::move(pointer));
   if (!ok) return ok.status();
-  log::info("ProviderConfig observed", {{"name", deps_.providerName},
+  log::info("ProviderConfig observed", {{"name", deps_.providerConfigName},
                                         {"present", configSeen_.present},
                                         {"seq", configSeq_},
                                         {"pollIntervalMs", configSeen_.pollIntervalMs},
@@ -130,7 +130,7 @@ void Reconciler::clearConfigReconcile(const json& config) {
                                      deps_.configVersion,
                                      deps_.configKind,
                                      "",
-                                     deps_.providerName,
+                                     deps_.providerConfigName,
                                      config.value("metadata", json::object()).value("uid", std::string())};
   lc::Command command{lc::Op::kClearOperationAnnotation, deps_.journal->nextSeq(), {}};
   request.payload = fold::requestedOf(command, {{"configSeq", causeSeq}}, causeSeq);
@@ -144,9 +144,10 @@ void Reconciler::clearConfigReconcile(const json& config) {
   completion.payload = fold::completedOf(out.done, out.errorClass, out.result, std::move(out.tape));
   auto done = appendOne(std::move(completion), journal::Sync::kNone);
   if (!done) return;
-  log::info(
-      "ProviderConfig reconcile requested: every request reconciled again; annotation removal",
-      {{"name", deps_.providerName}, {"outcome", lc::outcomeName(out.done.outcome)}, {"message", out.done.message}});
+  log::info("ProviderConfig reconcile requested: every request reconciled again; annotation removal",
+            {{"name", deps_.providerConfigName},
+             {"outcome", lc::outcomeName(out.done.outcome)},
+             {"message", out.done.message}});
 }
 
 }  // namespace spr::runtime

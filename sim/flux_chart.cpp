@@ -1,10 +1,16 @@
 // What installing the crossplane chart leaves on the target cluster, as far as spr looks:
-// Crossplane's package CRDs (which `core init` installs), the crossplane and rbac-manager
-// Deployments (image, pull secrets and the registry CA bundle from the values), their
-// ServiceAccounts, the webhook Service, the TLS Secrets and Helm's release Secret. And
-// Crossplane's package manager for Provider objects. Lenient: no template is rendered; the
-// CRDs keep any field (the chart's real CRDs are far larger).
+// Crossplane's real CRDs of the chart's release (vendored, sim/crds/crossplane/; `core init`
+// installs them), the crossplane and rbac-manager Deployments (image, pull secrets and the
+// registry CA bundle from the values), their ServiceAccounts, the webhook Service, the TLS
+// Secrets and Helm's release Secret. And Crossplane's package manager for Provider objects,
+// which brings provider-kubernetes' real CRDs. Lenient: no template is rendered.
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <mutex>
+
 #include "common/log.h"
+#include "common/yaml_json.h"
 #include "sim/flux.h"
 
 namespace spr::sim::flux {
@@ -17,50 +23,6 @@ const char* kCrdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 json conditionJson(const char* type, const char* reason) {
   return {{"type", type}, {"status", "True"}, {"reason", reason}, {"lastTransitionTime", nowTimestamp()}};
-}
-
-// A cluster-scoped CRD that keeps any field, with /status.
-json clusterCrd(const std::string& group, const std::string& version, const std::string& kind,
-                const std::string& plural, const json& columns, const json& categories) {
-  json schema = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
-  std::string singular = plural.substr(0, plural.size() - 1);
-  json v = {{"name", version},
-            {"served", true},
-            {"storage", true},
-            {"schema", {{"openAPIV3Schema", schema}}},
-            {"subresources", {{"status", json::object()}}}};
-  if (!columns.is_null()) v["additionalPrinterColumns"] = columns;
-  return {{"apiVersion", "apiextensions.k8s.io/v1"},
-          {"kind", "CustomResourceDefinition"},
-          {"metadata", {{"name", plural + "." + group}}},
-          {"spec",
-           {{"group", group},
-            {"names", {{"kind", kind}, {"plural", plural}, {"singular", singular}, {"categories", categories}}},
-            {"scope", "Cluster"},
-            {"versions", json::array({v})}}}};
-}
-
-json packageColumns() {
-  return json::array(
-      {{{"name", "Installed"}, {"type", "string"}, {"jsonPath", ".status.conditions[?(@.type=='Installed')].status"}},
-       {{"name", "Healthy"}, {"type", "string"}, {"jsonPath", ".status.conditions[?(@.type=='Healthy')].status"}},
-       {{"name", "Package"}, {"type", "string"}, {"jsonPath", ".spec.package"}}});
-}
-
-std::vector<json> crossplaneCrds() {
-  json pkg = json::array({"crossplane", "pkg"});
-  return {
-      clusterCrd("pkg.crossplane.io", "v1", "Provider", "providers", packageColumns(), pkg),
-      clusterCrd("pkg.crossplane.io", "v1", "ProviderRevision", "providerrevisions", nullptr, pkg),
-      clusterCrd("pkg.crossplane.io", "v1", "Configuration", "configurations", packageColumns(), pkg),
-      clusterCrd("pkg.crossplane.io", "v1beta1", "DeploymentRuntimeConfig", "deploymentruntimeconfigs", nullptr, pkg)};
-}
-
-// provider-kubernetes' CRDs: Object (the seed's DomainServiceAPI) and its ProviderConfig.
-std::vector<json> kubernetesProviderCrds() {
-  json cats = json::array({"crossplane", "managed", "kubernetes"});
-  return {clusterCrd("kubernetes.crossplane.io", "v1alpha2", "Object", "objects", nullptr, cats),
-          clusterCrd("kubernetes.crossplane.io", "v1alpha1", "ProviderConfig", "providerconfigs", nullptr, cats)};
 }
 
 // POST, or PUT over what is there (an upgrade); false on any other failure.
@@ -119,13 +81,31 @@ std::string secretsPath(const std::string& ns) { return "/api/v1/namespaces/" + 
 
 }  // namespace
 
+const std::vector<json>& vendoredCrds(const std::string& set) {
+  static std::mutex mu;
+  static std::map<std::string, std::vector<json>> parsed;  // guarded by mu; entries never change once made
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = parsed.find(set);
+  if (it != parsed.end()) return it->second;
+  std::vector<json>& out = parsed[set];
+  for (std::size_t i = 0; i < kCrossplaneCrdCount; ++i)
+    if (set == kCrossplaneCrds[i].set) out.push_back(yamlToJson(YAML::Load(kCrossplaneCrds[i].yaml)));
+  if (out.empty()) log::warn("sim: no vendored CRDs of this set", {{"set", set}});
+  return out;
+}
+
+std::string crossplaneCrdSet(const std::string& chartVersion) {
+  std::string v = !chartVersion.empty() && chartVersion[0] == 'v' ? chartVersion.substr(1) : chartVersion;
+  return v.rfind("1.", 0) == 0 ? "v1.20.5" : "v2.0.8";
+}
+
 bool installChart(Cluster& target, const std::string& ns, const std::string& chartVersion, const json& values,
                   long revision) {
   bool ok = true;
   json nsObj = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}};
   ApiResponse n = callCluster(target, "POST", "/api/v1/namespaces", nsObj);
   if (n.code != 201 && n.code != 409) return false;
-  for (const auto& crd : crossplaneCrds()) ok = upsert(target, kCrdPath, crd) && ok;
+  for (const auto& crd : vendoredCrds(crossplaneCrdSet(chartVersion))) ok = upsert(target, kCrdPath, crd) && ok;
   json image = values.value("image", json::object());
   std::string ref = image.is_object() && !image.value("repository", "").empty()
                         ? image.value("repository", "") + ":" + image.value("tag", "v" + chartVersion)
@@ -206,7 +186,7 @@ bool reconcileCrossplaneProvider(Cluster& cluster, const json& provider) {
   if (!chartInstalled(cluster)) return true;  // nobody runs the package manager
   if (status.value("currentIdentifier", "") == package) return true;
   if (package.find("provider-kubernetes") != std::string::npos)
-    for (const auto& crd : kubernetesProviderCrds())
+    for (const auto& crd : vendoredCrds("provider-kubernetes-v1.2.1"))
       if (!upsert(cluster, kCrdPath, crd)) return false;
   status = {{"currentIdentifier", package},
             {"currentRevision", name + "-sim"},

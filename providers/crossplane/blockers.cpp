@@ -27,9 +27,12 @@ bool packageMachinery(const std::string& group, const std::string& plural) {
                                              "functionrevisions",
                                              "configurationrevisions"};
   if (group == "pkg.crossplane.io") return kPkg.count(plural) > 0;
-  // Derived bookkeeping: revisions follow their Composition, usages follow managed resources.
-  return (group == "apiextensions.crossplane.io" && plural == "compositionrevisions") ||
-         plural == "providerconfigusages";
+  // Derived bookkeeping: revisions follow their Composition, usages follow managed resources;
+  // Crossplane v2 derives ManagedResourceDefinitions from provider packages and keeps its own
+  // activation policy (the chart's `default`).
+  static const std::set<std::string> kDerived = {"compositionrevisions", "managedresourcedefinitions",
+                                                 "managedresourceactivationpolicies"};
+  return (group == "apiextensions.crossplane.io" && kDerived.count(plural) > 0) || plural == "providerconfigusages";
 }
 
 bool broughtByCrossplane(const json& crd) {
@@ -137,6 +140,9 @@ json deletionCheckRules() {
        {"verbs", list}},
       {{"apiGroups", {"pkg.crossplane.io"}}, {"resources", {"configurations", "functions"}}, {"verbs", list}},
       {{"apiGroups", {"protection.crossplane.io"}}, {"resources", {"usages", "clusterusages"}}, {"verbs", list}},
+      {{"apiGroups", {"ops.crossplane.io"}},
+       {"resources", {"operations", "cronoperations", "watchoperations"}},
+       {"verbs", list}},
       {{"apiGroups", {"secrets.crossplane.io"}}, {"resources", {"storeconfigs"}}, {"verbs", list}},
       {{"apiGroups", {"kubernetes.crossplane.io"}},
        {"resources", {"objects", "observedobjectcollections", "providerconfigs"}},

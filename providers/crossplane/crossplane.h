@@ -114,10 +114,13 @@ OpResult makePlan(const json& apiObject, const Offer& offer, Plan& plan);
 void splitReference(const std::string& ref, std::string& repository, std::string& tag, std::string& digest);
 
 // Platform cluster, tenant namespace, in apply order: kubeconfig Secret (given its data),
-// OCIRepository, HelmRelease.
+// OCIRepository (certSecretRef when a CA bundle is configured), HelmRelease.
 kit::Desired kubeconfigSecret(const Plan& plan, const std::string& kubeconfigBase64);
 kit::Desired ociRepository(const Plan& plan);
 kit::Desired helmRelease(const Plan& plan);
+// The CA bundle as the Secret (`ca.crt`) the OCIRepository's certSecretRef names, so Flux's
+// source-controller trusts the registry: crossplane-ca-bundle in the tenant namespace.
+kit::Desired caCertSecret(const Plan& plan);
 // A copy of the operator's pull Secret `name` (from plan.pullSecretData) into `ns`.
 kit::Desired pullSecretCopy(const Plan& plan, const std::string& name, const std::string& ns);
 // MCP cluster before the release: the namespace, the pull Secret copies and the CA bundle

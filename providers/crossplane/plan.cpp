@@ -3,6 +3,7 @@
 // cluster, the namespace, CA bundle copy and Provider objects on the MCP cluster.
 #include <set>
 
+#include "adapters/k8s/encoding.h"
 #include "adapters/k8s/openmcp.h"
 #include "providers/crossplane/crossplane.h"
 
@@ -180,6 +181,7 @@ kit::Desired ociRepository(const Plan& plan) {
       {"timeout", "60s"},
       {"layerSelector", {{"mediaType", "application/vnd.cncf.helm.chart.content.v1.tar+gzip"}, {"operation", "copy"}}}};
   if (!plan.chartPullSecrets.empty()) spec["secretRef"] = {{"name", plan.chartPullSecrets.front()}};
+  if (plan.caBundle) spec["certSecretRef"] = {{"name", kCaBundleConfigMap}};
   return {kOciRepositories,
           {{"apiVersion", "source.toolkit.fluxcd.io/v1"},
            {"kind", "OCIRepository"},
@@ -203,6 +205,16 @@ kit::Desired helmRelease(const Plan& plan) {
            {"kind", "HelmRelease"},
            {"metadata", meta(plan, kName, plan.tenantNamespace)},
            {"spec", spec}}};
+}
+
+kit::Desired caCertSecret(const Plan& plan) {
+  json m = meta(plan, kCaBundleConfigMap, plan.tenantNamespace);
+  json data = json::object();
+  if (plan.caBundle) {
+    m["annotations"] = {{kSourceDigestAnnotation, plan.caBundle->digest}};
+    data["ca.crt"] = k8s::base64Encode(plan.caBundle->pem);
+  }
+  return {kSecrets, {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", m}, {"type", "Opaque"}, {"data", data}}};
 }
 
 kit::Desired pullSecretCopy(const Plan& plan, const std::string& name, const std::string& ns) {

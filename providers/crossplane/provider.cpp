@@ -135,28 +135,44 @@ Result<std::vector<kit::Desired>> platformObjects(k8s::Client& platform, const P
   std::vector<kit::Desired> out{kubeconfigSecret(plan, *kubeconfig)};
   if (!plan.chartPullSecrets.empty())  // the OCIRepository's secretRef, beside it
     out.push_back(pullSecretCopy(plan, plan.chartPullSecrets.front(), plan.tenantNamespace));
+  if (plan.caBundle) out.push_back(caCertSecret(plan));  // its certSecretRef
   out.push_back(ociRepository(plan));
   out.push_back(helmRelease(plan));
   return out;
 }
 
-// What differs between the desired HelmRelease and the live one: the fields spr sets, and
-// spec.values exactly (a value spr no longer sets, e.g. an image after a version change,
-// must go, which a subset comparison would not see).
+// What differs between the desired Flux object and the live one: the fields spr sets, and
+// what spr may stop setting: a HelmRelease's spec.values exactly (e.g. an image after a
+// version change), an OCIRepository's certSecretRef (the CA bundle removed), which a subset
+// comparison would not see.
 std::optional<std::string> releaseDifference(const kit::Desired& desired, const json& live) {
   if (auto diff = kit::firstDifference(desired.object, live)) return diff;
-  const json liveValues = live.value("spec", json::object()).value("values", json::object());
+  const json& spec = field(live, "spec");
+  if (desired.gvr.resource == "ocirepositories") {
+    if (!field(spec, "certSecretRef").is_null() && !desired.object["spec"].contains("certSecretRef"))
+      return std::string("spec.certSecretRef is set, want none");
+    return std::nullopt;
+  }
+  const json liveValues = spec.is_object() ? spec.value("values", json::object()) : json::object();
   if (liveValues != desired.object["spec"]["values"])
     return "spec.values is " + liveValues.dump() + ", want " + desired.object["spec"]["values"].dump();
   return std::nullopt;
 }
 
-// The HelmRelease: created, or its spec replaced (PUT) when it differs, so values spr no
-// longer sets are dropped.
+// Drift of an OCIRepository: as driftOf, plus a certSecretRef spr no longer sets.
+Result<std::string> fluxDrift(k8s::Client& platform, const kit::Desired& desired) {
+  auto live = platform.get(desired.gvr, desired.ns(), desired.name());
+  if (!live) return live.status();
+  auto diff = releaseDifference(desired, *live);
+  return diff ? desired.describe() + ": " + *diff : std::string();
+}
+
+// A HelmRelease or OCIRepository: created, or its spec replaced (PUT) when it differs, so
+// fields spr no longer sets are dropped.
 OpResult ensureRelease(k8s::Client& platform, const kit::Desired& desired) {
-  auto live = platform.get(kHelmReleases, desired.ns(), desired.name());
+  auto live = platform.get(desired.gvr, desired.ns(), desired.name());
   if (!live && isNotFound(live.status())) {
-    auto created = platform.create(kHelmReleases, desired.ns(), desired.object);
+    auto created = platform.create(desired.gvr, desired.ns(), desired.object);
     return created ? OpResult::success() : OpResult::fromStatus(created.status(), "creating " + desired.describe());
   }
   if (!live) return OpResult::fromStatus(live.status(), "reading " + desired.describe());
@@ -164,7 +180,7 @@ OpResult ensureRelease(k8s::Client& platform, const kit::Desired& desired) {
   json replaced = *live;
   replaced["spec"] = desired.object["spec"];
   replaced["metadata"]["labels"] = desired.object["metadata"]["labels"];
-  auto updated = platform.update(kHelmReleases, desired.ns(), replaced);
+  auto updated = platform.update(desired.gvr, desired.ns(), replaced);
   return updated ? OpResult::success() : OpResult::fromStatus(updated.status(), "updating " + desired.describe());
 }
 
@@ -184,6 +200,24 @@ OpResult removeCrossplaneCrds(k8s::Client& mcp) {
     if (!r.ok()) return r;
   }
   return OpResult::success();
+}
+
+// The copy of the chart's pull Secret beside the OCIRepository (its spec.secretRef), when
+// this request made one: removed before the OCIRepository, which names it, so a restart
+// in between still finds it. Named by the live object, not the plan: the offer may have
+// changed or be gone by the time the request is deleted.
+OpResult removeChartPullSecretCopy(k8s::Client& platform, const Plan& plan) {
+  auto repo = platform.get(kOciRepositories, plan.tenantNamespace, kName);
+  if (!repo && isNotFound(repo.status())) return OpResult::success();
+  if (!repo) return OpResult::fromStatus(repo.status(), "reading the OCIRepository");
+  const std::string name = str(field(field(*repo, "spec"), "secretRef"), "name");
+  if (name.empty()) return OpResult::success();
+  auto secret = platform.get(kSecrets, plan.tenantNamespace, name);
+  if (!secret && isNotFound(secret.status())) return OpResult::success();
+  if (!secret) return OpResult::fromStatus(secret.status(), "reading Secret " + plan.tenantNamespace + "/" + name);
+  if (!ownedBy(*secret, plan.ownerNamespace, plan.ownerName)) return OpResult::success();  // not spr's copy
+  return kit::removeIfPresent(
+      platform, {kSecrets, {{"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", plan.tenantNamespace}}}}});
 }
 
 class CrossplaneProvider : public Provider {
@@ -253,7 +287,8 @@ Observation CrossplaneProvider::compare(k8s::Client& platform, k8s::Client& mcp,
       if (auto diff = releaseDifference(d, release)) drift = appendMessage(drift, d.describe() + ": " + *diff);
       continue;
     }
-    auto r = kit::driftOf(d.ns() == plan.tenantNamespace ? platform : mcp, d);
+    auto r = d.gvr.resource == "ocirepositories" ? fluxDrift(platform, d)
+                                                 : kit::driftOf(d.ns() == plan.tenantNamespace ? platform : mcp, d);
     if (!r && isNotFound(r.status())) {
       drift = appendMessage(drift, d.describe() + " is missing");
     } else if (!r) {
@@ -291,7 +326,8 @@ OpResult CrossplaneProvider::apply(const json& apiObject, ReconcileScope& scope)
   auto wanted = platformObjects(scope.platform(), plan);
   if (!wanted) return OpResult::fromStatus(wanted.status(), "copying the MCP kubeconfig for Flux");
   for (const auto& d : *wanted) {
-    r = d.gvr.resource == "helmreleases" ? ensureRelease(scope.platform(), d) : kit::ensure(scope.platform(), d);
+    const bool replaced = d.gvr.resource == "helmreleases" || d.gvr.resource == "ocirepositories";
+    r = replaced ? ensureRelease(scope.platform(), d) : kit::ensure(scope.platform(), d);
     if (!r.ok()) return r;
   }
   // Provider objects need Crossplane (its CRDs, its package manager): until Flux has the
@@ -331,7 +367,9 @@ OpResult CrossplaneProvider::removeAfterMcpGone(k8s::Client& platform, const Pla
   auto suspended = platform.mergePatch(kHelmReleases, plan.tenantNamespace, kName, {{"spec", {{"suspend", true}}}});
   if (!suspended && !isNotFound(suspended.status()))
     return OpResult::fromStatus(suspended.status(), "suspending the HelmRelease");
-  for (const auto& d : {helmRelease(plan), ociRepository(plan), kubeconfigSecret(plan, "")}) {
+  OpResult copy = removeChartPullSecretCopy(platform, plan);
+  if (!copy.ok()) return copy;
+  for (const auto& d : {helmRelease(plan), ociRepository(plan), kubeconfigSecret(plan, ""), caCertSecret(plan)}) {
     OpResult r = kit::removeIfPresent(platform, d);
     if (!r.ok()) return r;
   }
@@ -361,7 +399,9 @@ OpResult CrossplaneProvider::remove(const json& apiObject, ReconcileScope& scope
                                                           plan.tenantNamespace + "/" + kName + " from the MCP cluster");
   }
   if (!isNotFound(release.status())) return OpResult::fromStatus(release.status(), "reading the HelmRelease");
-  std::vector<kit::Desired> rest = {ociRepository(plan), kubeconfigSecret(plan, "")};
+  r = removeChartPullSecretCopy(scope.platform(), plan);
+  if (!r.ok()) return r;
+  std::vector<kit::Desired> rest = {ociRepository(plan), kubeconfigSecret(plan, ""), caCertSecret(plan)};
   for (const auto& d : rest) {
     r = kit::removeIfPresent(scope.platform(), d);
     if (!r.ok()) return r;

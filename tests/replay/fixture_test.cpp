@@ -1,7 +1,8 @@
 // The replay-v1 fixture (tests/fixtures/journals/replay-v1): a `spr demo` journal written
 // by the release that made replay compare typed fields (re-recorded when that release
 // changed its decisions: status re-assertion, narrowed AccessRequests; then crossplane through
-// Flux with openMCP's ProviderConfig, deletion blocking, effect inputs by digest). It must keep
+// Flux with openMCP's ProviderConfig, deletion blocking, effect inputs by digest; then the
+// deletion check's list grant on ops.crossplane.io and the sim's real Crossplane CRDs). It must keep
 // replaying clean with every later build that decides the same way, reworded
 // human text (describe() event texts, condition and provider messages) must make no
 // divergence, and a changed decision must diverge at its record with a typed difference.
@@ -22,8 +23,8 @@ namespace {
 namespace lc = lifecycle;
 using nlohmann::json;
 
-constexpr uint64_t kFixtureRecords = 205;
-constexpr uint64_t kReplayedRecords = 204;  // all but the ProcessStarted record, which replay skips
+constexpr uint64_t kFixtureRecords = 260;
+constexpr uint64_t kReplayedRecords = 259;  // all but the ProcessStarted record, which replay skips
 
 class ReplayV1Fixture : public ::testing::Test {
  protected:

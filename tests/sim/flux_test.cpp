@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -17,6 +18,7 @@
 
 #include "adapters/k8s/openmcp.h"
 #include "providers/crossplane/crossplane.h"
+#include "sim/flux.h"
 #include "sim/kubeconfig.h"
 #include "sim/tls.h"
 #include "tests/providers/yaml_json.h"
@@ -108,6 +110,23 @@ TEST_F(FluxSim, RenderedObjectsPassFluxsSchemasWithNothingPruned) {
   }
 }
 
+// With a CA bundle configured, source-controller gets it as the Secret (ca.crt) that the
+// OCIRepository's certSecretRef names, in the tenant namespace; Flux's schema accepts both.
+TEST_F(FluxSim, CaBundleReachesTheOciRepositoryAsItsCertSecret) {
+  json repo = xp::ociRepository(plan()).object;
+  EXPECT_EQ(repo["spec"]["certSecretRef"], json({{"name", xp::kCaBundleConfigMap}}));
+  json secret = xp::caCertSecret(plan()).object;
+  EXPECT_EQ(secret["metadata"]["namespace"], kTenant);
+  EXPECT_EQ(secret["data"]["ca.crt"], base64Encode("PEM"));
+  ASSERT_EQ(sim.post("platform", "/api/v1/namespaces/" + kTenant + "/secrets", secret).code, 201);
+  Reply r = sim.post("platform", kRepos, repo);
+  ASSERT_EQ(r.code, 201) << r.body.dump();
+  EXPECT_EQ(r.body["spec"]["certSecretRef"]["name"], xp::kCaBundleConfigMap);
+  xp::Plan none = plan();
+  none.caBundle.reset();
+  EXPECT_FALSE(xp::ociRepository(none).object["spec"].contains("certSecretRef"));
+}
+
 TEST_F(FluxSim, ObjectsFluxsSchemaRefusesAreRefused) {
   json hr = xp::helmRelease(plan()).object;
   hr["spec"]["kubeConfig"]["secretRef"].erase("name");
@@ -177,6 +196,98 @@ TEST_F(FluxSim, SuspendedReleaseIsDroppedWithoutUninstalling) {
   ASSERT_EQ(sim.call("platform", "DELETE", kHelm + "/crossplane").code, 200);
   ASSERT_TRUE(eventually([&] { return sim.get("platform", kHelm + "/crossplane").code == 404; }));
   EXPECT_EQ(sim.get("mcp-x", "/apis/apps/v1/namespaces/crossplane-system/deployments/crossplane").code, 200);
+}
+
+// The Crossplane CRDs embedded in the binary are the vendored files, byte for byte as parsed
+// (CMake's embedding substitutes nothing), every file of each set.
+TEST(CrossplaneCrds, EmbeddedSetsAreTheVendoredFilesUnchanged) {
+  const auto root = std::filesystem::path(spr::testing::sourceDir()) / "sim" / "crds" / "crossplane";
+  for (const auto& [set, count] :
+       {std::pair{"v2.0.8", 21u}, std::pair{"v1.20.5", 16u}, std::pair{"provider-kubernetes-v1.2.1", 3u}}) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(root / set)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    const auto& served = flux::vendoredCrds(set);
+    ASSERT_EQ(files.size(), count) << set;
+    ASSERT_EQ(served.size(), count) << set;
+    for (std::size_t i = 0; i < files.size(); ++i)
+      EXPECT_EQ(served[i], spr::testing::yamlToJson(YAML::LoadFile(files[i].string()))) << files[i];
+  }
+  EXPECT_EQ(flux::crossplaneCrdSet("2.0.8"), "v2.0.8");
+  EXPECT_EQ(flux::crossplaneCrdSet("1.20.5"), "v1.20.5");
+  EXPECT_EQ(flux::crossplaneCrdSet("v1.19.0"), "v1.20.5");
+}
+
+// The chart brings the real CRDs of its own release: v2's operations, not v1's
+// ControllerConfig, and the reverse for a 1.x chart.
+TEST_F(FluxSim, ChartInstallsTheCrdsOfItsCrossplaneRelease) {
+  const std::string crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/";
+  kubeconfigSecret();
+  ASSERT_EQ(sim.post("platform", kRepos, xp::ociRepository(plan()).object).code, 201);
+  ASSERT_EQ(sim.post("platform", kHelm, xp::helmRelease(plan()).object).code, 201);
+  ASSERT_TRUE(eventually([&] { return ready(release()).rfind("True", 0) == 0; })) << release().dump();
+  auto file = std::filesystem::path(spr::testing::sourceDir()) / "sim" / "crds" / "crossplane" / "v2.0.8" /
+              "pkg.crossplane.io_providers.yaml";
+  json vendored = spr::testing::yamlToJson(YAML::LoadFile(file.string()));
+  Reply served = sim.get("mcp-x", crds + "providers.pkg.crossplane.io");
+  ASSERT_EQ(served.code, 200);
+  EXPECT_EQ(served.body["spec"]["versions"], vendored["spec"]["versions"]);
+  EXPECT_EQ(sim.get("mcp-x", crds + "operations.ops.crossplane.io").code, 200);
+  EXPECT_EQ(sim.get("mcp-x", crds + "controllerconfigs.pkg.crossplane.io").code, 404);
+
+  Reply repo = sim.get("platform", kRepos + "/crossplane");
+  repo.body["spec"]["ref"] = {{"tag", "1.20.5"}};
+  ASSERT_EQ(sim.call("platform", "PUT", kRepos + "/crossplane", repo.body.dump()).code, 200);
+  ASSERT_TRUE(eventually([&] { return xp::releaseNotReady(release(), "1.20.5").empty(); })) << release().dump();
+  EXPECT_EQ(sim.get("mcp-x", crds + "controllerconfigs.pkg.crossplane.io").code, 200);
+}
+
+// What spr writes on an MCP (Provider objects with every optional field it sets), a user's
+// DeploymentRuntimeConfig and provider-kubernetes Object pass Crossplane's own schemas with
+// nothing pruned; a Provider without its package is refused as kube-apiserver would.
+TEST_F(FluxSim, WhatSprAndUsersWriteOnTheMcpPassesCrossplanesSchemas) {
+  const std::string crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+  for (const char* set : {"v2.0.8", "provider-kubernetes-v1.2.1"})
+    for (const auto& crd : flux::vendoredCrds(set)) ASSERT_EQ(sim.post("mcp-x", crdPath, crd).code, 201);
+  xp::Plan p = plan();
+  p.providers[0].packagePullPolicy = "Always";
+  p.providers[0].pullSecrets = {"regcred", "corp-registry"};
+  p.providers[0].runtimeConfigRef = {
+      {"apiVersion", "pkg.crossplane.io/v1beta1"}, {"kind", "DeploymentRuntimeConfig"}, {"name", "debug"}};
+  json runtimeConfig = {
+      {"apiVersion", "pkg.crossplane.io/v1beta1"},
+      {"kind", "DeploymentRuntimeConfig"},
+      {"metadata", {{"name", "debug"}}},
+      {"spec",
+       {{"deploymentTemplate",
+         {{"spec",
+           {{"selector", json::object()},
+            {"template", {{"spec", {{"containers", {{{"name", "package-runtime"}, {"args", {"--debug"}}}}}}}}}}}}}}}};
+  json object = {{"apiVersion", "kubernetes.crossplane.io/v1alpha2"},
+                 {"kind", "Object"},
+                 {"metadata", {{"name", "team-db"}}},
+                 {"spec",
+                  {{"forProvider",
+                    {{"manifest",
+                      {{"apiVersion", "v1"},
+                       {"kind", "ConfigMap"},
+                       {"metadata", {{"name", "team-db"}, {"namespace", "default"}}},
+                       {"data", {{"size", "10Gi"}}}}}}}}}};
+  for (const auto& [collection, obj] :
+       {std::pair{std::string("/apis/pkg.crossplane.io/v1/providers"), xp::providerObjects(p)[0].object},
+        std::pair{std::string("/apis/pkg.crossplane.io/v1beta1/deploymentruntimeconfigs"), runtimeConfig},
+        std::pair{std::string("/apis/kubernetes.crossplane.io/v1alpha2/objects"), object}}) {
+    Reply r = sim.post("mcp-x", collection, obj);
+    ASSERT_EQ(r.code, 201) << r.body.dump();
+    auto pruned = providers::kit::firstDifference(obj, r.body);
+    EXPECT_FALSE(pruned) << "the server pruned or changed a field: " << *pruned;
+  }
+  json bad = xp::providerObjects(p)[0].object;
+  bad["metadata"]["name"] = "no-package";
+  bad["spec"].erase("package");
+  Reply r = sim.post("mcp-x", "/apis/pkg.crossplane.io/v1/providers", bad);
+  EXPECT_EQ(r.code, 422) << r.body.dump();
+  EXPECT_NE(r.body.value("message", "").find("spec.package: Required value"), std::string::npos) << r.body.dump();
 }
 
 // openMCP's own ProviderConfig sample and e2e fixture, with their discovery ConfigMaps, are
