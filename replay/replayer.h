@@ -81,6 +81,8 @@ class Replayer {
 
   const std::optional<Divergence>& divergence() const { return divergence_; }
   const std::map<std::string, ObjectReplay>& objects() const { return objects_; }
+  // The ProviderConfig events seen so far (fed, or restored from a snapshot), by seq.
+  const std::map<uint64_t, journal::Record>& configs() const { return configs_; }
   // Records checked: the replayed objects' records and the ProviderConfig records (never
   // the records of objects filtered out by objectKey).
   uint64_t records() const { return records_; }
