@@ -148,11 +148,24 @@ std::map<uint64_t, journal::Record> carriedBefore(const journal::Journal& j, con
   return out;
 }
 
+// The watch event the operator may still hold back for the object (an event older than its
+// own write, folded when the watch re-lists; see Reconciler::staleObserved): the newest
+// unfolded one, if newer than every event folded. The low-water mark does not keep it live.
+uint64_t heldBackEvent(const ObjectReplay& o) {
+  for (auto it = o.inputs.rbegin(); it != o.inputs.rend(); ++it) {
+    if (it->first <= o.lastWatchEventFolded) return 0;
+    const auto* observed = std::get_if<journal::Observed>(&it->second.payload);
+    if (observed && observed->cluster == "onboarding") return it->first;
+  }
+  return 0;
+}
+
 // Input records before the cut that Transitions at or after it fold. Those an earlier
 // compaction carried (the object's first fold can lag behind several cuts under load) come
 // from the replayer, which restored them; so do its completions and timer firings that are
-// still unfolded, which the live run folds a moment after journaling them. (An Observed
-// before the cut is folded or dropped already: the cut is capped at the low-water mark.)
+// still unfolded, which the live run folds a moment after journaling them, and a held-back
+// watch event. (Any other Observed before the cut is folded or dropped already: the cut is
+// capped at the low-water mark.)
 Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut, const Replayer& replayer) {
   std::set<uint64_t> wanted;
   Carried out;
@@ -168,6 +181,8 @@ Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut, const Rep
     if (std::holds_alternative<journal::EffectCompleted>(r.payload) ||
         std::holds_alternative<journal::TimerFired>(r.payload))
       wanted.insert(seq);
+  for (const auto& [key, o] : replayer.objects())
+    if (uint64_t held = heldBackEvent(o)) wanted.insert(held);
   for (uint64_t seq : wanted) {
     std::optional<journal::Record> record;
     if (auto found = before.find(seq); found != before.end()) record = found->second;

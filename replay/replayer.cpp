@@ -1,5 +1,6 @@
 #include "replay/replayer.h"
 
+#include <algorithm>
 #include <array>
 
 #include "replay/inputs.h"
@@ -249,6 +250,8 @@ void Replayer::onTransition(ObjectReplay& o, const journal::Record& r, const jou
                         : "no such record in the replayed input",
                      "the journal folded: " + t.event);
     input = *converted;
+    if (std::holds_alternative<journal::Observed>(in->payload) && !isConfigRecord(*in))
+      o.lastWatchEventFolded = std::max(o.lastWatchEventFolded, t.inputSeq);
     if (std::holds_alternative<lc::ObjectSeen>(input) && !isConfigRecord(*in)) {
       const auto& obs = std::get<journal::Observed>(in->payload);
       o.object = json::parse(obs.objectJson, nullptr, false);

@@ -55,6 +55,7 @@ struct ObjectReplay {
   std::map<uint64_t, int64_t> requestedAt;         // effect id -> wall time of its EffectRequested
   std::map<uint64_t, uint64_t> requestedConfig;    // effect id -> the config seq its EffectRequested names
   uint64_t lastSeq = 0, folds = 0;
+  uint64_t lastWatchEventFolded = 0;           // seq of the newest onboarding Observed a Transition folded
   bool started = false;                        // folded at least once, or restored from a snapshot
   std::map<uint64_t, journal::Record> inputs;  // input records awaiting their Transition
   std::vector<lifecycle::Command> expected;    // produced, not yet matched to EffectRequested

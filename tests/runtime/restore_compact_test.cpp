@@ -239,5 +239,60 @@ TEST(RestoreCompact, TheSnapshotCarriesTheObjectAnEffectWrote) {
   std::filesystem::remove_all(dir);
 }
 
+// A watch event older than the object's own write is held back, not folded, and the
+// low-water mark passes it; it is folded when the watch re-lists, which may come after
+// several compactions. Each must carry it, or the live journal no longer replays.
+TEST(RestoreCompact, AHeldBackWatchEventFoldedAfterTwoCompactionsIsCarriedByBoth) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("spr-held-back-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  Cluster cluster;
+  ReconcilerLoop loop(dir, &cluster);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  // The AddFinalizer write returned version 20; an event of version 15 is older: held back.
+  json older = thingObject("t", "a");
+  older["metadata"]["resourceVersion"] = "15";
+  older["metadata"]["finalizers"] = json::array({kFinalizer});
+  const uint64_t held = loop.journal->nextSeq();
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, older, "15").isOk());
+  // Another object's folds move the low-water mark past it.
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "b"), "2").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("b") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  for (const char* next : {"c", "d"}) {
+    auto compacted = replay::compactJournal(*loop.journal, wallNanos() + 1000000000, "");
+    ASSERT_TRUE(compacted.isOk()) << compacted.status().toString();
+    ASSERT_FALSE(compacted->nothingToDo);
+    ASSERT_GT(compacted->keptFrom, held) << "the held-back event was kept live";
+    // Life goes on: another object's folds, so the next compaction has a cut to make.
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", next), "3").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf(next) == "Ready" && allCompletionsFolded(*loop.journal); }));
+  }
+  auto foldedHeld = [&] {
+    bool found = false;
+    EXPECT_TRUE(loop.journal
+                    ->scan(loop.journal->firstSeq(),
+                           [&](const journal::Record& r) {
+                             const auto* t = std::get_if<journal::Transition>(&r.payload);
+                             found = found || (t && t->inputSeq == held);
+                             return true;
+                           })
+                    .isOk());
+    return found;
+  };
+  EXPECT_FALSE(foldedHeld());
+  loop.reconciler->watchResynced();  // the watch re-listed: the held-back event is folded now
+  ASSERT_TRUE(loop.waitFor(foldedHeld));
+  loop.reconciler->stop();
+  replay::ReplayOptions options;
+  replay::Replayer replayer(options);
+  ASSERT_TRUE(replay::replayJournal(*loop.journal, replayer, options).isOk());
+  EXPECT_FALSE(replayer.divergence()) << "seq " << replayer.divergence()->seq << " " << replayer.divergence()->what
+                                      << ": " << replayer.divergence()->expected << " | " << replayer.divergence()->got;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace spr::runtime
