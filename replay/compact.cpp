@@ -136,8 +136,37 @@ Status addUnfolded(const journal::Journal& j, uint64_t cut, std::set<uint64_t>* 
   return Status();
 }
 
-// Input records before the cut that Transitions at or after it fold.
-Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut) {
+// Inputs an earlier compaction archived and carried in its snapshots that the replayer
+// still holds unfolded at the cut, by seq: the live journal no longer has them.
+std::map<uint64_t, journal::Record> carriedBefore(const journal::Journal& j, const Replayer& replayer) {
+  std::map<uint64_t, journal::Record> out;
+  for (const auto& [seq, r] : replayer.configs())
+    if (seq < j.firstSeq()) out.emplace(seq, r);
+  for (const auto& [key, o] : replayer.objects())
+    for (const auto& [seq, r] : o.inputs)
+      if (seq < j.firstSeq()) out.emplace(seq, r);
+  return out;
+}
+
+// The watch event the operator may still hold back for the object (an event older than its
+// own write, folded when the watch re-lists; see Reconciler::staleObserved): the newest
+// unfolded one, if newer than every event folded. The low-water mark does not keep it live.
+uint64_t heldBackEvent(const ObjectReplay& o) {
+  for (auto it = o.inputs.rbegin(); it != o.inputs.rend(); ++it) {
+    if (it->first <= o.lastWatchEventFolded) return 0;
+    const auto* observed = std::get_if<journal::Observed>(&it->second.payload);
+    if (observed && observed->cluster == "onboarding") return it->first;
+  }
+  return 0;
+}
+
+// Input records before the cut that Transitions at or after it fold. Those an earlier
+// compaction carried (the object's first fold can lag behind several cuts under load) come
+// from the replayer, which restored them; so do its completions and timer firings that are
+// still unfolded, which the live run folds a moment after journaling them, and a held-back
+// watch event. (Any other Observed before the cut is folded or dropped already: the cut is
+// capped at the low-water mark.)
+Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut, const Replayer& replayer) {
   std::set<uint64_t> wanted;
   Carried out;
   SPR_RETURN_IF_ERROR(addUnfolded(j, cut, &wanted));
@@ -147,11 +176,23 @@ Result<Carried> carriedInputs(const journal::Journal& j, uint64_t cut) {
       if (t->inputSeq != 0 && t->inputSeq < cut) wanted.insert(t->inputSeq);
     return true;
   }));
+  const std::map<uint64_t, journal::Record> before = carriedBefore(j, replayer);
+  for (const auto& [seq, r] : before)
+    if (std::holds_alternative<journal::EffectCompleted>(r.payload) ||
+        std::holds_alternative<journal::TimerFired>(r.payload))
+      wanted.insert(seq);
+  for (const auto& [key, o] : replayer.objects())
+    if (uint64_t held = heldBackEvent(o)) wanted.insert(held);
   for (uint64_t seq : wanted) {
-    auto r = j.readRange(seq, seq, 1);
-    if (!r) return r.status();
-    if (r->empty() || r->front().seq != seq) continue;
-    out.inputs[isConfigRecord(r->front()) ? std::string() : r->front().object.key()].push_back(r->front());
+    std::optional<journal::Record> record;
+    if (auto found = before.find(seq); found != before.end()) record = found->second;
+    if (!record) {
+      auto r = j.readRange(seq, seq, 1);
+      if (!r) return r.status();
+      if (!r->empty() && r->front().seq == seq) record = r->front();
+    }
+    if (!record) continue;
+    out.inputs[isConfigRecord(*record) ? std::string() : record->object.key()].push_back(*record);
   }
   return out;
 }
@@ -392,7 +433,7 @@ Result<CompactResult> compactJournal(journal::Journal& j, int64_t beforeUnixNano
   SPR_RETURN_IF_ERROR(replayArchived(j, *cut, replayer, options));
   auto configAt = archiveHistory(j, *cut, archivePath, &res);
   if (!configAt) return configAt.status();
-  auto carried = carriedInputs(j, *cut);
+  auto carried = carriedInputs(j, *cut, replayer);
   if (!carried) return carried.status();
   const auto& config = configAt->best;
   auto& configInputs = carried->inputs[""];

@@ -1,5 +1,6 @@
 #include "replay/replayer.h"
 
+#include <algorithm>
 #include <array>
 
 #include "replay/inputs.h"
@@ -65,6 +66,37 @@ std::array<std::string, 3> stateDifference(const json& recorded, const json& pro
   for (const auto& [key, value] : produced.items())
     if (!recorded.contains(key)) return {key, "(absent)", dumpLine(value)};
   return {"", "", ""};
+}
+
+// Whether a tape entry reads or writes the API object itself (GET or PUT of
+// .../namespaces/NS/PLURAL/NAME, or of its /status).
+bool addressesObject(const journal::TapeEntry& e, const journal::ObjectId& id) {
+  if (e.cluster != "onboarding" || (e.method != "GET" && e.method != "PUT")) return false;
+  std::string path = e.path.substr(0, e.path.find('?'));
+  const std::string status = "/status";
+  if (path.size() > status.size() && path.compare(path.size() - status.size(), status.size(), status) == 0)
+    path.resize(path.size() - status.size());
+  const std::string tail = "/" + id.name, ns = "/namespaces/" + id.ns + "/";
+  if (path.size() <= tail.size() || path.compare(path.size() - tail.size(), tail.size(), tail) != 0) return false;
+  path.resize(path.size() - tail.size());
+  const size_t at = path.rfind(ns);
+  return at != std::string::npos && at + ns.size() < path.size() && path.find('/', at + ns.size()) == std::string::npos;
+}
+
+// The API object an effect that writes it (finalizer, annotation, status) left, as the
+// live run took it: the answer to its last request for the object, if that succeeded
+// (what a tape checker's re-run returns too); null when the effect left it unchanged.
+json objectLeftBy(const lc::Command& command, const journal::EffectCompleted& c, const journal::ObjectId& id) {
+  if (command.op != lc::Op::kAddFinalizer && command.op != lc::Op::kRemoveFinalizer &&
+      command.op != lc::Op::kClearOperationAnnotation && command.op != lc::Op::kWriteStatus)
+    return json();
+  for (auto e = c.tape.rbegin(); e != c.tape.rend(); ++e) {
+    if (!addressesObject(*e, id)) continue;
+    if (e->status < 200 || e->status > 299) return json();
+    json object = json::parse(e->responseBody, nullptr, false);
+    return object.is_object() ? object : json();
+  }
+  return json();
 }
 
 }  // namespace
@@ -218,6 +250,8 @@ void Replayer::onTransition(ObjectReplay& o, const journal::Record& r, const jou
                         : "no such record in the replayed input",
                      "the journal folded: " + t.event);
     input = *converted;
+    if (std::holds_alternative<journal::Observed>(in->payload) && !isConfigRecord(*in))
+      o.lastWatchEventFolded = std::max(o.lastWatchEventFolded, t.inputSeq);
     if (std::holds_alternative<lc::ObjectSeen>(input) && !isConfigRecord(*in)) {
       const auto& obs = std::get<journal::Observed>(in->payload);
       o.object = json::parse(obs.objectJson, nullptr, false);
@@ -301,6 +335,10 @@ void Replayer::onCompleted(ObjectReplay& o, const journal::Record& r, const jour
                      checked.mismatch->recorded, checked.mismatch->produced);
     if (checked.updatedObject.is_object()) o.object = checked.updatedObject;
   }
+  // No checker re-ran it (compaction, --no-tapes): the object it wrote comes from its tape,
+  // so a snapshot carries the object the live run's next effect starts from.
+  if (options_.effects == nullptr && pending != o.pending.end() && c.outcome != journal::Outcome::kUnknown)
+    if (json left = objectLeftBy(pending->second, c, o.id); left.is_object()) o.object = std::move(left);
   if (pending != o.pending.end()) {
     o.requestedAt.erase(c.effectId);
     o.requestedConfig.erase(c.effectId);

@@ -55,6 +55,7 @@ struct ObjectReplay {
   std::map<uint64_t, int64_t> requestedAt;         // effect id -> wall time of its EffectRequested
   std::map<uint64_t, uint64_t> requestedConfig;    // effect id -> the config seq its EffectRequested names
   uint64_t lastSeq = 0, folds = 0;
+  uint64_t lastWatchEventFolded = 0;           // seq of the newest onboarding Observed a Transition folded
   bool started = false;                        // folded at least once, or restored from a snapshot
   std::map<uint64_t, journal::Record> inputs;  // input records awaiting their Transition
   std::vector<lifecycle::Command> expected;    // produced, not yet matched to EffectRequested
@@ -81,6 +82,8 @@ class Replayer {
 
   const std::optional<Divergence>& divergence() const { return divergence_; }
   const std::map<std::string, ObjectReplay>& objects() const { return objects_; }
+  // The ProviderConfig events seen so far (fed, or restored from a snapshot), by seq.
+  const std::map<uint64_t, journal::Record>& configs() const { return configs_; }
   // Records checked: the replayed objects' records and the ProviderConfig records (never
   // the records of objects filtered out by objectKey).
   uint64_t records() const { return records_; }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "replay/compact.h"
 #include "replay/replay_run.h"
@@ -37,11 +38,14 @@ class Cluster : public EffectRunner {
     }
     if (in.command.op == lc::Op::kCreate) services[name] = true;
     if (in.command.op == lc::Op::kWriteStatus) status[name] = in.command.status.phase;
-    if (in.command.op == lc::Op::kAddFinalizer) {
+    if (in.command.op == lc::Op::kAddFinalizer) {  // GET, then PUT with the finalizer, as the executor does
       json o = in.object;
       o["metadata"]["finalizers"] = json::array({kFinalizer});
       o["metadata"]["resourceVersion"] = "20";
       out.updatedObject = o;
+      const std::string path = "/apis/test.services.open-control-plane.io/v1alpha1/namespaces/t/things/" + name;
+      out.tape.push_back({"onboarding", "GET", path, "", 200, in.object.dump(), ""});
+      out.tape.push_back({"onboarding", "PUT", path, o.dump(), 200, o.dump(), ""});
     }
     return out;
   }
@@ -126,6 +130,168 @@ TEST(RestoreCompact, CompletionJournaledButNotFoldedSurvivesCompactionBeforeRest
                                       << replayer.divergence()->got;
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".archive");
+}
+
+// Every EffectCompleted in the journal has the Transition that folds it (the loop is idle).
+bool allCompletionsFolded(const journal::Journal& j) {
+  std::set<uint64_t> completions, folded;
+  Status s = j.scan(j.firstSeq(), [&](const journal::Record& r) {
+    if (std::holds_alternative<journal::EffectCompleted>(r.payload)) completions.insert(r.seq);
+    if (const auto* t = std::get_if<journal::Transition>(&r.payload)) folded.insert(t->inputSeq);
+    return true;
+  });
+  for (uint64_t seq : completions)
+    if (!folded.count(seq)) return false;
+  return s.isOk() && !completions.empty();
+}
+
+// The first fold of an object's input can lag behind two compactions (its worker starved
+// under load; the e2e retention test saw it): the first carries the input in its snapshot,
+// the second must carry it on although the live journal no longer has it. Lost, the live
+// journal no longer replays ("no such record in the replayed input") and retention refuses
+// every later compaction. Here both cuts fall between a's ADDED and the Transition folding
+// it (journaled, as in `spr run`, before either compaction ran).
+TEST(RestoreCompact, AnInputFoldedAfterTwoCutsIsCarriedOnByTheSecond) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("spr-two-cuts-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  Cluster cluster;
+  {
+    ReconcilerLoop loop(dir, &cluster);
+    ASSERT_TRUE(loop.reconciler->restore().isOk());
+    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  }
+  auto j = journal::Journal::open(dir);
+  ASSERT_TRUE(j.isOk()) << j.status().toString();
+  // a's ADDED, and the Transition that folds it; the records between them are a's fold of
+  // the config (its mailbox had that first).
+  uint64_t added = 0, foldOfAdded = 0;
+  std::map<uint64_t, int64_t> wall;
+  ASSERT_TRUE((*j)->scan(1,
+                         [&](const journal::Record& r) {
+                           wall[r.seq] = r.wallUnixNanos;
+                           const auto* o = std::get_if<journal::Observed>(&r.payload);
+                           if (o && o->cluster == "onboarding" && added == 0) added = r.seq;
+                           const auto* t = std::get_if<journal::Transition>(&r.payload);
+                           if (t && added != 0 && t->inputSeq == added) foldOfAdded = r.seq;
+                           return foldOfAdded == 0;
+                         })
+                  .isOk());
+  ASSERT_GT(foldOfAdded, added + 1) << "no record between a's ADDED and its fold to cut at";
+  ASSERT_LT(wall[foldOfAdded - 1], wall[foldOfAdded]);
+  auto first = replay::compactJournal(**j, wall[foldOfAdded - 1], dir + "-1.archive");
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  ASSERT_EQ(first->keptFrom, foldOfAdded - 1);
+  auto second = replay::compactJournal(**j, wall[foldOfAdded], dir + "-2.archive");
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  ASSERT_EQ(second->keptFrom, foldOfAdded) << "the second cut is not between the two";
+  // The live journal replays from the second compaction's snapshots...
+  replay::ReplayOptions options;
+  replay::Replayer replayer(options);
+  ASSERT_TRUE(replay::replayJournal(**j, replayer, options).isOk());
+  ASSERT_FALSE(replayer.divergence()) << "seq " << replayer.divergence()->seq << " " << replayer.divergence()->what
+                                      << ": " << replayer.divergence()->expected << " | " << replayer.divergence()->got;
+  // ... and so does a third compaction, which used to refuse for good.
+  auto third = replay::compactJournal(**j, wall.rbegin()->second + 1, dir + "-3.archive");
+  EXPECT_TRUE(third.isOk()) << third.status().toString();
+  j->reset();
+  // A restart on it changes nothing: a stays Ready and nothing runs again.
+  ReconcilerLoop loop(dir, &cluster);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return loop.view("t", "a").ready; }));
+  loop.reconciler->stop();
+  EXPECT_EQ(cluster.count("a", lc::Op::kAddFinalizer), 1);
+  EXPECT_EQ(cluster.count("a", lc::Op::kCreate), 1);
+  for (const char* suffix : {"", "-1.archive", "-2.archive", "-3.archive"}) std::filesystem::remove_all(dir + suffix);
+}
+
+// A compaction after a's AddFinalizer, before any watch event brought the version it wrote
+// (this fake cluster sends none): the live run's next effect starts from the object the
+// write returned, so the snapshot must carry that object, not the ADDED one, or replay
+// with tapes of the compacted journal diverges at the first request that sends it (a
+// status PUT with the old resourceVersion and no finalizer).
+TEST(RestoreCompact, TheSnapshotCarriesTheObjectAnEffectWrote) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("spr-snapshot-object-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  Cluster cluster;
+  ReconcilerLoop loop(dir, &cluster);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  auto compacted = replay::compactJournal(*loop.journal, wallNanos() + 1000000000, "");
+  ASSERT_TRUE(compacted.isOk()) << compacted.status().toString();
+  json object;
+  ASSERT_TRUE(loop.journal
+                  ->scan(loop.journal->firstSeq(),
+                         [&](const journal::Record& r) {
+                           const auto* s = std::get_if<journal::Snapshot>(&r.payload);
+                           if (s && r.object.name == "a") object = json::parse(s->stateJson)["state"]["object"];
+                           return true;
+                         })
+                  .isOk());
+  ASSERT_TRUE(object.is_object()) << "no snapshot of a";
+  EXPECT_EQ(object["metadata"].value("resourceVersion", ""), "20") << object.dump();
+  EXPECT_EQ(object["metadata"].value("finalizers", json::array()), json::array({kFinalizer})) << object.dump();
+  std::filesystem::remove_all(dir);
+}
+
+// A watch event older than the object's own write is held back, not folded, and the
+// low-water mark passes it; it is folded when the watch re-lists, which may come after
+// several compactions. Each must carry it, or the live journal no longer replays.
+TEST(RestoreCompact, AHeldBackWatchEventFoldedAfterTwoCompactionsIsCarriedByBoth) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("spr-held-back-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  Cluster cluster;
+  ReconcilerLoop loop(dir, &cluster);
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  // The AddFinalizer write returned version 20; an event of version 15 is older: held back.
+  json older = thingObject("t", "a");
+  older["metadata"]["resourceVersion"] = "15";
+  older["metadata"]["finalizers"] = json::array({kFinalizer});
+  const uint64_t held = loop.journal->nextSeq();
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kModified, older, "15").isOk());
+  // Another object's folds move the low-water mark past it.
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "b"), "2").isOk());
+  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("b") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  for (const char* next : {"c", "d"}) {
+    auto compacted = replay::compactJournal(*loop.journal, wallNanos() + 1000000000, "");
+    ASSERT_TRUE(compacted.isOk()) << compacted.status().toString();
+    ASSERT_FALSE(compacted->nothingToDo);
+    ASSERT_GT(compacted->keptFrom, held) << "the held-back event was kept live";
+    // Life goes on: another object's folds, so the next compaction has a cut to make.
+    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", next), "3").isOk());
+    ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf(next) == "Ready" && allCompletionsFolded(*loop.journal); }));
+  }
+  auto foldedHeld = [&] {
+    bool found = false;
+    EXPECT_TRUE(loop.journal
+                    ->scan(loop.journal->firstSeq(),
+                           [&](const journal::Record& r) {
+                             const auto* t = std::get_if<journal::Transition>(&r.payload);
+                             found = found || (t && t->inputSeq == held);
+                             return true;
+                           })
+                    .isOk());
+    return found;
+  };
+  EXPECT_FALSE(foldedHeld());
+  loop.reconciler->watchResynced();  // the watch re-listed: the held-back event is folded now
+  ASSERT_TRUE(loop.waitFor(foldedHeld));
+  loop.reconciler->stop();
+  replay::ReplayOptions options;
+  replay::Replayer replayer(options);
+  ASSERT_TRUE(replay::replayJournal(*loop.journal, replayer, options).isOk());
+  EXPECT_FALSE(replayer.divergence()) << "seq " << replayer.divergence()->seq << " " << replayer.divergence()->what
+                                      << ": " << replayer.divergence()->expected << " | " << replayer.divergence()->got;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
