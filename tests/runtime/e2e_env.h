@@ -29,6 +29,7 @@
 #include "runtime/operator.h"
 #include "sim/server.h"
 #include "tests/support/paths.h"
+#include "tests/support/spawn.h"
 
 namespace spr::runtime::testing {
 
@@ -175,17 +176,10 @@ inline std::unique_ptr<Operator> startOperator(E2E& env, const std::function<voi
 // caller waits for or kills.
 inline pid_t spawnSpr(std::vector<std::string> args, const std::string& logFile, const char* mode = "a") {
   args.insert(args.begin(), spr::testing::sprBinary());
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::fopen(logFile.c_str(), mode);
-    if (log) dup2(fileno(log), 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
+  spr::testing::SpawnOptions o;
+  o.stderrPath = logFile;
+  o.append = std::string(mode) == "a";
+  return spr::testing::spawnProcess(std::move(args), o);
 }
 
 // `spr run` against env's clusters as the crash tests run it (4 workers, delays scaled by

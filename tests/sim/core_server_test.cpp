@@ -11,6 +11,7 @@
 
 #include "tests/sim/core_test_support.h"
 #include "tests/support/paths.h"
+#include "tests/support/spawn.h"
 
 namespace spr::sim::testing {
 namespace {
@@ -137,13 +138,10 @@ TEST(SprSimBinary, WritesKubeconfigServesAndExitsZeroOnSigterm) {
   ASSERT_FALSE(bin.empty());
   std::string kubeconfig = ::testing::TempDir() + "/spr-sim-kubeconfig-" + std::to_string(getpid());
   std::string out = kubeconfig + ".out";
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = freopen(out.c_str(), "w", stdout);
-    (void)f;
-    execl(bin.c_str(), bin.c_str(), "sim", "--kubeconfig-out", kubeconfig.c_str(), "--clusters", "a,b", nullptr);
-    _exit(127);
-  }
+  spr::testing::SpawnOptions spawn;
+  spawn.stdoutPath = out;
+  spawn.append = false;
+  pid_t pid = spr::testing::spawnProcess({bin, "sim", "--kubeconfig-out", kubeconfig, "--clusters", "a,b"}, spawn);
   std::string yaml;
   for (int i = 0; i < 100 && yaml.find("current-context") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

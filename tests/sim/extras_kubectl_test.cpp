@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sim/server.h"
+#include "tests/support/spawn.h"
 
 namespace spr::sim {
 namespace {
@@ -277,17 +278,11 @@ TEST_F(KubectlTest, WatchPrintsChanges) {
   createCrd();
   ASSERT_EQ(apply("create", "watch1", widget("watch-one", "{size: 1}")).exitCode, 0);
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);  // the child keeps only the write end, as its stdout and stderr
+  spr::testing::SpawnOptions spawn;
+  spawn.outputFd = fds[1];
+  pid_t pid = spr::testing::spawnProcess({"/bin/sh", "-c", "exec " + base() + "get widgets -n default -w"}, spawn);
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    close(fds[0]);
-    std::string cmd = base() + "get widgets -n default -w";
-    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   close(fds[1]);
   std::string seen;
   bool initial = waitForOutput(fds[0], seen, "watch-one", std::chrono::seconds(20));

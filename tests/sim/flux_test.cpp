@@ -25,6 +25,7 @@
 #include "tests/sim/core_test_support.h"
 #include "tests/support/paths.h"
 #include "tests/support/run_command.h"
+#include "tests/support/spawn.h"
 
 namespace spr::sim::testing {
 namespace {
@@ -333,15 +334,13 @@ TEST(FluxKubectl, OpenMcpsE2eFixturesInstallThroughFluxAndDeleteCleanly) {
   std::string out = run(spr + " init --provider-name crossplane --onboarding-kubeconfig " + kc +
                         "#onboarding --platform-kubeconfig " + kc + "#platform");
   ASSERT_EQ(WEXITSTATUS(status), 0) << out;
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::string journal = (dir / "journal").string(), okc = kc + "#onboarding", pkc = kc + "#platform";
-    ::unsetenv("POD_NAMESPACE");
-    execl(spr.c_str(), spr.c_str(), "run", "--provider-name", "crossplane", "--journal", journal.c_str(),
-          "--onboarding-kubeconfig", okc.c_str(), "--platform-kubeconfig", pkc.c_str(), "--metrics-bind-address", "0",
-          "--health-probe-bind-address", "0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  spr::testing::SpawnOptions spawn;
+  spawn.unsetEnv = {"POD_NAMESPACE"};
+  pid_t pid =
+      spr::testing::spawnProcess({spr, "run", "--provider-name", "crossplane", "--journal", (dir / "journal").string(),
+                                  "--onboarding-kubeconfig", kc + "#onboarding", "--platform-kubeconfig",
+                                  kc + "#platform", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"},
+                                 spawn);
   out = k("platform", "apply -f " + fixtures + "test-e2e-platform-providerconfig.yaml");
   EXPECT_EQ(WEXITSTATUS(status), 0) << out;
   std::ofstream(dir / "mcp.yaml") << "apiVersion: core.openmcp.cloud/v2alpha1\nkind: ManagedControlPlane\n"

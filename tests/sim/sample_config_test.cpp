@@ -17,6 +17,7 @@
 #include "tests/sim/core_test_support.h"
 #include "tests/support/paths.h"
 #include "tests/support/run_command.h"
+#include "tests/support/spawn.h"
 
 namespace spr::sim::testing {
 namespace {
@@ -69,15 +70,9 @@ class SampleConfigKubectl : public ::testing::Test {
                                      "--health-probe-bind-address",
                                      "0"};
     args.insert(args.end(), extra.begin(), extra.end());
-    pid = fork();
-    if (pid == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::unsetenv("POD_NAMESPACE");
-      execv(spr.c_str(), argv.data());
-      _exit(127);
-    }
+    spr::testing::SpawnOptions spawn;
+    spawn.unsetEnv = {"POD_NAMESPACE"};
+    pid = spr::testing::spawnProcess(args, spawn);
   }
   // The MCP cluster's context, once the sim made it (the kubeconfig is rewritten to hold it).
   std::string mcpContext() {
