@@ -56,7 +56,8 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
                       ClockWindow{ctx.requestedWallNanos, ctx.completedWallNanos, ctx.completedWallNanos});
   factory_.setSession(&session);
   runtime::EffectExecutor::Config config;
-  config.providerName = ctx.configName.empty() ? providerName_ : ctx.configName;
+  config.providerName = providerName_;
+  config.providerConfigName = ctx.configName;  // "" = the provider name, as `spr run` defaults it
   config.provider = provider_.get();
   config.clock = &clock;
   config.factory = &factory_;

@@ -36,7 +36,8 @@ bool eventually(const std::function<bool()>& done, int seconds = 30) {
 // becomes Ready, its providers pulling with the sample's imagePullSecretRefs. Deleting the
 // request then leaves nothing spr wrote, on either cluster: every object carrying spr's
 // managed-by label (kubeconfig Secret, pull Secret copies in the tenant's namespace and on
-// the MCP, Flux objects, the namespace, Providers), the AccessRequest and the CRDs.
+// the MCP, Flux objects, the namespace, Providers), the AccessRequest and the CRDs; and
+// the journal replays with tapes without divergence.
 class SampleConfigKubectl : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -159,6 +160,15 @@ TEST_F(SampleConfigKubectl, DefaultNamedSampleWorksAndDeletionLeavesNothingSprWr
   EXPECT_EQ(k("platform", "get secrets -n default -o name"),
             "secret/chart-pull\nsecret/secretforprivateproviders\nsecret/xyz\n")
       << "the operator's own Secrets stay";
+
+  // The journal replays with tapes under the renamed config: every recorded cluster request
+  // (the AccessRequest named after the provider, not the config) is made again the same.
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+  out = run(spr::testing::sprBinary() + " replay --journal " + (dir / "journal").string() + " 2>&1");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("no divergence"), std::string::npos) << out;
 }
 
 }  // namespace
