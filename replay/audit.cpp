@@ -162,9 +162,9 @@ bool auditRow(const journal::Record& r, const AuditQuery& q, json* row) {
 
 Result<AuditResult> audit(const journal::Journal& j, const AuditQuery& q) {
   AuditResult out;
-  auto tenants = j.tenants();
-  if (!tenants) return tenants.status();
-  out.tenantKnown = std::find(tenants->begin(), tenants->end(), q.tenant) != tenants->end();
+  auto known = j.hasTenant(q.tenant);
+  if (!known) return known.status();
+  out.tenantKnown = *known;
   if (!out.tenantKnown) return out;
   auto records = j.readTenant(q.tenant, journal::Order::kOldestFirst, SIZE_MAX);
   if (!records) return records.status();

@@ -23,9 +23,11 @@ Status noTenant(const std::string& tenant, const std::string& source, const std:
 }  // namespace
 
 Status requireTenant(const journal::Journal& j, const std::string& tenant, const std::string& source) {
-  auto tenants = j.tenants();
+  auto known = j.hasTenant(tenant);
+  if (!known) return known.status();
+  if (*known) return Status();
+  auto tenants = j.tenants();  // for the message only
   if (!tenants) return tenants.status();
-  if (std::find(tenants->begin(), tenants->end(), tenant) != tenants->end()) return Status();
   return noTenant(tenant, source, *tenants);
 }
 

@@ -38,8 +38,9 @@ Reconciler::Entry* Reconciler::find(const std::string& key) const {
 }
 
 Reconciler::Entry* Reconciler::findOrCreate(const journal::ObjectId& id, const std::string& tenant, bool* created) {
+  std::string key = id.key();
   std::lock_guard<std::mutex> lock(tableMu_);
-  auto& slot = entries_[id.key()];
+  auto& slot = sortedSlot(entries_, std::move(key));
   *created = !slot;
   if (!slot) {
     slot = std::make_unique<Entry>();

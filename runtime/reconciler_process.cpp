@@ -398,8 +398,9 @@ void Reconciler::publishView(const Entry& e) {
   v.message = e.state.status.message;
   v.ready = e.state.status.ready;
   v.deleted = e.state.phase == lc::Phase::kDeleted;
+  std::string key = e.id.key();
   std::lock_guard<std::mutex> lock(viewMu_);
-  views_[e.id.key()] = v;
+  sortedSlot(views_, std::move(key)) = std::move(v);
 }
 
 std::vector<ObjectView> Reconciler::views() const {

@@ -2,7 +2,8 @@
 // same run, and `spr audit` latency for one tenant. The journal is synthesized with the
 // real fold and the runtime's record layout (RECORDS.md): per object an ADDED event, the
 // ConfigSeen, and the effects up to Ready, one tenant per 100 records (10,000 tenants in
-// a 1,000,000-record journal). SPR_REPLAY_BENCH_RECORDS sets the size (default 100000).
+// a 1,000,000-record journal). SPR_REPLAY_BENCH_RECORDS sets the size (default 100000);
+// SPR_REPLAY_BENCH_JOURNAL=DIR measures a kept journal instead (see useKept).
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
 #include <unistd.h>
@@ -134,6 +135,22 @@ void build() {
   g_records = (*j)->nextSeq() - 1;
 }
 
+// SPR_REPLAY_BENCH_JOURNAL=DIR: measure a journal this bench kept earlier (SPR_REPLAY_BENCH_KEEP)
+// instead of building one; opened read-only, never changed, never removed.
+bool useKept() {
+  const char* dir = std::getenv("SPR_REPLAY_BENCH_JOURNAL");
+  if (!dir || !*dir) return false;
+  g_dir = dir;
+  auto j = journal::Journal::openForReading(g_dir);
+  if (!j) {
+    std::fprintf(stderr, "SPR_REPLAY_BENCH_JOURNAL=%s: %s\n", dir, j.status().toString().c_str());
+    std::exit(2);
+  }
+  g_records = (*j)->nextSeq() - 1;
+  g_tenants = (*j)->tenants()->size();
+  return true;
+}
+
 void replayAll(benchmark::State& state) {
   journal::Options o;
   o.readOnly = true;
@@ -220,9 +237,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   using namespace spr::replay;
   auto t0 = std::chrono::steady_clock::now();
-  build();
-  std::printf("journal: %llu records, %zu tenants, built in %.1f s\n", static_cast<unsigned long long>(g_records),
-              g_tenants, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  const bool kept = useKept();
+  if (!kept) build();
+  std::printf(kept ? "journal: %llu records, %zu tenants, kept (%.1f s to open)\n"
+                   : "journal: %llu records, %zu tenants, built in %.1f s\n",
+              static_cast<unsigned long long>(g_records), g_tenants,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   benchmark::RegisterBenchmark("raw/iterate", rawIterate)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("journal/scan", journalScan)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("replay/all", replayAll)->Unit(benchmark::kMillisecond);
@@ -239,6 +259,7 @@ int main(int argc, char** argv) {
   }
   std::printf("  audit of one tenant of %zu: %.0f us\n", g_tenants, reporter.times["audit/one_tenant"]);
   benchmark::Shutdown();
+  if (kept) return 0;
   if (const char* keep = std::getenv("SPR_REPLAY_BENCH_KEEP"); keep && *keep) {
     std::filesystem::remove_all(keep);
     std::filesystem::rename(g_dir, keep);

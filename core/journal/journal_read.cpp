@@ -173,6 +173,15 @@ Result<std::optional<std::string>> Journal::meta(const std::string& key) const {
 
 Result<std::vector<std::string>> Journal::tenants() const { return impl_->distinctIds(impl_->byTenant); }
 
+Result<bool> Journal::hasTenant(const std::string& tenant) const {
+  const std::string prefix = tenant + std::string(1, '\0');  // index keys: id, NUL, 8 bytes of sequence
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->byTenant));
+  it->Seek(prefix);
+  const bool found = it->Valid() && it->key().size() == prefix.size() + 8 && it->key().starts_with(prefix);
+  SPR_RETURN_IF_ERROR(iterStatus(*it, "the tenant index"));
+  return found;
+}
+
 Result<Stats> Journal::stats() const {
   Stats st;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scanOptions(), impl_->log));

@@ -118,6 +118,8 @@ TEST(Journal, TenantQueriesAreExact) {
   EXPECT_TRUE(j->readTenant("ac", Order::kOldestFirst, 100).value().empty());
   EXPECT_TRUE(j->readTenant("acme-", Order::kNewestFirst, 100).value().empty());
   EXPECT_EQ(j->tenants().value(), (std::vector<std::string>{"acm", "acme", "acme-2"}));
+  for (const char* known : {"acm", "acme", "acme-2"}) EXPECT_TRUE(j->hasTenant(known).value()) << known;
+  for (const char* unknown : {"ac", "acme-", "acme-3", "b", ""}) EXPECT_FALSE(j->hasTenant(unknown).value()) << unknown;
 }
 
 TEST(Journal, StatesAndMetaAreWrittenWithTheRecords) {
