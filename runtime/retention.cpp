@@ -108,8 +108,8 @@ void Retention::loop() {
 }
 
 // The wall time to cut before: past the age limit, or (over the size limit) the oldest
-// quarter of the records: an archive is ~3.5x the journal bytes it replaces (JSON lines vs
-// compressed SSTs), so smaller cuts keep the newest archive small on a shared volume.
+// quarter of the records, so the newest archive (always kept) stays a small part of a
+// shared volume (README, "Retention").
 Result<int64_t> Retention::cutTime() {
   const int64_t now = clock_->nowUnixNanos();
   int64_t before = 0;

@@ -63,7 +63,7 @@ struct Flags {
 // What the child and its journal look like at one moment.
 struct Sample {
   uint64_t dirBytes = 0, walBytes = 0, archiveBytes = 0;  // archiveBytes: <journal>-archive
-  long rssKb = 0;
+  long rssKb = 0, rssAnonKb = 0;  // RssAnon: the heap and anonymous maps, without file-backed pages
   double cpuSeconds = 0;
 };
 
@@ -96,7 +96,10 @@ Sample sample(pid_t pid, const std::string& journal) {
   if (fs::exists(journal + "-archive")) s.archiveBytes = duBytes(journal + "-archive");
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) s.rssKb = std::stol(line.substr(6));
+    if (line.rfind("VmRSS:", 0) == 0)
+      s.rssKb = std::stol(line.substr(6));
+    else if (line.rfind("RssAnon:", 0) == 0)
+      s.rssAnonKb = std::stol(line.substr(8));
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   std::istringstream fields(all.substr(all.rfind(')') + 2));  // after "pid (comm) "
@@ -278,8 +281,11 @@ void report(const Flags& f, const Window& w, const Sample& a, const Sample& b, u
       live, live / polls, live / secs * 3600 / 1e6);
   std::printf("WAL: %llu bytes at start, %llu at end\n", static_cast<unsigned long long>(a.walBytes),
               static_cast<unsigned long long>(b.walBytes));
-  std::printf("RSS: %ld KiB at start, %ld KiB at end (%+.1f%%)\n", a.rssKb, b.rssKb,
-              a.rssKb ? 100.0 * static_cast<double>(b.rssKb - a.rssKb) / static_cast<double>(a.rssKb) : 0);
+  std::printf(
+      "RSS: %ld KiB at start, %ld KiB at end (%+.1f%%); anonymous %ld -> %ld KiB (%+.1f%%)\n", a.rssKb, b.rssKb,
+      a.rssKb ? 100.0 * static_cast<double>(b.rssKb - a.rssKb) / static_cast<double>(a.rssKb) : 0, a.rssAnonKb,
+      b.rssAnonKb,
+      a.rssAnonKb ? 100.0 * static_cast<double>(b.rssAnonKb - a.rssAnonKb) / static_cast<double>(a.rssAnonKb) : 0);
   std::printf("CPU: %.2f ms per poll (%.2f s in the window)\n", (b.cpuSeconds - a.cpuSeconds) * 1000 / polls,
               b.cpuSeconds - a.cpuSeconds);
   std::printf("cluster requests: %.1f per poll (all effects: %llu)\n", static_cast<double>(w.clusterRequests) / polls,
@@ -297,13 +303,14 @@ void report(const Flags& f, const Window& w, const Sample& a, const Sample& b, u
 // a warm-up or a leak shows where it happens.
 void reportPerMinute(const Sample& a, const std::vector<Sample>& perMinute, const Window& w, double secs) {
   const double pollsPerSecond = static_cast<double>(w.polls) / secs;
-  std::printf("minute  live-growth(B)  B/req/poll  WAL(B)  RSS(KiB)  archives(B)\n");
+  std::printf("minute  live-growth(B)  B/req/poll  WAL(B)  RSS(KiB)  anon(KiB)  archives(B)\n");
   for (size_t i = 0; i < perMinute.size(); ++i) {
     const Sample& s = perMinute[i];
     const double live = static_cast<double>(s.dirBytes) - static_cast<double>(a.dirBytes);
     const double polls = std::max(1.0, pollsPerSecond * 60.0 * static_cast<double>(i + 1));
-    std::printf("%6zu  %+14.0f  %10.0f  %6llu  %8ld  %11llu\n", i + 1, live, live / polls,
-                static_cast<unsigned long long>(s.walBytes), s.rssKb, static_cast<unsigned long long>(s.archiveBytes));
+    std::printf("%6zu  %+14.0f  %10.0f  %6llu  %8ld  %9ld  %11llu\n", i + 1, live, live / polls,
+                static_cast<unsigned long long>(s.walBytes), s.rssKb, s.rssAnonKb,
+                static_cast<unsigned long long>(s.archiveBytes));
   }
 }
 
