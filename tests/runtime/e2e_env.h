@@ -28,6 +28,7 @@
 #include "providers/provider.h"
 #include "runtime/operator.h"
 #include "sim/server.h"
+#include "tests/support/eventually.h"
 #include "tests/support/paths.h"
 #include "tests/support/spawn.h"
 
@@ -40,14 +41,7 @@ const k8s::GroupVersionResource kNamespaces{"", "v1", "namespaces", false};
 const k8s::GroupVersionResource kClusterRequests{"clusters.openmcp.cloud", "v1alpha1", "clusterrequests", true};
 const k8s::GroupVersionResource kEvents{"", "v1", "events", true};
 
-inline bool eventually(const std::function<bool()>& done, int seconds = 60) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
+using spr::testing::eventually;
 
 class E2E {
  public:

@@ -68,14 +68,46 @@ int64_t wallNanos() {
       .count();
 }
 
+// A fresh journal directory for one test (removed first, in case a run before left it).
+std::string freshDir(const std::string& name) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("spr-" + name + "-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// Every EffectCompleted in the journal has the Transition that folds it (the loop is idle).
+bool allCompletionsFolded(const journal::Journal& j) {
+  std::set<uint64_t> completions, folded;
+  Status s = j.scan(j.firstSeq(), [&](const journal::Record& r) {
+    if (std::holds_alternative<journal::EffectCompleted>(r.payload)) completions.insert(r.seq);
+    if (const auto* t = std::get_if<journal::Transition>(&r.payload)) folded.insert(t->inputSeq);
+    return true;
+  });
+  for (uint64_t seq : completions)
+    if (!folded.count(seq)) return false;
+  return s.isOk() && !completions.empty();
+}
+
+// Restores `loop`, then gives it the config and request "a" (tenant "t").
+void startThingA(ReconcilerLoop& loop) {
+  ASSERT_TRUE(loop.reconciler->restore().isOk());
+  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
+  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
+}
+
+// startThingA, then waits until "a" is Ready and every completion is folded.
+void readyThingA(ReconcilerLoop& loop, Cluster& cluster) {
+  ASSERT_NO_FATAL_FAILURE(startThingA(loop));
+  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+}
+
 // Killed after a's AddFinalizer completion was journaled and before it was folded, while
 // another object's fold moved the low-water mark past that completion; `spr journal
 // compact` then runs before the restart. The restart folds that completion (AddFinalizer
 // ran once, no Unknown completion) instead of running the effect again.
 TEST(RestoreCompact, CompletionJournaledButNotFoldedSurvivesCompactionBeforeRestart) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("spr-restore-compact-" + std::to_string(::getpid()))).string();
-  std::filesystem::remove_all(dir);
+  const std::string dir = freshDir("restore-compact");
   Cluster cluster;
   uint64_t completionSeq = 0;
   {
@@ -93,9 +125,7 @@ TEST(RestoreCompact, CompletionJournaledButNotFoldedSurvivesCompactionBeforeRest
       return killed = true;
     });
     self = &loop;
-    ASSERT_TRUE(loop.reconciler->restore().isOk());
-    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
-    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
+    ASSERT_NO_FATAL_FAILURE(startThingA(loop));
     ASSERT_TRUE(loop.waitFor([&] { return killed.load(); }));
   }
   ASSERT_GT(completionSeq, 0u);
@@ -132,19 +162,6 @@ TEST(RestoreCompact, CompletionJournaledButNotFoldedSurvivesCompactionBeforeRest
   std::filesystem::remove(dir + ".archive");
 }
 
-// Every EffectCompleted in the journal has the Transition that folds it (the loop is idle).
-bool allCompletionsFolded(const journal::Journal& j) {
-  std::set<uint64_t> completions, folded;
-  Status s = j.scan(j.firstSeq(), [&](const journal::Record& r) {
-    if (std::holds_alternative<journal::EffectCompleted>(r.payload)) completions.insert(r.seq);
-    if (const auto* t = std::get_if<journal::Transition>(&r.payload)) folded.insert(t->inputSeq);
-    return true;
-  });
-  for (uint64_t seq : completions)
-    if (!folded.count(seq)) return false;
-  return s.isOk() && !completions.empty();
-}
-
 // The first fold of an object's input can lag behind two compactions (its worker starved
 // under load; the e2e retention test saw it): the first carries the input in its snapshot,
 // the second must carry it on although the live journal no longer has it. Lost, the live
@@ -152,16 +169,11 @@ bool allCompletionsFolded(const journal::Journal& j) {
 // every later compaction. Here both cuts fall between a's ADDED and the Transition folding
 // it (journaled, as in `spr run`, before either compaction ran).
 TEST(RestoreCompact, AnInputFoldedAfterTwoCutsIsCarriedOnByTheSecond) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("spr-two-cuts-" + std::to_string(::getpid()))).string();
-  std::filesystem::remove_all(dir);
+  const std::string dir = freshDir("two-cuts");
   Cluster cluster;
   {
     ReconcilerLoop loop(dir, &cluster);
-    ASSERT_TRUE(loop.reconciler->restore().isOk());
-    ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
-    ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
-    ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+    ASSERT_NO_FATAL_FAILURE(readyThingA(loop, cluster));
   }
   auto j = journal::Journal::open(dir);
   ASSERT_TRUE(j.isOk()) << j.status().toString();
@@ -213,15 +225,10 @@ TEST(RestoreCompact, AnInputFoldedAfterTwoCutsIsCarriedOnByTheSecond) {
 // with tapes of the compacted journal diverges at the first request that sends it (a
 // status PUT with the old resourceVersion and no finalizer).
 TEST(RestoreCompact, TheSnapshotCarriesTheObjectAnEffectWrote) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("spr-snapshot-object-" + std::to_string(::getpid()))).string();
-  std::filesystem::remove_all(dir);
+  const std::string dir = freshDir("snapshot-object");
   Cluster cluster;
   ReconcilerLoop loop(dir, &cluster);
-  ASSERT_TRUE(loop.reconciler->restore().isOk());
-  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
-  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
-  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  ASSERT_NO_FATAL_FAILURE(readyThingA(loop, cluster));
   auto compacted = replay::compactJournal(*loop.journal, wallNanos() + 1000000000, "");
   ASSERT_TRUE(compacted.isOk()) << compacted.status().toString();
   json object;
@@ -243,15 +250,10 @@ TEST(RestoreCompact, TheSnapshotCarriesTheObjectAnEffectWrote) {
 // low-water mark passes it; it is folded when the watch re-lists, which may come after
 // several compactions. Each must carry it, or the live journal no longer replays.
 TEST(RestoreCompact, AHeldBackWatchEventFoldedAfterTwoCompactionsIsCarriedByBoth) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("spr-held-back-" + std::to_string(::getpid()))).string();
-  std::filesystem::remove_all(dir);
+  const std::string dir = freshDir("held-back");
   Cluster cluster;
   ReconcilerLoop loop(dir, &cluster);
-  ASSERT_TRUE(loop.reconciler->restore().isOk());
-  ASSERT_TRUE(loop.reconciler->observeConfig(journal::WatchType::kAdded, thingConfig(), "5").isOk());
-  ASSERT_TRUE(loop.reconciler->observeApiObject(journal::WatchType::kAdded, thingObject("t", "a"), "1").isOk());
-  ASSERT_TRUE(loop.waitFor([&] { return cluster.statusOf("a") == "Ready" && allCompletionsFolded(*loop.journal); }));
+  ASSERT_NO_FATAL_FAILURE(readyThingA(loop, cluster));
   // The AddFinalizer write returned version 20; an event of version 15 is older: held back.
   json older = thingObject("t", "a");
   older["metadata"]["resourceVersion"] = "15";

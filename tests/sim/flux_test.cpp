@@ -23,6 +23,7 @@
 #include "sim/tls.h"
 #include "tests/providers/yaml_json.h"
 #include "tests/sim/core_test_support.h"
+#include "tests/support/eventually.h"
 #include "tests/support/paths.h"
 #include "tests/support/run_command.h"
 #include "tests/support/spawn.h"
@@ -36,14 +37,7 @@ const std::string kTenant = "mcp--tenant";
 const std::string kHelm = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/" + kTenant + "/helmreleases";
 const std::string kRepos = "/apis/source.toolkit.fluxcd.io/v1/namespaces/" + kTenant + "/ocirepositories";
 
-bool eventually(const std::function<bool()>& done, int seconds = 30) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
+using spr::testing::eventually;
 
 xp::Plan plan() {
   xp::Offer offer;

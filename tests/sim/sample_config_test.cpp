@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/sim/core_test_support.h"
+#include "tests/support/eventually.h"
 #include "tests/support/paths.h"
 #include "tests/support/run_command.h"
 #include "tests/support/spawn.h"
@@ -22,14 +23,7 @@
 namespace spr::sim::testing {
 namespace {
 
-bool eventually(const std::function<bool()>& done, int seconds = 30) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
+using spr::testing::eventually;
 
 // openMCP's config/samples ProviderConfig is named `default`: with --provider-config-name
 // default it applies unchanged (with its discovery ConfigMaps) and a Crossplane request
