@@ -86,10 +86,13 @@ OpResult readPullSecrets(k8s::Client& platform, const std::string& ns, Plan& pla
   for (const auto& name : names) {
     if (plan.pullSecretData.contains(name)) continue;
     auto s = platform.get(kSecrets, ns, name);
+    // Retried with backoff (at most every 5 minutes), not a user error that waits for a
+    // spec change: the operator creating the Secret changes nothing spr watches.
     if (!s && isNotFound(s.status()))
-      return OpResult::user("PullSecretNotFound", "the pull Secret " + ns + "/" + name +
-                                                      " that the ProviderConfig or the discovery names does not exist "
-                                                      "on the platform cluster; the operator must create it");
+      return OpResult::transient("PullSecretNotFound",
+                                 "the pull Secret " + ns + "/" + name +
+                                     " that the ProviderConfig or the discovery names does not exist on the platform "
+                                     "cluster; the operator must create it (checked again with backoff)");
     if (!s) return OpResult::fromStatus(s.status(), "reading pull Secret " + ns + "/" + name);
     plan.pullSecretData[name] = {{"type", s->value("type", "Opaque")}, {"data", s->value("data", json::object())}};
   }

@@ -266,6 +266,7 @@ TEST_F(CrossplaneTest, PullSecretsAreCopiedToTheMcpAndNamedOnEveryProvider) {
   scope.config["spec"]["providers"] = {{"imagePullSecretRefs", json::array({{{"name", "regcred"}}})}};
   auto r = provider->create(request(), scope);
   EXPECT_EQ(r.reason, "PullSecretNotFound");
+  EXPECT_EQ(r.kind, ErrorKind::kTransient) << "retried: creating the Secret changes nothing spr watches";
   EXPECT_NE(r.message.find("default/regcred"), std::string::npos) << r.message;
   ASSERT_TRUE(scope.platformClient
                   .create(kSecrets, "default",
