@@ -160,6 +160,18 @@ json deletionCheckRules();
 json exampleProviderConfig(const std::string& pollInterval);
 std::vector<json> exampleDiscovery();
 
+// ---- Cleanup (cleanup.cpp).
+// Deletes every CRD of a *.crossplane.io group on the MCP (Helm keeps CRDs).
+OpResult removeCrossplaneCrds(k8s::Client& mcp);
+// Deletes Secret ns/name when this request made it (its owner labels); gone counts as done.
+OpResult removeOwnedSecret(k8s::Client& client, const Plan& plan, const std::string& ns, const std::string& name);
+// The Secrets an OCIRepository's spec names (secretRef, certSecretRef), in that order.
+std::vector<std::string> secretsNamedBy(const json& repository);
+// Deletes the copies the live OCIRepository names that this request made.
+OpResult removeRepositorySecrets(k8s::Client& platform, const Plan& plan);
+// Deletes this request's copies in crossplane-system on the MCP that `plan` no longer has.
+OpResult removeDroppedMcpCopies(k8s::Client& mcp, const Plan& plan);
+
 std::unique_ptr<Provider> makeCrossplaneProvider();
 
 }  // namespace spr::providers::crossplane

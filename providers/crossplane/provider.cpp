@@ -1,5 +1,6 @@
 // The crossplane Provider's operations. Every operation makes its requests in a fixed
 // order (the plan's order, then the server's list order), so replay sees the same calls.
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 
@@ -172,7 +173,7 @@ Result<std::string> fluxDrift(k8s::Client& platform, const kit::Desired& desired
 
 // A HelmRelease or OCIRepository: created, or its spec replaced (PUT) when it differs, so
 // fields spr no longer sets are dropped.
-OpResult ensureRelease(k8s::Client& platform, const kit::Desired& desired) {
+OpResult ensureRelease(k8s::Client& platform, const Plan& plan, const kit::Desired& desired) {
   auto live = platform.get(desired.gvr, desired.ns(), desired.name());
   if (!live && isNotFound(live.status())) {
     auto created = platform.create(desired.gvr, desired.ns(), desired.object);
@@ -180,47 +181,19 @@ OpResult ensureRelease(k8s::Client& platform, const kit::Desired& desired) {
   }
   if (!live) return OpResult::fromStatus(live.status(), "reading " + desired.describe());
   if (!releaseDifference(desired, *live)) return OpResult::success();
+  // A copy the OCIRepository stops naming (another pull Secret, the CA removed) goes first:
+  // the live object is the only place its name is kept.
+  const std::vector<std::string> kept = secretsNamedBy(desired.object);
+  for (const auto& name : secretsNamedBy(*live)) {
+    if (std::find(kept.begin(), kept.end(), name) != kept.end()) continue;
+    OpResult r = removeOwnedSecret(platform, plan, desired.ns(), name);
+    if (!r.ok()) return r;
+  }
   json replaced = *live;
   replaced["spec"] = desired.object["spec"];
   replaced["metadata"]["labels"] = desired.object["metadata"]["labels"];
   auto updated = platform.update(desired.gvr, desired.ns(), replaced);
   return updated ? OpResult::success() : OpResult::fromStatus(updated.status(), "updating " + desired.describe());
-}
-
-// Helm keeps CRDs, and Crossplane's own (`core init`) and its providers' are not the
-// chart's: once the release is uninstalled and the Providers gone, the CRDs of the
-// *.crossplane.io groups go too, so nothing of the service is left on the MCP (deletion
-// blocking has made sure no user object of them is left).
-OpResult removeCrossplaneCrds(k8s::Client& mcp) {
-  auto crds = mcp.list(kit::kCrds, "");
-  if (!crds) return OpResult::fromStatus(crds.status(), "listing CRDs on the MCP cluster");
-  for (const auto& crd : (*crds)["items"]) {
-    std::string group = crd.value("spec", json::object()).value("group", "");
-    const std::string suffix = "crossplane.io";
-    if (group.size() < suffix.size() || group.compare(group.size() - suffix.size(), suffix.size(), suffix) != 0)
-      continue;
-    OpResult r = kit::removeIfPresent(mcp, {kit::kCrds, {{"metadata", {{"name", crd["metadata"].value("name", "")}}}}});
-    if (!r.ok()) return r;
-  }
-  return OpResult::success();
-}
-
-// The copy of the chart's pull Secret beside the OCIRepository (its spec.secretRef), when
-// this request made one: removed before the OCIRepository, which names it, so a restart
-// in between still finds it. Named by the live object, not the plan: the offer may have
-// changed or be gone by the time the request is deleted.
-OpResult removeChartPullSecretCopy(k8s::Client& platform, const Plan& plan) {
-  auto repo = platform.get(kOciRepositories, plan.tenantNamespace, kName);
-  if (!repo && isNotFound(repo.status())) return OpResult::success();
-  if (!repo) return OpResult::fromStatus(repo.status(), "reading the OCIRepository");
-  const std::string name = str(field(field(*repo, "spec"), "secretRef"), "name");
-  if (name.empty()) return OpResult::success();
-  auto secret = platform.get(kSecrets, plan.tenantNamespace, name);
-  if (!secret && isNotFound(secret.status())) return OpResult::success();
-  if (!secret) return OpResult::fromStatus(secret.status(), "reading Secret " + plan.tenantNamespace + "/" + name);
-  if (!ownedBy(*secret, plan.ownerNamespace, plan.ownerName)) return OpResult::success();  // not spr's copy
-  return kit::removeIfPresent(
-      platform, {kSecrets, {{"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", plan.tenantNamespace}}}}});
 }
 
 class CrossplaneProvider : public Provider {
@@ -326,11 +299,13 @@ OpResult CrossplaneProvider::apply(const json& apiObject, ReconcileScope& scope)
     r = kit::ensure(**mcp, d);
     if (!r.ok()) return r;
   }
+  r = removeDroppedMcpCopies(**mcp, plan);
+  if (!r.ok()) return r;
   auto wanted = platformObjects(scope.platform(), plan);
   if (!wanted) return OpResult::fromStatus(wanted.status(), "copying the MCP kubeconfig for Flux");
   for (const auto& d : *wanted) {
     const bool replaced = d.gvr.resource == "helmreleases" || d.gvr.resource == "ocirepositories";
-    r = replaced ? ensureRelease(scope.platform(), d) : kit::ensure(scope.platform(), d);
+    r = replaced ? ensureRelease(scope.platform(), plan, d) : kit::ensure(scope.platform(), d);
     if (!r.ok()) return r;
   }
   // Provider objects need Crossplane (its CRDs, its package manager): until Flux has the
@@ -370,7 +345,7 @@ OpResult CrossplaneProvider::removeAfterMcpGone(k8s::Client& platform, const Pla
   auto suspended = platform.mergePatch(kHelmReleases, plan.tenantNamespace, kName, {{"spec", {{"suspend", true}}}});
   if (!suspended && !isNotFound(suspended.status()))
     return OpResult::fromStatus(suspended.status(), "suspending the HelmRelease");
-  OpResult copy = removeChartPullSecretCopy(platform, plan);
+  OpResult copy = removeRepositorySecrets(platform, plan);
   if (!copy.ok()) return copy;
   for (const auto& d : {helmRelease(plan), ociRepository(plan), kubeconfigSecret(plan, ""), caCertSecret(plan)}) {
     OpResult r = kit::removeIfPresent(platform, d);
@@ -402,7 +377,7 @@ OpResult CrossplaneProvider::remove(const json& apiObject, ReconcileScope& scope
                                                           plan.tenantNamespace + "/" + kName + " from the MCP cluster");
   }
   if (!isNotFound(release.status())) return OpResult::fromStatus(release.status(), "reading the HelmRelease");
-  r = removeChartPullSecretCopy(scope.platform(), plan);
+  r = removeRepositorySecrets(scope.platform(), plan);
   if (!r.ok()) return r;
   std::vector<kit::Desired> rest = {ociRepository(plan), kubeconfigSecret(plan, ""), caCertSecret(plan)};
   for (const auto& d : rest) {

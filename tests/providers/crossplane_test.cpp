@@ -285,6 +285,64 @@ TEST_F(CrossplaneTest, PullSecretsAreCopiedToTheMcpAndNamedOnEveryProvider) {
   EXPECT_FALSE(observe().drift);
 }
 
+// What the offer stops naming goes from both clusters: a pull Secret replaced by another (on
+// the MCP; the chart's beside the OCIRepository), the CA bundle's copies once caBundleRef is
+// removed. Copies the operator made by hand, without spr's owner labels, stay.
+TEST_F(CrossplaneTest, CopiesTheOfferNoLongerNamesAreRemovedFromBothClusters) {
+  auto& pf = scope.platformClient;
+  auto pullSecret = [&](const std::string& name) {
+    ASSERT_TRUE(pf.create(kSecrets, "default",
+                          {{"metadata", {{"name", name}}},
+                           {"type", "kubernetes.io/dockerconfigjson"},
+                           {"data", {{".dockerconfigjson", "e30="}}}})
+                    .isOk());
+  };
+  // The chart's pull Secret comes from the discovery ConfigMap (its component's pullSecret).
+  auto chartPullSecret = [&](const std::string& name) {
+    json cm = scope.platformCluster.object("", "configmaps", "default", "crossplane-discovery");
+    json components = json::parse(cm["data"]["components"].get<std::string>());
+    components[0]["pullSecret"] = name;
+    ASSERT_TRUE(pf.mergePatch(kit::kConfigMaps, "default", "crossplane-discovery",
+                              {{"data", {{"components", components.dump()}}}})
+                    .isOk());
+  };
+  for (const auto& name : {"regcred", "regcred-2", "chart-cred", "chart-cred-2"}) pullSecret(name);
+  ASSERT_TRUE(scope.mcpClient.create(kit::kNamespaces, "", {{"metadata", {{"name", kNamespace}}}}).isOk());
+  ASSERT_TRUE(
+      scope.mcpClient
+          .create(kit::kConfigMaps, kNamespace, {{"metadata", {{"name", "operators-own"}}}, {"data", json::object()}})
+          .isOk());
+  scope.config["spec"]["providers"] = {{"imagePullSecretRefs", json::array({{{"name", "regcred"}}})}};
+  chartPullSecret("chart-cred");
+  scope.ca = CaBundle{"corp-ca", "ca.crt", "-----BEGIN CERTIFICATE-----\n...", "abc123"};
+  ASSERT_TRUE(provider->create(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  EXPECT_FALSE(scope.cluster.object("", "secrets", kNamespace, "regcred").is_null());
+  EXPECT_FALSE(scope.cluster.object("", "configmaps", kNamespace, kCaBundleConfigMap).is_null());
+  EXPECT_FALSE(platformObject(kSecrets, "chart-cred").is_null());
+  EXPECT_FALSE(platformObject(kSecrets, kCaBundleConfigMap).is_null());
+  EXPECT_FALSE(observe().drift);
+
+  scope.config["spec"]["providers"] = {{"imagePullSecretRefs", json::array({{{"name", "regcred-2"}}})}};
+  chartPullSecret("chart-cred-2");
+  scope.ca.reset();
+  EXPECT_TRUE(observe().drift);
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  fluxReleases("2.0.8");
+  ASSERT_TRUE(provider->update(request(), scope).ok());
+  EXPECT_TRUE(scope.cluster.object("", "secrets", kNamespace, "regcred").is_null()) << "the MCP copy of the old one";
+  EXPECT_FALSE(scope.cluster.object("", "secrets", kNamespace, "regcred-2").is_null());
+  EXPECT_TRUE(scope.cluster.object("", "configmaps", kNamespace, kCaBundleConfigMap).is_null());
+  EXPECT_FALSE(scope.cluster.object("", "configmaps", kNamespace, "operators-own").is_null()) << "not spr's";
+  EXPECT_TRUE(platformObject(kSecrets, "chart-cred").is_null()) << "beside the OCIRepository";
+  EXPECT_FALSE(platformObject(kSecrets, "chart-cred-2").is_null());
+  EXPECT_TRUE(platformObject(kSecrets, kCaBundleConfigMap).is_null()) << "the certSecretRef's ca.crt";
+  EXPECT_FALSE(platformObject(kOciRepositories)["spec"].contains("certSecretRef"));
+  EXPECT_FALSE(scope.platformCluster.object("", "secrets", "default", "chart-cred").is_null()) << "the operator's own";
+  EXPECT_FALSE(observe().drift);
+}
+
 TEST_F(CrossplaneTest, DeleteRemovesProvidersThenWaitsForFluxThenTheRest) {
   ASSERT_TRUE(provider->create(request(), scope).ok());
   fluxReleases("2.0.8");

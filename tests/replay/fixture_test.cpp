@@ -2,7 +2,8 @@
 // by the release that made replay compare typed fields (re-recorded when that release
 // changed its decisions: status re-assertion, narrowed AccessRequests; then crossplane through
 // Flux with openMCP's ProviderConfig, deletion blocking, effect inputs by digest; then the
-// deletion check's list grant on ops.crossplane.io and the sim's real Crossplane CRDs). It must keep
+// deletion check's list grant on ops.crossplane.io and the sim's real Crossplane CRDs; then apply listing
+// its copies on the MCP to remove those the offer no longer names). It must keep
 // replaying clean with every later build that decides the same way, reworded
 // human text (describe() event texts, condition and provider messages) must make no
 // divergence, and a changed decision must diverge at its record with a typed difference.
