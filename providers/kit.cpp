@@ -1,5 +1,7 @@
 #include "providers/kit.h"
 
+#include "adapters/k8s/redact.h"
+
 namespace spr::providers::kit {
 
 const k8s::GroupVersionResource kNamespaces{"", "v1", "namespaces", false};
@@ -56,6 +58,8 @@ std::optional<std::string> differenceAt(const std::string& path, const json& des
 }  // namespace
 
 std::optional<std::string> firstDifference(const json& desired, const json& live) {
+  if (desired.is_object() && desired.value("kind", "") == "Secret")
+    return differenceAt("", k8s::redactSecretValues(desired), k8s::redactSecretValues(live));
   return differenceAt("", desired, live);
 }
 

@@ -40,7 +40,9 @@ struct Desired {
 // The first field where `live` does not carry what `desired` sets, as "spec.replicas is 3,
 // want 1"; nullopt when every field of `desired` has its value in `live`. Objects compare
 // as subsets (the server adds defaults and status); arrays must have the same length and
-// match element by element; scalars must be equal.
+// match element by element; scalars must be equal. A Secret's data and stringData values
+// compare by their redacted digests (k8s::redactedDigest), so a message never shows one and
+// replay, whose tapes hold only digests, decides as the live run did.
 std::optional<std::string> firstDifference(const json& desired, const json& live);
 
 // Compares `desired` with the live object (GET). Returns the drift message, "" when the

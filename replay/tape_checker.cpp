@@ -98,9 +98,10 @@ EffectCheck TapeEffectChecker::check(const EffectContext& ctx, const journal::Ef
     return result;
   }
   if (auto field = resultDifference(recordedResult, out.result)) {
-    result.mismatch =
-        EffectMismatch{"effect outcome", head + "result " + recordedResult.dump(),
-                       "result " + out.result.dump() + " (differs in \"" + *field + "\")", "result." + *field};
+    result.mismatch = EffectMismatch{"effect outcome", head + "result " + recordedResult.dump(),
+                                     "result " + out.result.dump() + " (differs in \"" + *field + "\")" +
+                                         (out.done.message.empty() ? "" : ": " + out.done.message),
+                                     "result." + *field};
     return result;
   }
   result.updatedObject = out.updatedObject;

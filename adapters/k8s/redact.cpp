@@ -124,6 +124,12 @@ json redactObject(const json& object) {
   return copy;
 }
 
+json redactSecretValues(const json& secret) {
+  json copy = secret;
+  if (copy.is_object()) redactSecret(copy);
+  return copy;
+}
+
 std::string redactText(const std::string& text) {
   if (text.empty()) return text;
   json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);

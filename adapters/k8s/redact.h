@@ -13,6 +13,9 @@ namespace spr::k8s {
 std::string redactedDigest(const std::string& value);  // "<redacted sha256:...>"
 // Redacts a Kubernetes object, or a List of them (items), recursively.
 nlohmann::json redactObject(const nlohmann::json& object);
+// Only a Secret's data/stringData values (and kubectl's last-applied copy of it) redacted;
+// values already redacted stay as they are.
+nlohmann::json redactSecretValues(const nlohmann::json& secret);
 // Redacts a body of text: JSON (an object, a List, a watch event) is parsed and redacted;
 // other text has token-like values after "token:", "Bearer " etc. redacted.
 std::string redactText(const std::string& text);
