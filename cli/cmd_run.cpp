@@ -19,6 +19,7 @@
 #include "cli/scenario.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "replay/compact.h"
 #include "runtime/metrics.h"
 #include "runtime/operator.h"
@@ -302,6 +303,7 @@ class StopSignals {
 }  // namespace
 
 int cmdRun(const Args& args) {
+  memory::configureForLongRun();  // before any thread allocates
   Flags flags("spr run", "run the service-provider operator");
   defineFlags(flags);
   if (auto done = parseCommandLine(flags, args)) return *done;

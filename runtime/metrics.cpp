@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/memory.h"
 #include "common/tls.h"
 
 namespace spr::runtime {
@@ -111,6 +112,8 @@ std::string Metrics::render(const std::string& controller) const {
   reconcileTime_.render("controller_runtime_reconcile_time_seconds", ctl, &out);
   out += "# TYPE spr_journal_fsync_seconds histogram\n";
   fsyncTime_.render("spr_journal_fsync_seconds", "", &out);
+  out += "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes " +
+         std::to_string(memory::residentBytes()) + "\n";
   if (extra) out += extra();
   return out;
 }

@@ -274,12 +274,26 @@ Status OperatorImpl::startBundleWatch() {
   return Status();
 }
 
+namespace {
+
+// What the journal holds in memory, so a months-long run shows where its memory is.
+std::string journalMemoryMetrics(const journal::MemoryUse& m) {
+  std::string out = "# TYPE spr_journal_memory_bytes gauge\n";
+  for (const auto& [part, bytes] : {std::pair{"memtables", m.memtables}, std::pair{"block_cache", m.blockCache},
+                                    std::pair{"table_readers", m.tableReaders}})
+    out += std::string("spr_journal_memory_bytes{part=\"") + part + "\"} " + std::to_string(bytes) + "\n";
+  return out + "# TYPE spr_journal_known_bodies gauge\nspr_journal_known_bodies " + std::to_string(m.knownBodies) +
+         "\n";
+}
+
+}  // namespace
+
 std::string OperatorImpl::journalSpaceMetrics() const {
   journal::SpaceStatus st = journal_->space();
   return "# TYPE spr_journal_free_bytes gauge\nspr_journal_free_bytes " + std::to_string(st.freeBytes) +
          "\n# TYPE spr_journal_reserve_bytes gauge\nspr_journal_reserve_bytes " + std::to_string(st.reserveBytes) +
          "\n# TYPE spr_journal_appends_refused_total counter\nspr_journal_appends_refused_total " +
-         std::to_string(st.refusedAppends) + "\n";
+         std::to_string(st.refusedAppends) + "\n" + journalMemoryMetrics(journal_->memory());
 }
 
 bool OperatorImpl::shortOfSpace() const {

@@ -3,6 +3,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -91,13 +92,13 @@ Status stageBodies(Journal::Impl& im, Record& r, rocksdb::WriteBatch& wb) {
   }
   if (bodies.empty()) return Status::ok();
   if (im.bodies == nullptr) return Status(Code::kInternal, "journal " + im.dir + " has no bodies column family");
-  constexpr size_t kMaxKnownBodies = 1 << 16;
+  im.knownBodies.setCapacity(
+      std::clamp(kKnownBodiesPerObject * im.stateDigests.size(), kMinKnownBodies, kMaxKnownBodies));
   for (auto& [digest, text] : bodies) {
-    if (im.knownBodies.count(digest) != 0) continue;
-    auto stored = im.get(im.bodies, digest);
+    if (im.knownBodies.touch(digest)) continue;
+    auto stored = im.get(im.bodies, digest, nullptr, /*fillCache=*/false);
     if (!stored) return stored.status();
     if (!stored->has_value()) wb.Put(im.bodies, digest, text);
-    if (im.knownBodies.size() >= kMaxKnownBodies) im.knownBodies.clear();
     im.knownBodies.insert(digest);
   }
   return Status::ok();

@@ -77,6 +77,14 @@ struct VerifyReport {
   std::string headHash;      // hex of the last good record's hash
 };
 
+// What the open journal holds in memory (RocksDB's estimates), for /metrics.
+struct MemoryUse {
+  uint64_t memtables = 0;     // unflushed writes, all column families
+  uint64_t blockCache = 0;    // the shared block cache (bounded)
+  uint64_t tableReaders = 0;  // index blocks of the open table files
+  uint64_t knownBodies = 0;   // body digests remembered (entries, bounded per object)
+};
+
 struct Stats {
   uint64_t records = 0, objects = 0, tenants = 0;
   uint64_t bytes = 0;                  // encoded record bytes in the log
@@ -137,7 +145,9 @@ class Journal {
   // Walks the whole chain: sequence continuity, prevHash links, recomputed hashes,
   // decodability, and the stored chain head / last sequence.
   VerifyReport verify() const;
-  [[nodiscard]] Result<Stats> stats() const;
+  [[nodiscard]] Result<Stats> stats() const;  // walks the whole log and both indexes
+  // The bytes of the files in the journal directory (Stats::diskBytes), without a walk.
+  uint64_t diskBytes() const;
 
   // Drops the records before firstKeptSeq with their index entries (states and meta are
   // kept), atomically and synced. The chain then starts at firstKeptSeq: its prevHash is
@@ -155,6 +165,7 @@ class Journal {
   StateWrites stateWrites() const;
   // Reads the free space now (statvfs) and the guard's counters.
   SpaceStatus space() const;
+  MemoryUse memory() const;
 
   // Test hook: the next write fails as if the disk had failed (poisons the journal).
   void failNextWriteForTesting();

@@ -12,10 +12,10 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/journal/journal.h"
+#include "core/journal/recent_digests.h"
 
 namespace spr::journal {
 
@@ -42,6 +42,14 @@ constexpr size_t kHashSize = 32;
 // WAL bounds (see dbOptions in journal.cpp and schema/JOURNAL.md).
 constexpr uint64_t kWriteBufferBytes = 8ull << 20;   // per column family
 constexpr uint64_t kMaxTotalWalBytes = 16ull << 20;  // then the oldest WAL's families flush
+// Known body digests kept: per object with state (a poll of a crossplane request stores
+// ~13 bodies), within these bounds (~120 bytes each).
+constexpr size_t kKnownBodiesPerObject = 32;
+constexpr size_t kMinKnownBodies = 1024;
+constexpr size_t kMaxKnownBodies = 1 << 16;
+// One block cache for every column family (RocksDB gives each table factory its own 8 MiB
+// one by default): reads at restore and lookups fill it; it holds no more than this.
+constexpr size_t kBlockCacheBytes = 8ull << 20;
 
 std::string be64(uint64_t v);
 uint64_t fromBe64(const rocksdb::Slice& s);  // REQUIRES: s.size() >= 8 (reads the first 8)
@@ -70,9 +78,10 @@ struct Journal::Impl {
   std::string head;                                 // guarded by mu; hash of record nextSeq-1
   std::string poisonReason;                         // guarded by mu
   std::chrono::steady_clock::time_point lastFlush;  // guarded by mu
-  // Digests known to be in `bodies` (bounded cache, so an unchanged body is neither
-  // looked up nor rewritten on every poll); cleared when dropBefore deletes bodies.
-  std::unordered_set<std::string> knownBodies;  // guarded by mu
+  // Digests known to be in `bodies` (so an unchanged body is neither looked up nor
+  // rewritten on every poll): the most recently used, bounded by kKnownBodiesPerObject per
+  // object; cleared when dropBefore deletes bodies.
+  RecentDigests knownBodies{kMinKnownBodies};  // guarded by mu
   // SHA-256 of the state blob last written per objectKey since open, so an unchanged
   // blob is not written again (AppendBatch::states); erased when the state is deleted.
   std::unordered_map<std::string, std::string> stateDigests;  // guarded by mu
@@ -103,8 +112,11 @@ struct Journal::Impl {
   [[nodiscard]] Result<Record> decodeWhole(uint64_t seq, const rocksdb::Slice& value,
                                            const rocksdb::Snapshot* snapshot = nullptr) const;
   [[nodiscard]] Result<Record> readSeq(uint64_t seq, const rocksdb::Snapshot* snapshot = nullptr) const;
+  // fillCache false: a lookup unlikely to repeat (is this new body stored?) leaves the block
+  // cache alone, so it does not fill with blocks of files compaction has since replaced.
   [[nodiscard]] Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                                                       const rocksdb::Snapshot* snapshot = nullptr) const;
+                                                       const rocksdb::Snapshot* snapshot = nullptr,
+                                                       bool fillCache = true) const;
   // Records referenced by an index (by_object/by_tenant) for exact id `id`.
   [[nodiscard]] Result<std::vector<Record>> readIndex(rocksdb::ColumnFamilyHandle* cf, const std::string& id,
                                                       Order order, size_t limit) const;

@@ -1,6 +1,7 @@
 // Journal::open: what the directory holds (nothing, an interrupted create, a damaged or a
 // whole journal) decided read-only first; then creating it crash-atomically, or opening
 // it for writing. See schema/JOURNAL.md ("Creating and opening").
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -43,6 +44,9 @@ rocksdb::Options dbOptions(const Options& options) {
   // small multiple of the memtables and a read-only open replays little (schema/JOURNAL.md).
   o.write_buffer_size = kWriteBufferBytes;
   o.max_total_wal_size = kMaxTotalWalBytes;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (options.env != nullptr) o.env = options.env;
   return o;
 }
@@ -70,6 +74,7 @@ rocksdb::ColumnFamilyOptions familyOptions(const std::string& name, const rocksd
   if (name == kCfState || name == kCfMeta) o.level0_file_num_compaction_trigger = 1;
   if (name != kCfLog && name != kCfBodies) return o;
   rocksdb::BlockBasedTableOptions table;
+  table.block_cache = base.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()->block_cache;  // shared
   table.block_size = 64 * 1024;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   o.bottommost_compression = rocksdb::kZSTD;

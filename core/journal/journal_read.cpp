@@ -12,8 +12,8 @@
 namespace spr::journal {
 namespace {
 
-// For walks over a whole column family (stats, distinct ids): their blocks are read once,
-// so they stay out of the block cache. `spr run`'s retention check calls stats() every
+// For walks over a range (stats, distinct ids, readRange, scan, the states at restore): their
+// blocks are read once, so they stay out of the block cache. `spr run`'s retention check calls stats() every
 // minute; cached, its walk of the log grew the process's RSS by ~0.5 MB a minute until
 // the caches were full (heaptrack: BlockBasedTableIterator blocks from Journal::stats).
 rocksdb::ReadOptions scanOptions() {
@@ -50,10 +50,11 @@ uint64_t directoryBytes(const std::string& dir) {
 }  // namespace
 
 Result<std::optional<std::string>> Journal::Impl::get(rocksdb::ColumnFamilyHandle* cf, const std::string& key,
-                                                      const rocksdb::Snapshot* snapshot) const {
+                                                      const rocksdb::Snapshot* snapshot, bool fillCache) const {
   std::string value;
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
+  ro.fill_cache = fillCache;
   rocksdb::Status s = db->Get(ro, cf, key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return Result<std::optional<std::string>>(Code::kIoError, "journal " + dir + ": " + s.ToString());
@@ -122,7 +123,7 @@ Result<std::vector<std::string>> Journal::Impl::distinctIds(rocksdb::ColumnFamil
 
 Result<std::vector<Record>> Journal::readRange(uint64_t fromSeq, uint64_t toSeqInclusive, size_t limit) const {
   std::vector<Record> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scanOptions(), impl_->log));
   for (it->Seek(be64(fromSeq)); it->Valid() && out.size() < limit; it->Next()) {
     if (it->key().size() != 8)
       return Result<std::vector<Record>>(Code::kCorruption, "malformed log key in journal " + impl_->dir);
@@ -137,7 +138,7 @@ Result<std::vector<Record>> Journal::readRange(uint64_t fromSeq, uint64_t toSeqI
 }
 
 Status Journal::scan(uint64_t fromSeq, const std::function<bool(const Record&)>& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scanOptions(), impl_->log));
   for (it->Seek(be64(fromSeq)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status(Code::kCorruption, "malformed log key in journal " + impl_->dir);
     auto rec = impl_->decodeWhole(fromBe64(it->key()), it->value());
@@ -160,7 +161,7 @@ Result<std::optional<std::string>> Journal::latestState(const std::string& objec
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Journal::allStates() const {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->state));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scanOptions(), impl_->state));
   std::vector<std::pair<std::string, std::string>> out;
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
   SPR_RETURN_IF_ERROR(iterStatus(*it, "states"));
@@ -181,6 +182,20 @@ Result<bool> Journal::hasTenant(const std::string& tenant) const {
   SPR_RETURN_IF_ERROR(iterStatus(*it, "the tenant index"));
   return found;
 }
+
+MemoryUse Journal::memory() const {
+  MemoryUse m;
+  auto& db = *impl_->db;
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &m.memtables);
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &m.tableReaders);
+  // Every family shares one cache: ask one of them, not the sum.
+  db.GetIntProperty(impl_->log, rocksdb::DB::Properties::kBlockCacheUsage, &m.blockCache);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  m.knownBodies = impl_->knownBodies.size();
+  return m;
+}
+
+uint64_t Journal::diskBytes() const { return directoryBytes(impl_->dir); }
 
 Result<Stats> Journal::stats() const {
   Stats st;

@@ -171,8 +171,16 @@ TEST(OperatorE2E, MetricsAndHealthEndpoints) {
   for (const char* name :
        {"controller_runtime_reconcile_total", "controller_runtime_reconcile_time_seconds_bucket", "workqueue_depth",
         "workqueue_adds_total", "spr_journal_records_total", "spr_journal_fsync_seconds_bucket",
-        "spr_effects_total{op=\"Create\",outcome=\"Succeeded\"} 1"})
+        "spr_effects_total{op=\"Create\",outcome=\"Succeeded\"} 1", "spr_journal_memory_bytes{part=\"memtables\"}",
+        "spr_journal_memory_bytes{part=\"block_cache\"}", "spr_journal_known_bodies "})
     EXPECT_NE(m->body.find(name), std::string::npos) << name;
+  // The resident size, as the Prometheus process collector names it: this test process's.
+  const std::string rss = "\nprocess_resident_memory_bytes ";
+  size_t at = m->body.find(rss);
+  ASSERT_NE(at, std::string::npos);
+  double bytes = std::stod(m->body.substr(at + rss.size()));
+  EXPECT_GT(bytes, 1e6);
+  EXPECT_LT(bytes, 64e9);
   op->requestStop();
   EXPECT_TRUE(op->wait().isOk());
 }
