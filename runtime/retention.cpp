@@ -115,19 +115,19 @@ Result<int64_t> Retention::cutTime() {
   const uint64_t first = journal_->firstSeq(), next = journal_->nextSeq();
   if (first >= next) return before;
   if (options_.maxAgeSeconds > 0) {
-    auto oldest = journal_->readRange(first, first, 1);
+    auto oldest = journal_->wallTimeAt(first);
     if (!oldest) return oldest.status();
     int64_t limit = now - options_.maxAgeSeconds * 1000000000;
-    if (!oldest->empty() && oldest->front().wallUnixNanos < limit) before = limit;
+    if (*oldest != 0 && *oldest < limit) before = limit;
   }
   if (options_.maxJournalBytes > 0) {
     // Only the directory's size: a check a minute must not walk the journal (stats() took
     // 0.45 s on a 1M-record journal).
     const uint64_t diskBytes = journal_->diskBytes();
     if (diskBytes > options_.maxJournalBytes) {
-      auto mid = journal_->readRange(first + (next - first) / 4, next, 1);
+      auto mid = journal_->wallTimeAt(first + (next - first) / 4);
       if (!mid) return mid.status();
-      if (!mid->empty()) before = std::max(before, mid->front().wallUnixNanos);
+      if (*mid != 0) before = std::max(before, *mid);
       log::info("journal retention: over the size limit",
                 {{"diskBytes", diskBytes}, {"limit", options_.maxJournalBytes}});
     }

@@ -129,6 +129,9 @@ class Journal {
   [[nodiscard]] Result<uint64_t> append(Record record, Sync sync);
 
   [[nodiscard]] Result<std::vector<Record>> readRange(uint64_t fromSeq, uint64_t toSeqInclusive, size_t limit) const;
+  // The wall time of the first record at or after `seq` (0 when there is none), read without
+  // its bodies and leaving the block cache alone: what the retention check asks each minute.
+  [[nodiscard]] Result<int64_t> wallTimeAt(uint64_t seq) const;
   // Visits records from fromSeq in order; visit returns false to stop.
   [[nodiscard]] Status scan(uint64_t fromSeq, const std::function<bool(const Record&)>& visit) const;
   [[nodiscard]] Result<std::vector<Record>> readObject(const std::string& objectKey, Order order, size_t limit) const;

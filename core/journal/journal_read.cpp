@@ -137,6 +137,19 @@ Result<std::vector<Record>> Journal::readRange(uint64_t fromSeq, uint64_t toSeqI
   return out;
 }
 
+Result<int64_t> Journal::wallTimeAt(uint64_t seq) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scanOptions(), impl_->log));
+  it->Seek(be64(seq));
+  if (!it->Valid()) {
+    SPR_RETURN_IF_ERROR(iterStatus(*it, "the log"));
+    return int64_t{0};
+  }
+  if (it->key().size() != 8) return Result<int64_t>(Code::kCorruption, "malformed log key in journal " + impl_->dir);
+  auto rec = decodeAt(fromBe64(it->key()), it->value());  // the stored form: bodies not read
+  if (!rec) return rec.status();
+  return rec->wallUnixNanos;
+}
+
 Status Journal::scan(uint64_t fromSeq, const std::function<bool(const Record&)>& visit) const {
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scanOptions(), impl_->log));
   for (it->Seek(be64(fromSeq)); it->Valid(); it->Next()) {
