@@ -183,11 +183,13 @@ OpResult ensureRelease(k8s::Client& platform, const Plan& plan, const kit::Desir
   if (!releaseDifference(desired, *live)) return OpResult::success();
   // A copy the OCIRepository stops naming (another pull Secret, the CA removed) goes first:
   // the live object is the only place its name is kept.
-  const std::vector<std::string> kept = secretsNamedBy(desired.object);
-  for (const auto& name : secretsNamedBy(*live)) {
-    if (std::find(kept.begin(), kept.end(), name) != kept.end()) continue;
-    OpResult r = removeOwnedSecret(platform, plan, desired.ns(), name);
-    if (!r.ok()) return r;
+  if (desired.gvr.resource == "ocirepositories") {
+    const std::vector<std::string> kept = secretsNamedBy(desired.object);
+    for (const auto& name : secretsNamedBy(*live)) {
+      if (std::find(kept.begin(), kept.end(), name) != kept.end()) continue;  // still named
+      OpResult r = removeOwnedSecret(platform, plan, desired.ns(), name);
+      if (!r.ok()) return r;
+    }
   }
   json replaced = *live;
   replaced["spec"] = desired.object["spec"];
