@@ -198,6 +198,7 @@ Result<bool> Journal::hasTenant(const std::string& tenant) const {
 
 MemoryUse Journal::memory() const {
   MemoryUse m;
+  if (impl_->poisoned || impl_->rocksdbFailed) return m;  // ask nothing of a database that failed a write
   auto& db = *impl_->db;
   db.GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &m.memtables);
   db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &m.tableReaders);
