@@ -11,7 +11,7 @@ namespace spr::memory {
 void configureForLongRun() {
   // Two arenas, not glibc's default of eight per core: spr runs a few dozen threads (HTTP
   // clients, watches, RocksDB's background jobs), and each arena keeps its own free pages.
-  // Measured with soak_bench (README, "Memory"): anonymous memory rose with the arenas.
+  // Measured with soak_bench (README, "Memory over a long run"): anonymous memory rose with the arenas.
   ::mallopt(M_ARENA_MAX, 2);
   // A fixed mmap threshold. By default glibc raises it to the size of every large block it
   // frees (up to 32 MiB), so RocksDB's 1 MiB memtable blocks, after the first flush, come

@@ -6,7 +6,7 @@
 
 namespace spr::memory {
 
-// Sets glibc's allocator for a long-running process (README, "Memory"). Call once, before
+// Sets glibc's allocator for a long-running process (README, "Memory over a long run"). Call once, before
 // the threads that allocate start; idempotent.
 void configureForLongRun();
 

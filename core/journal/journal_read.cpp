@@ -12,10 +12,10 @@
 namespace spr::journal {
 namespace {
 
-// For walks over a range (stats, distinct ids, readRange, scan, the states at restore): their
-// blocks are read once, so they stay out of the block cache. `spr run`'s retention check calls stats() every
-// minute; cached, its walk of the log grew the process's RSS by ~0.5 MB a minute until
-// the caches were full (heaptrack: BlockBasedTableIterator blocks from Journal::stats).
+// For walks over a range (stats, distinct ids, readRange, scan, the states at restore) and
+// the retention check's wallTimeAt: their blocks are read once, so they stay out of the
+// block cache. Cached, each such read of a file compaction later replaced stayed there
+// (heaptrack on `spr run`: RSS grew 50-90 KB a minute until the caches were full).
 rocksdb::ReadOptions scanOptions() {
   rocksdb::ReadOptions o;
   o.fill_cache = false;
